@@ -1,0 +1,1 @@
+"""spaCy components of the clinical pipeline; each module registers its factory on import."""

@@ -1,0 +1,280 @@
+"""ConText assertion: negated, uncertain, historical, hypothetical, and who experienced it.
+
+Rules live in `vocab/context_rules.jsonl`, one medspaCy-style object a line:
+`{"literal": "no evidence of", "category": "NEGATED_EXISTENCE", "direction": "FORWARD"}`, with
+optional `"pattern"` (a spaCy token pattern used instead of the literal) and `"max_scope"` (tokens).
+Unknown keys, categories or directions are rejected.
+
+A trigger modifies targets in its sentence: FORWARD ones after it, BACKWARD ones before it,
+BIDIRECTIONAL both, until a TERMINATE phrase or the end of `max_scope`. PSEUDO phrases (`no
+increase`, `gram negative`, `history of present illness`) cancel the triggers they overlap. Sections
+set defaults (`family_history` -> family experiencer, `past_medical_history` -> historical).
+
+Results on each target span: `span._.negated`, `._.uncertain`, `._.historical`, `._.hypothetical`,
+`._.experiencer` (`"patient"|"family"|"other"`) and `._.context_triggers` (what fired, for explanation).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import srsly
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import ensure_path
+
+from ..errors import RuleFileError
+from ..resources import read_jsonl
+
+DEFAULT_RULES = "vocab:context_rules.jsonl"
+CATEGORY_ATTR = {
+    "NEGATED_EXISTENCE": "negated",
+    "POSSIBLE_EXISTENCE": "uncertain",
+    "HISTORICAL": "historical",
+    "HYPOTHETICAL": "hypothetical",
+    "FAMILY": "family",
+    "OTHER_EXPERIENCER": "other",
+    "PSEUDO": "",
+    "TERMINATE": "",
+}
+DIRECTIONS = frozenset({"FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"})
+FLAGS = ("negated", "uncertain", "historical", "hypothetical")
+
+for _flag in FLAGS:
+    if not Span.has_extension(_flag):
+        Span.set_extension(_flag, default=False)
+if not Span.has_extension("experiencer"):
+    Span.set_extension("experiencer", default="patient")
+if not Span.has_extension("context_triggers"):
+    Span.set_extension("context_triggers", default=[])
+
+
+def load_context_rules(ref: str | Path) -> list[dict[str, Any]]:
+    """Read and validate ConText rules."""
+    rules = []
+    for rec in read_jsonl(
+        ref,
+        required=frozenset({"literal", "category", "direction"}),
+        optional=frozenset({"pattern", "max_scope"}),
+    ):
+        if rec["category"] not in CATEGORY_ATTR:
+            raise RuleFileError(f"{ref}: unknown category {rec['category']!r}; known: {sorted(CATEGORY_ATTR)}")
+        if rec["direction"] not in DIRECTIONS:
+            raise RuleFileError(f"{ref}: unknown direction {rec['direction']!r}; known: {sorted(DIRECTIONS)}")
+        if rec.get("max_scope") is not None and (not isinstance(rec["max_scope"], int) or rec["max_scope"] < 1):
+            raise RuleFileError(f"{ref}: max_scope must be a positive integer, got {rec['max_scope']!r}")
+        rules.append(rec)
+    if not rules:
+        raise RuleFileError(f"{ref}: no ConText rules")
+    return rules
+
+
+class ClinicalContext:
+    """ConText over `doc.ents` (and over any spans via `assert_spans`)."""
+
+    def __init__(self, nlp: Language, name: str, section_defaults: dict[str, str], max_scope: int | None) -> None:
+        self.name = name
+        self.vocab = nlp.vocab
+        self.section_defaults = dict(section_defaults)
+        self.max_scope = max_scope
+        self.rules: list[dict[str, Any]] = []
+        self._phrase: PhraseMatcher | None = None
+        self._matcher: Matcher | None = None
+
+    # -- rules ------------------------------------------------------------------------------
+    def initialize(self, get_examples: Any = None, *, nlp: Language | None = None, rules: str = DEFAULT_RULES) -> None:
+        records = load_context_rules(rules)
+        tokenizer = nlp.tokenizer if nlp is not None else None
+        for rec in records:
+            if "pattern" not in rec:
+                words = [t.text for t in tokenizer(rec["literal"])] if tokenizer else rec["literal"].split()
+                rec["words"] = [w.lower() for w in words]
+        self.set_rules(records)
+
+    def set_rules(self, rules: list[dict[str, Any]]) -> None:
+        for rec in rules:
+            if "pattern" not in rec and "words" not in rec:
+                rec["words"] = rec["literal"].lower().split()
+        self.rules = rules
+        self._phrase = None
+        self._matcher = None
+
+    def _build(self) -> tuple[PhraseMatcher, Matcher]:
+        if not self.rules:
+            raise RuleFileError(f"component {self.name!r} has no rules: call nlp.initialize() first")
+        phrase = PhraseMatcher(self.vocab, attr="LOWER")
+        matcher = Matcher(self.vocab)
+        for idx, rec in enumerate(self.rules):
+            key = str(idx)
+            if rec.get("pattern"):
+                matcher.add(key, [rec["pattern"]])
+            else:
+                phrase.add(key, [Doc(self.vocab, words=rec["words"])])
+        self._phrase, self._matcher = phrase, matcher
+        return phrase, matcher
+
+    # -- matching ---------------------------------------------------------------------------
+    def find_triggers(self, doc: Doc) -> tuple[list[tuple[int, int, int]], list[int]]:
+        """Return triggers `(rule_index, start, end)` and the token positions of terminations."""
+        phrase, matcher = (self._phrase, self._matcher) if self._phrase is not None else self._build()
+        assert matcher is not None
+        strings = self.vocab.strings
+        found = [(int(strings[m]), s, e) for m, s, e in phrase(doc)]
+        if len(matcher):
+            found += [(int(strings[m]), s, e) for m, s, e in matcher(doc)]
+        pseudo = [(s, e) for r, s, e in found if self.rules[r]["direction"] == "PSEUDO"]
+        triggers = []
+        for r, s, e in found:
+            if self.rules[r]["direction"] == "PSEUDO":
+                continue
+            if any(ps <= s and e <= pe and (pe - ps) > (e - s) for ps, pe in pseudo):
+                continue
+            triggers.append((r, s, e))
+        # Of overlapping triggers keep the longest (then the earliest).
+        triggers.sort(key=lambda t: (-(t[2] - t[1]), t[1]))
+        taken = [False] * len(doc)
+        kept = []
+        for r, s, e in triggers:
+            if any(taken[s:e]):
+                continue
+            for k in range(s, e):
+                taken[k] = True
+            kept.append((r, s, e))
+        kept.sort(key=lambda t: t[1])
+        terminations = [s for r, s, e in kept if self.rules[r]["direction"] == "TERMINATE"]
+        modifiers = [t for t in kept if self.rules[t[0]]["direction"] != "TERMINATE"]
+        return modifiers, terminations
+
+    def assert_spans(self, doc: Doc, spans: Sequence[Span]) -> list[dict[str, Any]]:
+        """Classify each span; returns plain dicts and also sets the span extensions."""
+        triggers, terminations = self.find_triggers(doc)
+        sent_starts = [s.start for s in doc.sents] if doc.has_annotation("SENT_START") else [0]
+        results = []
+        for span in spans:
+            result = self._assert_one(doc, span, triggers, terminations, sent_starts)
+            for flag in FLAGS:
+                span._.set(flag, result[flag])
+            span._.experiencer = result["experiencer"]
+            span._.context_triggers = result["triggers"]
+            results.append(result)
+        return results
+
+    def _assert_one(
+        self,
+        doc: Doc,
+        span: Span,
+        triggers: list[tuple[int, int, int]],
+        terminations: list[int],
+        sent_starts: list[int],
+    ) -> dict[str, Any]:
+        idx = bisect.bisect_right(sent_starts, span.start) - 1
+        sent_start = sent_starts[idx] if idx >= 0 else 0
+        sent_end = sent_starts[idx + 1] if idx + 1 < len(sent_starts) else len(doc)
+        result: dict[str, Any] = {flag: False for flag in FLAGS}
+        result["experiencer"] = "patient"
+        fired: list[dict[str, Any]] = []
+        for r, s, e in triggers:
+            if s >= sent_end:
+                break
+            if e <= sent_start or (s < span.end and span.start < e):
+                continue
+            rule = self.rules[r]
+            direction = rule["direction"]
+            scope = rule.get("max_scope") or self.max_scope
+            if e <= span.start and direction in ("FORWARD", "BIDIRECTIONAL"):
+                gap_from, gap_to = e, span.start
+            elif span.end <= s and direction in ("BACKWARD", "BIDIRECTIONAL"):
+                gap_from, gap_to = span.end, s
+            else:
+                continue
+            if scope is not None and gap_to - gap_from > scope:
+                continue
+            k = bisect.bisect_left(terminations, gap_from)
+            if k < len(terminations) and terminations[k] < gap_to:
+                continue
+            attr = CATEGORY_ATTR[rule["category"]]
+            if attr in ("family", "other"):
+                if result["experiencer"] == "patient" or attr == "family":
+                    result["experiencer"] = attr
+            else:
+                result[attr] = True
+            fired.append(
+                {
+                    "category": rule["category"],
+                    "literal": rule["literal"],
+                    "direction": direction,
+                    "start": doc[s].idx,
+                    "end": doc[e - 1].idx + len(doc[e - 1].text),
+                }
+            )
+        section = doc[span.start]._.section if doc.has_extension("section") else None
+        default = self.section_defaults.get(section) if section else None
+        if default in ("family", "other") and result["experiencer"] == "patient":
+            result["experiencer"] = default
+            fired.append({"category": "SECTION", "literal": section, "direction": "SECTION", "start": -1, "end": -1})
+        elif default in FLAGS and not result[default]:
+            result[default] = True
+            fired.append({"category": "SECTION", "literal": section, "direction": "SECTION", "start": -1, "end": -1})
+        result["triggers"] = fired
+        return result
+
+    def __call__(self, doc: Doc) -> Doc:
+        if doc.ents:
+            self.assert_spans(doc, list(doc.ents))
+        return doc
+
+    # -- serialization ----------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        return {"rules": self.rules, "section_defaults": self.section_defaults, "max_scope": self.max_scope}
+
+    def _restore(self, data: dict[str, Any]) -> None:
+        self.section_defaults = dict(data["section_defaults"])
+        self.max_scope = data["max_scope"]
+        self.set_rules(list(data["rules"]))
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        return srsly.msgpack_dumps(self._state())
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> ClinicalContext:
+        self._restore(srsly.msgpack_loads(data))
+        return self
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        path = ensure_path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        srsly.write_json(path / "context.json", self._state())
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> ClinicalContext:
+        self._restore(srsly.read_json(ensure_path(path) / "context.json"))
+        return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"name": self.name, "vocab": self.vocab, **self._state()}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.name = state["name"]
+        self.vocab = state["vocab"]
+        self._restore(state)
+
+
+@Language.factory(
+    "clinical_context",
+    default_config={
+        "section_defaults": {
+            "family_history": "family",
+            "past_medical_history": "historical",
+            "past_surgical_history": "historical",
+        },
+        "max_scope": None,
+    },
+    assigns=["span._.negated", "span._.uncertain", "span._.historical", "span._.hypothetical", "span._.experiencer"],
+)
+def make_clinical_context(
+    nlp: Language, name: str, section_defaults: dict[str, str], max_scope: int | None
+) -> ClinicalContext:
+    """Factory `clinical_context`: ConText assertions; rules arrive via initialize()."""
+    return ClinicalContext(nlp, name, section_defaults, max_scope)

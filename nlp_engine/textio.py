@@ -1,0 +1,78 @@
+"""Turning whatever a caller hands us into clean text, without moving any character offsets.
+
+`sanitize` replaces characters that break tokenization or output (control characters, zero-width
+and bidirectional marks, non-breaking spaces, lone surrogates) one-for-one, so every offset we report
+points into the caller's original string.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from .errors import InputTooLargeError, NotTextError
+
+#: The largest text (in characters) the pipeline accepts; 5 MB reports are well inside it.
+MAX_CHARS = 20_000_000
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+# C0/C1 controls except tab, newline, carriage return and form feed; zero-width and bidi marks;
+# odd spaces; lone surrogates (possible in str built from bad bytes with surrogateescape).
+_TO_SPACE = re.compile(
+    "[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u00a0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BINARY_BYTES = re.compile(b"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def decode_bytes(data: bytes) -> tuple[str, str]:
+    """Decode report bytes, returning `(text, encoding)`.
+
+    Order: a byte-order mark (UTF-8/16/32), strict UTF-8, then cp1252 and latin-1 (which decodes
+    anything, so it comes last). Raises `NotTextError` for data that looks binary.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise NotTextError(f"bytes start with a {encoding} byte-order mark but do not decode ({exc.reason} at byte {exc.start})") from None
+    sample = data[:65536]
+    if b"\x00" in sample or (sample and len(_BINARY_BYTES.findall(sample)) / len(sample) > 0.05):
+        raise NotTextError(f"input looks binary ({len(data)} bytes with NUL or control bytes); expected text")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def coerce_text(value: object, *, max_chars: int = MAX_CHARS) -> str:
+    """Return `value` as a str fit for the pipeline, or raise a clear error."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        text, _ = decode_bytes(bytes(value))
+    elif isinstance(value, str):
+        text = value
+    else:
+        raise NotTextError(f"expected str or bytes, got {type(value).__name__}")
+    if len(text) > max_chars:
+        raise InputTooLargeError(f"text has {len(text):,} characters; the limit is {max_chars:,}")
+    return text
+
+
+def sanitize(text: str) -> str:
+    """Replace characters that break tokenization with spaces (or U+FFFD), keeping the length."""
+    text = _TO_SPACE.sub(" ", text)
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
+    return text

@@ -1,0 +1,1 @@
+"""Named pipeline configs (`<name>.cfg`), loaded by `nlp_engine.load(name)`."""

@@ -1,0 +1,1 @@
+"""Terminologies and rule files (JSONL), loaded with `importlib.resources`; see `vocab/README.md`."""
