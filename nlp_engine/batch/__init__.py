@@ -1,0 +1,1 @@
+"""Writing results: JSONL and SQLite writers over the one result model."""

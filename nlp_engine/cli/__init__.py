@@ -1,0 +1,17 @@
+"""The `nlp-engine` command: thin typer commands over library functions."""
+
+from __future__ import annotations
+
+import typer
+
+from . import info, process, render, vocab
+
+app = typer.Typer(help="Offline clinical NLP: sections, sentences, ICD-10-CM concepts and ConText assertions.", no_args_is_help=True)
+app.command("process")(process.process_command)
+app.command("info")(info.info_command)
+app.command("render")(render.render_command)
+app.add_typer(vocab.app, name="vocab")
+
+
+def main() -> None:
+    app()
