@@ -23,8 +23,8 @@ from typing import Any
 
 import srsly
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span, Token
 from spacy.util import ensure_path
 
 from ..errors import RuleFileError
@@ -82,8 +82,10 @@ class ClinicalContext:
         self.section_defaults = dict(section_defaults)
         self.max_scope = max_scope
         self.rules: list[dict[str, Any]] = []
-        self._phrase: PhraseMatcher | None = None
+        self._literals: dict[tuple[str, ...], list[int]] | None = None
         self._matcher: Matcher | None = None
+        self._first: frozenset[str] = frozenset()
+        self._longest = 0
 
     # -- rules ------------------------------------------------------------------------------
     def initialize(self, get_examples: Any = None, *, nlp: Language | None = None, rules: str = DEFAULT_RULES) -> None:
@@ -100,31 +102,48 @@ class ClinicalContext:
             if "pattern" not in rec and "words" not in rec:
                 rec["words"] = rec["literal"].lower().split()
         self.rules = rules
-        self._phrase = None
+        self._literals = None
         self._matcher = None
 
-    def _build(self) -> tuple[PhraseMatcher, Matcher]:
+    def _build(self) -> tuple[dict[tuple[str, ...], list[int]], Matcher]:
         if not self.rules:
             raise RuleFileError(f"component {self.name!r} has no rules: call nlp.initialize() first")
-        phrase = PhraseMatcher(self.vocab, attr="LOWER")
+        literals: dict[tuple[str, ...], list[int]] = {}
         matcher = Matcher(self.vocab)
         for idx, rec in enumerate(self.rules):
-            key = str(idx)
             if rec.get("pattern"):
-                matcher.add(key, [rec["pattern"]])
+                matcher.add(str(idx), [rec["pattern"]])
             else:
-                phrase.add(key, [Doc(self.vocab, words=rec["words"])])
-        self._phrase, self._matcher = phrase, matcher
-        return phrase, matcher
+                literals.setdefault(tuple(rec["words"]), []).append(idx)
+        self._literals, self._matcher = literals, matcher
+        self._first = frozenset(key[0] for key in literals)
+        self._longest = max((len(key) for key in literals), default=0)
+        return literals, matcher
 
     # -- matching ---------------------------------------------------------------------------
     def find_triggers(self, doc: Doc) -> tuple[list[tuple[int, int, int]], list[int]]:
-        """Return triggers `(rule_index, start, end)` and the token positions of terminations."""
-        phrase, matcher = (self._phrase, self._matcher) if self._phrase is not None else self._build()
-        assert matcher is not None
-        strings = self.vocab.strings
-        found = [(int(strings[m]), s, e) for m, s, e in phrase(doc)]
+        """Return triggers `(rule_index, start, end)` and the token positions of terminations.
+
+        Literals match case-insensitively over the words of the text, skipping whitespace tokens, so a
+        trigger broken across a line wrap (`negative` newline `for`) still matches.
+        """
+        if self._literals is None or self._matcher is None:
+            literals, matcher = self._build()
+        else:
+            literals, matcher = self._literals, self._matcher
+        positions = [t.i for t in doc if not t.is_space]
+        lowers = [doc[i].lower_ for i in positions]
+        found: list[tuple[int, int, int]] = []
+        first, longest, n = self._first, self._longest, len(lowers)
+        for a in range(n):
+            if lowers[a] not in first:
+                continue
+            for length in range(1, min(longest, n - a) + 1):
+                hit = literals.get(tuple(lowers[a : a + length]))
+                if hit:
+                    found.extend((r, positions[a], positions[a + length - 1] + 1) for r in hit)
         if len(matcher):
+            strings = self.vocab.strings
             found += [(int(strings[m]), s, e) for m, s, e in matcher(doc)]
         pseudo = [(s, e) for r, s, e in found if self.rules[r]["direction"] == "PSEUDO"]
         triggers = []
@@ -134,15 +153,15 @@ class ClinicalContext:
             if any(ps <= s and e <= pe and (pe - ps) > (e - s) for ps, pe in pseudo):
                 continue
             triggers.append((r, s, e))
-        # Of overlapping triggers keep the longest (then the earliest).
+        # Of overlapping triggers keep the longest (then the earliest); equal spans all stay.
         triggers.sort(key=lambda t: (-(t[2] - t[1]), t[1]))
-        taken = [False] * len(doc)
+        owner: dict[int, tuple[int, int]] = {}
         kept = []
         for r, s, e in triggers:
-            if any(taken[s:e]):
+            if any(k in owner and owner[k] != (s, e) for k in range(s, e)):
                 continue
             for k in range(s, e):
-                taken[k] = True
+                owner[k] = (s, e)
             kept.append((r, s, e))
         kept.sort(key=lambda t: t[1])
         terminations = [s for r, s, e in kept if self.rules[r]["direction"] == "TERMINATE"]
@@ -153,9 +172,10 @@ class ClinicalContext:
         """Classify each span; returns plain dicts and also sets the span extensions."""
         triggers, terminations = self.find_triggers(doc)
         sent_starts = [s.start for s in doc.sents] if doc.has_annotation("SENT_START") else [0]
+        words = self._word_counts(doc)
         results = []
         for span in spans:
-            result = self._assert_one(doc, span, triggers, terminations, sent_starts)
+            result = self._assert_one(doc, span, triggers, terminations, sent_starts, words)
             for flag in FLAGS:
                 span._.set(flag, result[flag])
             span._.experiencer = result["experiencer"]
@@ -170,6 +190,7 @@ class ClinicalContext:
         triggers: list[tuple[int, int, int]],
         terminations: list[int],
         sent_starts: list[int],
+        words: list[int],
     ) -> dict[str, Any]:
         idx = bisect.bisect_right(sent_starts, span.start) - 1
         sent_start = sent_starts[idx] if idx >= 0 else 0
@@ -180,18 +201,20 @@ class ClinicalContext:
         for r, s, e in triggers:
             if s >= sent_end:
                 break
-            if e <= sent_start or (s < span.end and span.start < e):
+            if e <= sent_start:
                 continue
             rule = self.rules[r]
             direction = rule["direction"]
             scope = rule.get("max_scope") or self.max_scope
-            if e <= span.start and direction in ("FORWARD", "BIDIRECTIONAL"):
-                gap_from, gap_to = e, span.start
-            elif span.end <= s and direction in ("BACKWARD", "BIDIRECTIONAL"):
-                gap_from, gap_to = span.end, s
+            # A trigger may overlap the target ("no acute" before "acute distress"): what counts is
+            # that it starts before the target (forward) or ends after it (backward).
+            if s < span.start and direction in ("FORWARD", "BIDIRECTIONAL"):
+                gap_from, gap_to = min(e, span.start), span.start
+            elif e > span.end and s >= span.start and direction in ("BACKWARD", "BIDIRECTIONAL"):
+                gap_from, gap_to = span.end, max(s, span.end)
             else:
                 continue
-            if scope is not None and gap_to - gap_from > scope:
+            if scope is not None and words[gap_to] - words[gap_from] > scope:
                 continue
             k = bisect.bisect_left(terminations, gap_from)
             if k < len(terminations) and terminations[k] < gap_to:
@@ -211,7 +234,7 @@ class ClinicalContext:
                     "end": doc[e - 1].idx + len(doc[e - 1].text),
                 }
             )
-        section = doc[span.start]._.section if doc.has_extension("section") else None
+        section = doc[span.start]._.section if Token.has_extension("section") else None
         default = self.section_defaults.get(section) if section else None
         if default in ("family", "other") and result["experiencer"] == "patient":
             result["experiencer"] = default
@@ -221,6 +244,14 @@ class ClinicalContext:
             fired.append({"category": "SECTION", "literal": section, "direction": "SECTION", "start": -1, "end": -1})
         result["triggers"] = fired
         return result
+
+    @staticmethod
+    def _word_counts(doc: Doc) -> list[int]:
+        """`counts[i]` = words (non-space tokens) before token i; scopes are measured in words."""
+        counts = [0] * (len(doc) + 1)
+        for i, token in enumerate(doc):
+            counts[i + 1] = counts[i] + (0 if token.is_space else 1)
+        return counts
 
     def __call__(self, doc: Doc) -> Doc:
         if doc.ents:
