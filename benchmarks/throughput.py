@@ -2,7 +2,11 @@
 
 Usage: python benchmarks/throughput.py [--n 500] [--pipeline clinical] [--processes 1 2]
 
-Prints one JSON object: docs/s and words/s for `nlp.pipe` with each `n_process`, for the bare
+Modes: `blank` (bare `spacy.blank("en")` tokenizer), `pipeline` (`nlp.pipe(n_process=N)`, spaCy's
+own multiprocessing, Docs returned), `engine` (`nlp_engine.parallel.iter_documents`, result-model
+Documents returned, which is what `nlp_engine.process` and the CLI use).
+
+Prints one JSON object: docs/s and words/s for each mode and `n_process`, for the bare
 `spacy.blank("en")` tokenizer on the same texts, load time, concepts found, and peak RSS (measured in
 a fresh subprocess per configuration so one run's memory does not hide another's).
 """
@@ -49,8 +53,15 @@ def run_one(mode: str, pipeline: str, n: int, processes: int) -> dict[str, objec
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     concepts = 0
-    for doc in nlp.pipe(texts, n_process=processes, batch_size=32):
-        concepts += len(doc.ents)
+    if mode == "engine":
+        from nlp_engine.parallel import iter_documents
+
+        items = ((str(i), text, {}) for i, text in enumerate(texts))
+        for result in iter_documents(items, nlp, n_process=processes, batch_size=32):
+            concepts += len(result.concepts)
+    else:
+        for doc in nlp.pipe(texts, n_process=processes, batch_size=32):
+            concepts += len(doc.ents)
     elapsed = time.perf_counter() - started
     return {
         "mode": mode,
@@ -77,7 +88,7 @@ def main() -> None:
         print(json.dumps(run_one(args._one[0], args.pipeline, args.n, int(args._one[1]))))
         return
     runs = []
-    configs = [("blank", 1)] + [("pipeline", p) for p in args.processes]
+    configs = [("blank", 1)] + [("pipeline", p) for p in args.processes] + [("engine", p) for p in args.processes]
     for mode, processes in configs:
         out = subprocess.run(
             [sys.executable, __file__, "--n", str(args.n), "--pipeline", args.pipeline, "--_one", mode, str(processes)],
@@ -85,10 +96,11 @@ def main() -> None:
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     by = {(r["mode"], r["n_process"]): r for r in runs}
-    one = by.get(("pipeline", 1))
     result: dict[str, object] = {"benchmark": "throughput", "pipeline": args.pipeline, "data": "mtsamples.csv", "runs": runs}
-    if one and ("pipeline", 2) in by:
-        result["scaling_2_vs_1"] = round(float(by[("pipeline", 2)]["docs_per_s"]) / float(one["docs_per_s"]), 2)  # type: ignore[arg-type]
+    for mode in ("pipeline", "engine"):
+        if (mode, 1) in by and (mode, 2) in by:
+            ratio = float(by[(mode, 2)]["docs_per_s"]) / float(by[(mode, 1)]["docs_per_s"])  # type: ignore[arg-type]
+            result[f"scaling_2_vs_1_{mode}"] = round(ratio, 2)
     emit(result)
 
 

@@ -144,7 +144,7 @@ def process(
     Bytes are decoded (UTF-8, BOMs, cp1252, latin-1); binary data or other types raise
     `NotTextError` naming the item's position, never its content.
     """
-    nlp, name = get_pipeline(pipeline)
+    nlp, _ = get_pipeline(pipeline)
     single = isinstance(texts, str | bytes)
     items = [texts] if single else list(texts)  # type: ignore[list-item]
     clean: list[str] = []
@@ -156,6 +156,8 @@ def process(
     doc_ids = list(ids) if ids is not None else [str(i) for i in range(len(clean))]
     if len(doc_ids) != len(clean):
         raise ValueError(f"got {len(doc_ids)} ids for {len(clean)} texts")
-    docs = nlp.pipe(clean, n_process=n_process, batch_size=batch_size)
-    results = [doc_to_result(doc, doc_id, name, text) for doc, doc_id, text in zip(docs, doc_ids, clean, strict=True)]
+    from .parallel import iter_documents
+
+    items = ((doc_id, text, {}) for doc_id, text in zip(doc_ids, clean, strict=True))
+    results = list(iter_documents(items, nlp, n_process=n_process, batch_size=batch_size))
     return results[0] if single else results

@@ -92,6 +92,7 @@ class ICD10Concepts:
         terms, exact, words = index.terms, index.exact, self._words
         n = len(doc)
         texts = [t.text for t in doc]
+        newline_after = ["\n" in t.whitespace_ for t in doc]
         kinds = [0] * n  # 0 content, 1 skippable inside a term, 2 breaks a term
         norms = [""] * n
         for i, text in enumerate(texts):
@@ -137,7 +138,7 @@ class ICD10Concepts:
                         hit = terms.get(key)
                         if hit is not None and (best is None or j + 1 > best[0]):
                             best = (j + 1, hit[0], hit[1])
-                    if "\n" in doc[j].whitespace_:
+                    if newline_after[j]:
                         break
                     j += 1
             if best is None:

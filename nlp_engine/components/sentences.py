@@ -8,8 +8,10 @@ the flattened `HEADER:, text` form of MTSamples, where line breaks were replaced
 
 from __future__ import annotations
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 #: Abbreviations after which a period does not end the sentence, whatever follows.
 NO_SPLIT_ABBREVIATIONS = frozenset(
@@ -23,104 +25,94 @@ _HEADER_JOINERS = frozenset({"&", "/", "AND", "OF", "THE", "AT", "IN", "FOR", "-
 _MAX_HEADER_TOKENS = 7
 
 
-def _is_caps_word(token: Token) -> bool:
-    text = token.text
+def _is_caps_word(text: str) -> bool:
     return len(text) > 1 and text.isupper() and text[0].isalpha()
 
 
-def _header_end(doc: Doc, i: int) -> int:
+def _header_end(texts: list[str], i: int) -> int:
     """If an ALL-CAPS header followed by ':' starts at token i, return the index of the ':', else -1."""
-    if not _is_caps_word(doc[i]):
+    if not _is_caps_word(texts[i]):
         return -1
+    n = len(texts)
     j = i
-    n = len(doc)
     while j < n and j - i <= _MAX_HEADER_TOKENS:
-        text = doc[j].text
+        text = texts[j]
         if text == ":":
             return j
-        if not (_is_caps_word(doc[j]) or text in _HEADER_JOINERS or (text.isdigit() and j > i)):
+        if not (_is_caps_word(text) or text in _HEADER_JOINERS or (text.isdigit() and j > i)):
             return -1
         j += 1
     return -1
 
 
-def _is_list_marker(doc: Doc, i: int) -> bool:
+def _is_list_marker(texts: list[str], i: int) -> bool:
     """Token i opens a list item: `1.`, `2)`, `A.`, `-`, `*` at the start of a line."""
-    text = doc[i].text
+    text = texts[i]
     if text in _BULLETS:
         return True
-    if i + 1 < len(doc) and doc[i + 1].text in {".", ")"}:
+    if i + 1 < len(texts) and texts[i + 1] in {".", ")"}:
         return (text.isdigit() and len(text) <= 2) or (len(text) == 1 and text.isalpha() and text.isupper())
     return False
 
 
-def _line_break_splits(doc: Doc, ws: Token) -> bool:
-    """Decide whether the whitespace token `ws` (containing a newline) ends the sentence before it."""
-    if ws.text.count("\n") >= 2:
+def _line_break_splits(texts: list[str], spaces: list[bool], ws: int) -> bool:
+    """Decide whether the whitespace token at `ws` (containing a newline) ends the sentence before it."""
+    if texts[ws].count("\n") >= 2:
         return True
-    i = ws.i + 1
-    if i >= len(doc):
+    i = ws + 1
+    if i >= len(texts) or ws == 0:
         return False
-    nxt = doc[i]
-    if _is_list_marker(doc, i) or _header_end(doc, i) >= 0:
+    if _is_list_marker(texts, i) or _header_end(texts, i) >= 0:
         return True
-    prev = doc[ws.i - 1] if ws.i > 0 else None
-    if prev is None:
-        return False
-    if prev.text in _TERMINAL or prev.text == ":" or prev.text.endswith("."):
+    prev = texts[ws - 1]
+    if prev in _TERMINAL or prev == ":" or prev.endswith("."):
         return True
     # A short previous line, or one in capitals, is a heading or a list entry, not wrapped prose.
-    line_start = prev.i
-    while line_start > 0 and "\n" not in doc[line_start - 1].text:
+    line_start = ws - 1
+    while line_start > 0 and not (spaces[line_start - 1] and "\n" in texts[line_start - 1]):
         line_start -= 1
-    line = doc[line_start : prev.i + 1]
-    if nxt.text[:1].isupper() and (len(line.text) < 40 or line.text.isupper()):
-        return True
-    return False
+    line = " ".join(texts[line_start:ws])
+    return texts[i][:1].isupper() and (len(line) < 40 or line.isupper())
 
 
-def split_sentences(doc: Doc) -> Doc:
-    """Set `is_sent_start` on every token of `doc`."""
-    n = len(doc)
-    if n == 0:
-        return doc
+def sentence_starts(texts: list[str], spaces: list[bool]) -> list[bool]:
+    """Sentence-start flags for a token sequence (token texts, and whether each is whitespace)."""
+    n = len(texts)
     starts = [False] * n
+    if n == 0:
+        return starts
     starts[0] = True
     i = 0
     while i < n:
-        tok = doc[i]
-        text = tok.text
-        if tok.is_space:
-            if "\n" in text and _line_break_splits(doc, tok):
+        text = texts[i]
+        if spaces[i]:
+            if "\n" in text and _line_break_splits(texts, spaces, i):
                 starts[i] = True  # the whitespace token opens the next sentence; harmless and cheap
             i += 1
             continue
-        if _header_end(doc, i) >= 0 and (i == 0 or doc[i - 1].text in {",", ".", ";"} or doc[i - 1].is_space):
-            colon = _header_end(doc, i)
+        colon = _header_end(texts, i)
+        if colon >= 0 and (i == 0 or texts[i - 1] in {",", ".", ";"} or spaces[i - 1]):
             if i > 0 and not starts[i - 1]:
                 starts[i] = True
             # The body starts after the colon and any flattening commas or spaces.
             k = colon + 1
-            while k < n and (doc[k].text == "," or doc[k].is_space):
+            while k < n and (texts[k] == "," or spaces[k]):
                 k += 1
             if k < n:
                 starts[k] = True
             i = k
             continue
-        if text in _TERMINAL or (text.endswith(".") and len(text) > 1 and "." in text[:-1]):
-            if text in {"."} and _period_is_list_marker(doc, i, starts):
-                i += 1
-                continue
-            if text.lower() in NO_SPLIT_ABBREVIATIONS:
+        if text in _TERMINAL or (len(text) > 1 and text.endswith(".") and "." in text[:-1]):
+            if (text == "." and _period_is_list_marker(texts, spaces, i, starts)) or text.lower() in NO_SPLIT_ABBREVIATIONS:
                 i += 1
                 continue
             k = i + 1
-            while k < n and (doc[k].text in {",", ".", ")", '"', "'"} or doc[k].text in _TERMINAL):
+            while k < n and (texts[k] in {",", ".", ")", '"', "'"} or texts[k] in _TERMINAL):
                 k += 1
-            while k < n and doc[k].is_space and "\n" not in doc[k].text:
+            while k < n and spaces[k] and "\n" not in texts[k]:
                 k += 1
             if k < n:
-                first = doc[k].text
+                first = texts[k]
                 if len(text) > 1 and not first[:1].isupper():
                     i = k
                     continue  # a dotted abbreviation (q.i.d.) inside the sentence
@@ -131,20 +123,29 @@ def split_sentences(doc: Doc) -> Doc:
             i = k
             continue
         i += 1
-    for idx, token in enumerate(doc):
-        token.is_sent_start = starts[idx]
-    return doc
+    return starts
 
 
-def _period_is_list_marker(doc: Doc, i: int, starts: list[bool]) -> bool:
+def _period_is_list_marker(texts: list[str], spaces: list[bool], i: int, starts: list[bool]) -> bool:
     """`1.` or `A.` at the start of a sentence or line is a list marker, not a full stop."""
     if i == 0:
         return False
-    prev = doc[i - 1]
-    if not ((prev.text.isdigit() and len(prev.text) <= 2) or (len(prev.text) == 1 and prev.text.isupper())):
+    prev = texts[i - 1]
+    if not ((prev.isdigit() and len(prev) <= 2) or (len(prev) == 1 and prev.isupper())):
         return False
     j = i - 1
-    return j == 0 or starts[j] or doc[j - 1].is_space or doc[j - 1].text in {",", ":"}
+    return j == 0 or starts[j] or spaces[j - 1] or texts[j - 1] in {",", ":"}
+
+
+def split_sentences(doc: Doc) -> Doc:
+    """Set sentence starts on every token of `doc` (one array write, not one per token)."""
+    if len(doc) == 0:
+        return doc
+    texts = [t.text for t in doc]
+    spaces = [text.isspace() for text in texts]
+    flags = numpy.asarray([1 if s else -1 for s in sentence_starts(texts, spaces)], dtype="int64")
+    doc.from_array([SENT_START], flags.astype("uint64"))
+    return doc
 
 
 class ClinicalSentences:
