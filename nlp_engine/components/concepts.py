@@ -25,7 +25,7 @@ from ..kb import STOP_TOKENS, TERMS_FILE, TermIndex, normalize_token
 from ..resources import resolve
 
 DEFAULT_TERMS = f"vocab:{TERMS_FILE}"
-_BREAKS = frozenset(", ; : . ( ) [ ] ! ? \" = + * & | < > ~ _".split())
+_BREAKS = frozenset(", ; : . [ ] ! ? \" = + * & | < > ~ _".split())
 
 if not Span.has_extension("codes"):
     Span.set_extension("codes", default=[])

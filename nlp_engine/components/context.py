@@ -24,7 +24,7 @@ from typing import Any
 import srsly
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span, Token
+from spacy.tokens import Doc, Span
 from spacy.util import ensure_path
 
 from ..errors import RuleFileError
@@ -145,12 +145,16 @@ class ClinicalContext:
         if len(matcher):
             strings = self.vocab.strings
             found += [(int(strings[m]), s, e) for m, s, e in matcher(doc)]
-        pseudo = [(s, e) for r, s, e in found if self.rules[r]["direction"] == "PSEUDO"]
+        pseudo = sorted((s, e) for r, s, e in found if self.rules[r]["direction"] == "PSEUDO")
+        pseudo_starts = [ps for ps, _ in pseudo]
         triggers = []
         for r, s, e in found:
             if self.rules[r]["direction"] == "PSEUDO":
                 continue
-            if any(ps <= s and e <= pe and (pe - ps) > (e - s) for ps, pe in pseudo):
+            # Pseudo phrases are at most a few tokens long: only those starting just before s can cover it.
+            lo = bisect.bisect_left(pseudo_starts, s - 2 * self._longest)
+            hi = bisect.bisect_right(pseudo_starts, s)
+            if any(ps <= s and e <= pe and (pe - ps) > (e - s) for ps, pe in pseudo[lo:hi]):
                 continue
             triggers.append((r, s, e))
         # Of overlapping triggers keep the longest (then the earliest); equal spans all stay.
@@ -173,9 +177,14 @@ class ClinicalContext:
         triggers, terminations = self.find_triggers(doc)
         sent_starts = [s.start for s in doc.sents] if doc.has_annotation("SENT_START") else [0]
         words = self._word_counts(doc)
+        trigger_starts = [t[1] for t in triggers]
+        section_group = doc.spans["sections"] if "sections" in doc.spans else []
+        section_starts = [s.start for s in section_group]
         results = []
         for span in spans:
-            result = self._assert_one(doc, span, triggers, terminations, sent_starts, words)
+            k = bisect.bisect_right(section_starts, span.start) - 1
+            section = section_group[k].label_ if k >= 0 else None
+            result = self._assert_one(doc, span, triggers, trigger_starts, terminations, sent_starts, words, section)
             for flag in FLAGS:
                 span._.set(flag, result[flag])
             span._.experiencer = result["experiencer"]
@@ -188,9 +197,11 @@ class ClinicalContext:
         doc: Doc,
         span: Span,
         triggers: list[tuple[int, int, int]],
+        trigger_starts: list[int],
         terminations: list[int],
         sent_starts: list[int],
         words: list[int],
+        section: str | None,
     ) -> dict[str, Any]:
         idx = bisect.bisect_right(sent_starts, span.start) - 1
         sent_start = sent_starts[idx] if idx >= 0 else 0
@@ -198,11 +209,10 @@ class ClinicalContext:
         result: dict[str, Any] = {flag: False for flag in FLAGS}
         result["experiencer"] = "patient"
         fired: list[dict[str, Any]] = []
-        for r, s, e in triggers:
-            if s >= sent_end:
-                break
-            if e <= sent_start:
-                continue
+        # Only triggers that start inside this sentence can reach the span.
+        lo = bisect.bisect_left(trigger_starts, sent_start)
+        hi = bisect.bisect_left(trigger_starts, sent_end)
+        for r, s, e in triggers[lo:hi]:
             rule = self.rules[r]
             direction = rule["direction"]
             scope = rule.get("max_scope") or self.max_scope
@@ -234,7 +244,6 @@ class ClinicalContext:
                     "end": doc[e - 1].idx + len(doc[e - 1].text),
                 }
             )
-        section = doc[span.start]._.section if Token.has_extension("section") else None
         default = self.section_defaults.get(section) if section else None
         if default in ("family", "other") and result["experiencer"] == "patient":
             result["experiencer"] = default

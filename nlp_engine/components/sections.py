@@ -27,6 +27,7 @@ from ..resources import read_jsonl
 
 SPANS_KEY = "sections"
 TITLE_KEY = "section_titles"
+_CACHE_KEY = "nlp_engine_section_index"
 DEFAULT_RULES = "vocab:section_rules.jsonl"
 
 
@@ -39,9 +40,15 @@ def _token_section(token: Token) -> str | None:
     if SPANS_KEY not in doc.spans:
         return None
     group = doc.spans[SPANS_KEY]
-    starts = [span.start for span in group]
+    # Cache the section starts on the doc so a loop over all tokens stays linear.
+    cached = doc.user_data.get(_CACHE_KEY)
+    signature = tuple((span.start, span.label_) for span in group) if cached is None or cached[0] != len(group) else None
+    if signature is not None:
+        cached = (len(group), [s for s, _ in signature], [label for _, label in signature])
+        doc.user_data[_CACHE_KEY] = cached
+    _, starts, labels = cached
     idx = bisect.bisect_right(starts, token.i) - 1
-    return group[idx].label_ if idx >= 0 else None
+    return labels[idx] if idx >= 0 else None
 
 
 if not Doc.has_extension("sections"):
@@ -123,6 +130,7 @@ class ClinicalSections:
             titles.append(title)
         doc.spans[SPANS_KEY] = sections
         doc.spans[TITLE_KEY] = titles
+        doc.user_data.pop(_CACHE_KEY, None)
         return doc
 
     def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import pickle
+
+import pytest
+import spacy
+from spacy.language import Language
+
+from nlp_engine.components.concepts import ICD10Concepts, label_for_code
+from nlp_engine.errors import MissingResourceError
+
+
+def codes(nlp: Language, text: str) -> list[tuple[str, str]]:
+    return [(ent.text, ent.kb_id_) for ent in nlp(text).ents]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("History of DM2 and CHF.", [("DM2", "E11.9"), ("CHF", "I50.9")]),
+        ("COPD exacerbation", [("COPD exacerbation", "J44.1")]),
+        ("known COPD", [("COPD", "J44.9")]),
+        ("s/p MI in 2015", [("MI", "I21.9")]),
+        ("paroxysmal afib", [("paroxysmal afib", "I48.0")]),
+        ("Type 2 diabetes mellitus without complications", [("Type 2 diabetes mellitus without complications", "E11.9")]),
+        # word order and case
+        ("diabetes mellitus type 2", [("diabetes mellitus type 2", "E11.9")]),
+        ("CONGESTIVE HEART FAILURE", [("CONGESTIVE HEART FAILURE", "I50.9")]),
+        ("carcinoma of the prostate", [("carcinoma of the prostate", "C61")]),
+        ("prostate carcinoma", [("prostate carcinoma", "C61")]),
+        # plurals
+        ("multiple kidney stones", [("kidney stones", "N20.0")]),
+        ("liver metastases", [("liver metastases", "C78.7")]),
+        # an ICD-10-CM title itself
+        ("Essential (primary) hypertension", [("Essential (primary) hypertension", "I10")]),
+        ("essential hypertension", [("essential hypertension", "I10")]),
+    ],
+)
+def test_linking(clinical: Language, text: str, expected: list[tuple[str, str]]) -> None:
+    assert codes(clinical, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He walked 2 mi today.",  # case-sensitive abbreviation: "mi" is not MI
+        "Other findings were discussed.",  # generic words alone are not concepts
+        "The mass was excised.",
+    ],
+)
+def test_no_false_concepts(clinical: Language, text: str) -> None:
+    assert codes(clinical, text) == []
+
+
+def test_candidates_are_ranked_with_titles(clinical: Language) -> None:
+    ent = clinical("heart failure").ents[0]
+    candidates = ent._.codes
+    assert candidates[0]["code"] == ent.kb_id_ == "I50.9"
+    assert candidates[0]["title"] == "Heart failure, unspecified"
+    scores = [c["score"] for c in candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert ent.label_ == "CONDITION"
+
+
+def test_terms_do_not_cross_lines_or_punctuation(clinical: Language) -> None:
+    assert codes(clinical, "heart, failure") == []
+    assert codes(clinical, "chest\npain") == []
+
+
+def test_section_titles_are_not_concepts(clinical: Language) -> None:
+    doc = clinical("HISTORY OF PRESENT ILLNESS: cough")
+    assert [e.text for e in doc.ents] == ["cough"]
+
+
+@pytest.mark.parametrize(("code", "label"), [("C61", "NEOPLASM"), ("D05.10", "NEOPLASM"), ("D64.9", "CONDITION"), ("R07.9", "FINDING"), ("Z17.0", "FACTOR"), ("S72.001A", "INJURY")])
+def test_labels(code: str, label: str) -> None:
+    assert label_for_code(code) == label
+
+
+def test_serialization(clinical: Language, tmp_path) -> None:
+    linker = clinical.get_pipe("icd10_concepts")
+    assert isinstance(linker, ICD10Concepts)
+    linker.to_disk(tmp_path / "linker")
+    nlp = spacy.blank("en")
+    fresh = nlp.add_pipe("icd10_concepts").from_disk(tmp_path / "linker")
+    assert [e.kb_id_ for e in fresh(nlp.make_doc("COPD")).ents] == ["J44.9"]
+    clone = pickle.loads(pickle.dumps(linker))
+    assert [e.kb_id_ for e in clone(clinical.make_doc("CHF")).ents] == ["I50.9"]
+
+
+def test_uninitialized_linker_says_so() -> None:
+    nlp = spacy.blank("en")
+    linker = nlp.add_pipe("icd10_concepts")
+    with pytest.raises(MissingResourceError, match="initialize"):
+        linker(nlp.make_doc("COPD"))
+
+
+def test_missing_terms_file_is_a_clear_error() -> None:
+    nlp = spacy.blank("en")
+    linker = nlp.add_pipe("icd10_concepts")
+    with pytest.raises(MissingResourceError, match="no-such-file"):
+        linker.initialize(terms="vocab:no-such-file.tsv.gz")
