@@ -32,13 +32,23 @@ def prf(gold: list[bool], pred: list[bool]) -> dict[str, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4), "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
 def accuracy(gold: list[str], pred: list[str]) -> dict[str, float]:
     correct = sum(g == p for g, p in zip(gold, pred, strict=True))
     majority = max(gold.count(label) for label in set(gold))
-    return {"accuracy": round(correct / len(gold), 4), "majority_class_accuracy": round(majority / len(gold), 4)}
+    return {
+        "accuracy": round(correct / len(gold), 4),
+        "majority_class_accuracy": round(majority / len(gold), 4),
+    }
 
 
 def main() -> None:
@@ -59,7 +69,9 @@ def main() -> None:
     predictions: dict[int, dict[str, object]] = {}
     started = time.perf_counter()
     for sentence, group in by_sentence.items():
-        results = classify(sentence, [(int(r["start"]), int(r["end"])) for r in group], pipeline=args.pipeline)
+        results = classify(
+            sentence, [(int(r["start"]), int(r["end"])) for r in group], pipeline=args.pipeline
+        )
         for row, result in zip(group, results, strict=True):
             predictions[id(row)] = result
     elapsed = time.perf_counter() - started
@@ -76,14 +88,21 @@ def main() -> None:
     pred_temp = [temporality(predictions[id(r)]) for r in usable]
     gold_exp = ["Patient" if r["experiencer"] == "Patient" else "Other" for r in usable]
     pred_exp = ["Patient" if predictions[id(r)]["experiencer"] == "patient" else "Other" for r in usable]
-    baseline = [bool(BASELINE.search(r["sentence"][max(0, int(r["start"]) - 60) : int(r["start"])])) for r in usable]
+    baseline = [
+        bool(BASELINE.search(r["sentence"][max(0, int(r["start"]) - 60) : int(r["start"])])) for r in usable
+    ]
 
     if args.errors:
-        for r, gn, pn, gt, pt, ge, pe in zip(usable, gold_neg, pred_neg, gold_temp, pred_temp, gold_exp, pred_exp, strict=True):
+        for r, gn, pn, gt, pt, ge, pe in zip(
+            usable, gold_neg, pred_neg, gold_temp, pred_temp, gold_exp, pred_exp, strict=True
+        ):
             if (gn, gt, ge) != (pn, pt, pe):
                 s = int(r["start"])
-                print(f"gold neg={gn} temp={gt} exp={ge} | pred neg={pn} temp={pt} exp={pe} :: "
-                      f"{r['sentence'][max(0, s - 100):s]}[[{r['concept']}]]{r['sentence'][int(r['end']):int(r['end']) + 40]}", file=sys.stderr)
+                print(
+                    f"gold neg={gn} temp={gt} exp={ge} | pred neg={pn} temp={pt} exp={pe} :: "
+                    f"{r['sentence'][max(0, s - 100) : s]}[[{r['concept']}]]{r['sentence'][int(r['end']) : int(r['end']) + 40]}",
+                    file=sys.stderr,
+                )
 
     emit(
         {
@@ -94,10 +113,16 @@ def main() -> None:
             "mentions_without_offsets_skipped": len(rows) - len(usable),
             "negation": prf(gold_neg, pred_neg),
             "negation_baseline_60char_lookback": prf(gold_neg, baseline),
-            "historical": {**prf([t == "Historical" for t in gold_temp], [t == "Historical" for t in pred_temp]),
-                           **accuracy([t == "Historical" for t in gold_temp], [t == "Historical" for t in pred_temp])},  # type: ignore[arg-type]
-            "hypothetical": {**prf([t == "Not particular" for t in gold_temp], [t == "Not particular" for t in pred_temp]),
-                             **accuracy([t == "Not particular" for t in gold_temp], [t == "Not particular" for t in pred_temp])},  # type: ignore[arg-type]
+            "historical": {
+                **prf([t == "Historical" for t in gold_temp], [t == "Historical" for t in pred_temp]),
+                **accuracy([t == "Historical" for t in gold_temp], [t == "Historical" for t in pred_temp]),
+            },  # type: ignore[arg-type]
+            "hypothetical": {
+                **prf([t == "Not particular" for t in gold_temp], [t == "Not particular" for t in pred_temp]),
+                **accuracy(
+                    [t == "Not particular" for t in gold_temp], [t == "Not particular" for t in pred_temp]
+                ),
+            },  # type: ignore[arg-type]
             "temporality_3way": accuracy(gold_temp, pred_temp),
             "experiencer": accuracy(gold_exp, pred_exp),
             "sentences": len(by_sentence),

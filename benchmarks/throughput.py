@@ -88,15 +88,34 @@ def main() -> None:
         print(json.dumps(run_one(args._one[0], args.pipeline, args.n, int(args._one[1]))))
         return
     runs = []
-    configs = [("blank", 1)] + [("pipeline", p) for p in args.processes] + [("engine", p) for p in args.processes]
+    configs = (
+        [("blank", 1)] + [("pipeline", p) for p in args.processes] + [("engine", p) for p in args.processes]
+    )
     for mode, processes in configs:
         out = subprocess.run(
-            [sys.executable, __file__, "--n", str(args.n), "--pipeline", args.pipeline, "--_one", mode, str(processes)],
-            check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--n",
+                str(args.n),
+                "--pipeline",
+                args.pipeline,
+                "--_one",
+                mode,
+                str(processes),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     by = {(r["mode"], r["n_process"]): r for r in runs}
-    result: dict[str, object] = {"benchmark": "throughput", "pipeline": args.pipeline, "data": "mtsamples.csv", "runs": runs}
+    result: dict[str, object] = {
+        "benchmark": "throughput",
+        "pipeline": args.pipeline,
+        "data": "mtsamples.csv",
+        "runs": runs,
+    }
     for mode in ("pipeline", "engine"):
         if (mode, 1) in by and (mode, 2) in by:
             ratio = float(by[(mode, 2)]["docs_per_s"]) / float(by[(mode, 1)]["docs_per_s"])  # type: ignore[arg-type]

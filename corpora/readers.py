@@ -32,13 +32,23 @@ def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MA
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            return InputRecord(doc_id, None, {"path": str(path), "bytes": size}, f"file is {size:,} bytes; the limit is {max_bytes:,}")
+            return InputRecord(
+                doc_id,
+                None,
+                {"path": str(path), "bytes": size},
+                f"file is {size:,} bytes; the limit is {max_bytes:,}",
+            )
         data = path.read_bytes()
         text, encoding = decode_bytes(data)
         text = coerce_text(text)
     except (OSError, NLPEngineError) as exc:
         return InputRecord(doc_id, None, {"path": str(path)}, f"{type(exc).__name__}: {exc}")
-    meta = {"path": str(path), "encoding": encoding, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    meta = {
+        "path": str(path),
+        "encoding": encoding,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
     if not text.strip():
         return InputRecord(doc_id, None, meta, "file is empty or whitespace only")
     return InputRecord(doc_id, text, meta)

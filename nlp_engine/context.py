@@ -32,7 +32,9 @@ def classify(
     for start, end in spans:
         if not (0 <= start < end <= len(clean)):
             raise SpanError(f"span ({start}, {end}) is empty or outside the text (length {len(clean)})")
-    skip = [name for name, proc in nlp.pipeline if isinstance(proc, ClinicalContext) or name == "icd10_concepts"]
+    skip = [
+        name for name, proc in nlp.pipeline if isinstance(proc, ClinicalContext) or name == "icd10_concepts"
+    ]
     with nlp.select_pipes(disable=skip):
         doc = nlp(clean)
     targets = []

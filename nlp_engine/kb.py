@@ -31,16 +31,101 @@ MAX_CODES_PER_TERM = 10
 
 # Tokens dropped from keys: function words and punctuation that do not change what a term means.
 STOP_TOKENS = frozenset(
-    "of the in on to for by at an 's - / , ( ) [ ] ; : . ' \" nos unspecified site".split()
+    [
+        "of",
+        "the",
+        "in",
+        "on",
+        "to",
+        "for",
+        "by",
+        "at",
+        "an",
+        "'s",
+        "-",
+        "/",
+        ",",
+        "(",
+        ")",
+        "[",
+        "]",
+        ";",
+        ":",
+        ".",
+        "'",
+        '"',
+        "nos",
+        "unspecified",
+        "site",
+    ]
 )
 # Single words too generic to be a concept by themselves, whatever ICD-10-CM titles say.
 GENERIC_SINGLE = frozenset(
-    "other disease disorder condition status history encounter examination problem finding findings "
-    "complication complications syndrome state care pain use abuse injury type unspecified follow "
-    "screening observation supervision counseling contact exposure dependence mass lesion "
-    "abnormal abnormality change changes deficiency failure infection malignant neoplasm tumor "
-    "cancer carcinoma effect effects sequela presence absence fracture wound burn poisoning "
-    "a b c right left bilateral acute chronic primary secondary".split()
+    [
+        "other",
+        "disease",
+        "disorder",
+        "condition",
+        "status",
+        "history",
+        "encounter",
+        "examination",
+        "problem",
+        "finding",
+        "findings",
+        "complication",
+        "complications",
+        "syndrome",
+        "state",
+        "care",
+        "pain",
+        "use",
+        "abuse",
+        "injury",
+        "type",
+        "unspecified",
+        "follow",
+        "screening",
+        "observation",
+        "supervision",
+        "counseling",
+        "contact",
+        "exposure",
+        "dependence",
+        "mass",
+        "lesion",
+        "abnormal",
+        "abnormality",
+        "change",
+        "changes",
+        "deficiency",
+        "failure",
+        "infection",
+        "malignant",
+        "neoplasm",
+        "tumor",
+        "cancer",
+        "carcinoma",
+        "effect",
+        "effects",
+        "sequela",
+        "presence",
+        "absence",
+        "fracture",
+        "wound",
+        "burn",
+        "poisoning",
+        "a",
+        "b",
+        "c",
+        "right",
+        "left",
+        "bilateral",
+        "acute",
+        "chronic",
+        "primary",
+        "secondary",
+    ]
 )
 _IRREGULAR = {
     "metastases": "metastasis",
@@ -64,7 +149,9 @@ _IRREGULAR = {
     "fibroids": "fibroid",
     "leaves": "leaf",
 }
-_KEEP_S = ("ss", "us", "is", "as", "os")
+_KEEP_S = ("ss", "us", "is", "os")
+# Singular words that end in "as"; other "-as" words are plurals (carcinomas, lymphomas).
+_SINGULAR_AS = frozenset({"pancreas", "gas", "atlas", "bias", "alias", "vas", "has", "was", "as", "canvas"})
 
 
 def normalize_token(text: str) -> str:
@@ -72,6 +159,8 @@ def normalize_token(text: str) -> str:
     low = text.lower()
     if low in _IRREGULAR:
         return _IRREGULAR[low]
+    if low in _SINGULAR_AS:
+        return low
     if len(low) > 4 and low.endswith("ies"):
         return low[:-3] + "y"
     if len(low) > 4 and low.endswith(("ches", "shes", "sses", "xes")):
@@ -138,7 +227,7 @@ def _title_variants(title: str) -> list[str]:
         if text.count(",") == 1:  # "Diabetes mellitus, type 2" -> "type 2 Diabetes mellitus"
             head, tail = (p.strip() for p in text.split(","))
             variants.add(f"{tail} {head}")
-    return [v for v in variants if v]
+    return sorted(v for v in variants if v)
 
 
 def _is_unspecified_child(title: str, code: str) -> bool:
@@ -146,14 +235,18 @@ def _is_unspecified_child(title: str, code: str) -> bool:
     return "unspecified" in low or "without complication" in low or code.endswith(("9", ".0"))
 
 
-def build_kb(out_dir: Path, tokenize: Callable[[str], list[str]], synonyms: str | Path = SYNONYMS_FILE) -> dict[str, int]:
+def build_kb(
+    out_dir: Path, tokenize: Callable[[str], list[str]], synonyms: str | Path = SYNONYMS_FILE
+) -> dict[str, int]:
     """Build the KB and term index into `out_dir`; returns counts for the CLI to print."""
     try:
         import simple_icd_10_cm as cm
     except ImportError as exc:  # pragma: no cover - exercised by hand
         from .errors import MissingResourceError
 
-        raise MissingResourceError("building the KB needs `pip install simple-icd-10-cm==1.5.0` (the `kb` extra)") from exc
+        raise MissingResourceError(
+            "building the KB needs `pip install simple-icd-10-cm==1.5.0` (the `kb` extra)"
+        ) from exc
 
     all_codes = cm.get_all_codes(with_dots=True)
     billable = [c for c in all_codes if cm.is_leaf(c)]
@@ -170,7 +263,13 @@ def build_kb(out_dir: Path, tokenize: Callable[[str], list[str]], synonyms: str 
         title = " ".join(cm.get_description(code).split())
         chapter = cm.get_ancestors(code)[-1] if cm.get_ancestors(code) else ""
         aliases = [t for t in cm.get_inclusion_term(code) if t]
-        records[code] = {"concept_id": code, "canonical_name": title, "aliases": aliases, "types": [f"chapter:{chapter}"], "definition": None}
+        records[code] = {
+            "concept_id": code,
+            "canonical_name": title,
+            "aliases": aliases,
+            "types": [f"chapter:{chapter}"],
+            "definition": None,
+        }
         unspecified_bonus = 0.02 if "unspecified" in title.lower() else 0.0
         for variant in _title_variants(title):
             add_term(variant, code, (0.95 if variant == title else 0.9) + unspecified_bonus)
@@ -192,12 +291,16 @@ def build_kb(out_dir: Path, tokenize: Callable[[str], list[str]], synonyms: str 
 
     n_synonyms = 0
     exact: dict[str, dict[str, float]] = defaultdict(dict)
-    for rec in read_jsonl(synonyms, required=frozenset({"term", "code"}), optional=frozenset({"case_sensitive", "note"})):
+    for rec in read_jsonl(
+        synonyms, required=frozenset({"term", "code"}), optional=frozenset({"case_sensitive", "note"})
+    ):
         code = rec["code"]
         if code not in records:
             from .errors import RuleFileError
 
-            raise RuleFileError(f"{synonyms}: synonym {rec['term']!r} names {code!r}, which is not a billable ICD-10-CM code")
+            raise RuleFileError(
+                f"{synonyms}: synonym {rec['term']!r} names {code!r}, which is not a billable ICD-10-CM code"
+            )
         n_synonyms += 1
         records[code]["aliases"].append(rec["term"])  # type: ignore[attr-defined]
         if rec.get("case_sensitive"):
@@ -207,7 +310,8 @@ def build_kb(out_dir: Path, tokenize: Callable[[str], list[str]], synonyms: str 
 
     index = TermIndex(titles={c: str(r["canonical_name"]) for c, r in records.items()})
     keyed: dict[str, dict[str, float]] = defaultdict(dict)
-    key_term: dict[str, str] = {}
+    # The term shown for a key: highest score, then shortest, then alphabetical (deterministic).
+    key_term: dict[str, tuple[float, int, str]] = {}
     for term, codes in term_codes.items():
         key = term_key(tokenize(term))
         if not key or (" " not in key and (key in GENERIC_SINGLE or len(key) < 3 or key.isdigit())):
@@ -215,12 +319,12 @@ def build_kb(out_dir: Path, tokenize: Callable[[str], list[str]], synonyms: str 
         for code, score in codes.items():
             if score > keyed[key].get(code, 0.0):
                 keyed[key][code] = score
-        best = max(codes.values())
-        if key not in key_term or best >= max(keyed[key].values()):
-            key_term[key] = term
+        rank = (-max(codes.values()), len(term), term)
+        if key not in key_term or rank < key_term[key]:
+            key_term[key] = rank
     for key, codes in keyed.items():
         ranked = sorted(codes.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[:MAX_CODES_PER_TERM]
-        index.terms[key] = (key_term[key], ranked)
+        index.terms[key] = (key_term[key][2], ranked)
     for term, codes in exact.items():
         index.exact[term] = (term, sorted(codes.items(), key=lambda kv: -kv[1]))
 
@@ -229,4 +333,9 @@ def build_kb(out_dir: Path, tokenize: Callable[[str], list[str]], synonyms: str 
         for code in sorted(records):
             out.write(json.dumps(records[code], ensure_ascii=False) + "\n")
     index.write(out_dir / TERMS_FILE)
-    return {"codes": len(records), "terms": len(index.terms), "exact_terms": len(index.exact), "synonyms": n_synonyms}
+    return {
+        "codes": len(records),
+        "terms": len(index.terms),
+        "exact_terms": len(index.exact),
+        "synonyms": n_synonyms,
+    }

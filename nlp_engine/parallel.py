@@ -33,7 +33,10 @@ def _run_chunk(chunk: list[Item]) -> list[Document]:
 
     nlp, name = _WORKER["nlp"], _WORKER["name"]
     docs = nlp.pipe((text for _, text, _ in chunk), batch_size=_WORKER["batch_size"])
-    return [doc_to_result(doc, doc_id, name, text, meta) for doc, (doc_id, text, meta) in zip(docs, chunk, strict=True)]
+    return [
+        doc_to_result(doc, doc_id, name, text, meta)
+        for doc, (doc_id, text, meta) in zip(docs, chunk, strict=True)
+    ]
 
 
 def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, overload
@@ -38,8 +38,12 @@ def load(name: str = "clinical") -> Language:
         nlp = spacy.load(path)
     else:
         if name not in available_pipelines():
-            raise UnknownPipelineError(f"no pipeline named {name!r}; available: {available_pipelines()} or a saved pipeline directory")
-        config = Config().from_str(resources.files("pipelines").joinpath(f"{name}.cfg").read_text(encoding="utf-8"))
+            raise UnknownPipelineError(
+                f"no pipeline named {name!r}; available: {available_pipelines()} or a saved pipeline directory"
+            )
+        config = Config().from_str(
+            resources.files("pipelines").joinpath(f"{name}.cfg").read_text(encoding="utf-8")
+        )
         nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
         nlp.initialize()
         nlp.meta.update({"name": name, "version": __version__, "description": f"nlp_engine {name} pipeline"})
@@ -59,11 +63,13 @@ def get_pipeline(pipeline: str | Language) -> tuple[Language, str]:
     return _cached(pipeline), pipeline
 
 
-def doc_to_result(doc: Doc, doc_id: str, pipeline: str, text: str | None = None, metadata: dict[str, Any] | None = None) -> Document:
+def doc_to_result(
+    doc: Doc, doc_id: str, pipeline: str, text: str | None = None, metadata: dict[str, Any] | None = None
+) -> Document:
     """Convert a processed Doc into the result model (offsets into `text`, which defaults to doc.text)."""
     source = doc.text if text is None else text
-    group = doc.spans[sections.SPANS_KEY] if sections.SPANS_KEY in doc.spans else []
-    titles = doc.spans[sections.TITLE_KEY] if sections.TITLE_KEY in doc.spans else []
+    group = doc.spans.get(sections.SPANS_KEY, [])
+    titles = doc.spans.get(sections.TITLE_KEY, [])
     starts = [s.start for s in group]
 
     def section_at(token_i: int) -> str | None:
@@ -92,7 +98,10 @@ def doc_to_result(doc: Doc, doc_id: str, pipeline: str, text: str | None = None,
             sent_token_starts.append(words[0].i)
     out_concepts = []
     for ent in doc.ents:
-        codes = [CodeCandidate(code=c["code"], title=c["title"], score=float(c["score"]), matched_term=c["term"]) for c in ent._.codes]
+        codes = [
+            CodeCandidate(code=c["code"], title=c["title"], score=float(c["score"]), matched_term=c["term"])
+            for c in ent._.codes
+        ]
         assertion = Assertion(
             negated=bool(ent._.negated),
             uncertain=bool(ent._.uncertain),
@@ -126,9 +135,23 @@ def doc_to_result(doc: Doc, doc_id: str, pipeline: str, text: str | None = None,
 
 
 @overload
-def process(texts: str | bytes, pipeline: str | Language = ..., *, ids: None = ..., n_process: int = ..., batch_size: int = ...) -> Document: ...
+def process(  # type: ignore[overload-overlap]  # a str is also an Iterable[str]; str wins
+    texts: str | bytes,
+    pipeline: str | Language = ...,
+    *,
+    ids: None = ...,
+    n_process: int = ...,
+    batch_size: int = ...,
+) -> Document: ...
 @overload
-def process(texts: Iterable[str | bytes], pipeline: str | Language = ..., *, ids: Sequence[str] | None = ..., n_process: int = ..., batch_size: int = ...) -> list[Document]: ...
+def process(
+    texts: Iterable[str | bytes],
+    pipeline: str | Language = ...,
+    *,
+    ids: Sequence[str] | None = ...,
+    n_process: int = ...,
+    batch_size: int = ...,
+) -> list[Document]: ...
 
 
 def process(
@@ -146,9 +169,9 @@ def process(
     """
     nlp, _ = get_pipeline(pipeline)
     single = isinstance(texts, str | bytes)
-    items = [texts] if single else list(texts)  # type: ignore[list-item]
+    raw: list[object] = [texts] if single else list(texts)
     clean: list[str] = []
-    for position, item in enumerate(items):
+    for position, item in enumerate(raw):
         try:
             clean.append(coerce_text(item))
         except NotTextError as exc:
@@ -158,6 +181,8 @@ def process(
         raise ValueError(f"got {len(doc_ids)} ids for {len(clean)} texts")
     from .parallel import iter_documents
 
-    items = ((doc_id, text, {}) for doc_id, text in zip(doc_ids, clean, strict=True))
-    results = list(iter_documents(items, nlp, n_process=n_process, batch_size=batch_size))
+    records: Iterator[tuple[str, str, dict[str, Any]]] = (
+        (doc_id, text, {}) for doc_id, text in zip(doc_ids, clean, strict=True)
+    )
+    results = list(iter_documents(records, nlp, n_process=n_process, batch_size=batch_size))
     return results[0] if single else results

@@ -36,7 +36,7 @@ def render_html(doc: Doc, title: str = "nlp_engine report") -> str:
     """A standalone HTML page; concept labels read `CODE status`, section headers `SECTION name`."""
     spans = []
     colors = {}
-    for header in doc.spans[TITLE_KEY] if TITLE_KEY in doc.spans else []:
+    for header in doc.spans.get(TITLE_KEY, []):
         label = f"SECTION {header.label_}"
         spans.append(Span(doc, header.start, header.end, label=label))
         colors[label] = STATUS_COLORS["SECTION"]

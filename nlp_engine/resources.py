@@ -24,10 +24,7 @@ def resolve(ref: str | Path) -> Path:
     """Return the path a resource reference points to, or raise `MissingResourceError`."""
     ref = str(ref)
     package, sep, name = ref.partition(":")
-    if sep and package in _PACKAGES:
-        path = Path(str(resources.files(package).joinpath(name)))
-    else:
-        path = Path(ref)
+    path = Path(str(resources.files(package).joinpath(name))) if sep and package in _PACKAGES else Path(ref)
     if not path.exists():
         hint = " (run `nlp-engine vocab build` to create it)" if name.startswith("icd10cm") else ""
         raise MissingResourceError(f"resource {ref!r} not found at {path}{hint}")
@@ -38,7 +35,7 @@ def open_text(ref: str | Path) -> io.TextIOBase:
     """Open a (possibly gzipped) UTF-8 text resource."""
     path = resolve(ref)
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")  # type: ignore[return-value]
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
     return open(path, encoding="utf-8")  # noqa: SIM115 - the caller closes it
 
 

@@ -43,7 +43,9 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             try:
                 return data.decode(encoding), encoding
             except UnicodeDecodeError as exc:
-                raise NotTextError(f"bytes start with a {encoding} byte-order mark but do not decode ({exc.reason} at byte {exc.start})") from None
+                raise NotTextError(
+                    f"bytes start with a {encoding} byte-order mark but do not decode ({exc.reason} at byte {exc.start})"
+                ) from None
     sample = data[:65536]
     if b"\x00" in sample or (sample and len(_BINARY_BYTES.findall(sample)) / len(sample) > 0.05):
         raise NotTextError(f"input looks binary ({len(data)} bytes with NUL or control bytes); expected text")

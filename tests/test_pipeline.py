@@ -55,7 +55,9 @@ def test_saved_pipeline_loads_with_plain_spacy_without_importing_us(pathology: L
     data = json.loads(out.stdout)
     original = pathology(REPORT)
     assert data["pipes"] == pathology.pipe_names
-    assert data["ents"] == [[e.text, e.kb_id_, e._.negated, e._.hypothetical, e._.experiencer] for e in original.ents]
+    assert data["ents"] == [
+        [e.text, e.kb_id_, e._.negated, e._.hypothetical, e._.experiencer] for e in original.ents
+    ]
     assert data["sections"] == ["clinical_history", "final_diagnosis", "family_history"]
     assert data["tokens"] == ["pT2N0M0", "3+4=7"]
 
@@ -85,7 +87,15 @@ def test_process_returns_typed_results() -> None:
 def test_results_json_round_trip() -> None:
     doc = nlp_engine.process(REPORT, pipeline="pathology")
     data = json.loads(doc.to_json())
-    assert data["concepts"][0]["assertion"]["status"] in {"present", "negated", "uncertain", "historical", "hypothetical", "family", "other"}
+    assert data["concepts"][0]["assertion"]["status"] in {
+        "present",
+        "negated",
+        "uncertain",
+        "historical",
+        "hypothetical",
+        "family",
+        "other",
+    }
     assert Document.from_dict(data) == doc
 
 
@@ -128,7 +138,9 @@ def test_wrong_type_names_the_position_not_the_content() -> None:
         nlp_engine.process(["fine", 42])  # type: ignore[list-item]
 
 
-@pytest.mark.parametrize("text", ["", "   ", "\n\n\t", "\u200b\u200b", "\x00 \x01", "😀🏥 🩺", "\u202eRTL text\u202c", "a\rb\r\nc"])
+@pytest.mark.parametrize(
+    "text", ["", "   ", "\n\n\t", "\u200b\u200b", "\x00 \x01", "😀🏥 🩺", "\u202eRTL text\u202c", "a\rb\r\nc"]
+)
 def test_degenerate_text_never_crashes(text: str) -> None:
     doc = nlp_engine.process(text)
     assert doc.text_length == len(text)
@@ -154,7 +166,20 @@ def test_five_megabyte_report(clinical: Language) -> None:
 
 clinical_alphabet = st.sampled_from(
     list("abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:;-/()+=%*[]\n\t")
-    + ["no ", "denies ", "CHF", "COPD", "cancer", "FAMILY HISTORY:", "\u200b", "\u00a0", "😀", "\x00", "é", "\u202e"]
+    + [
+        "no ",
+        "denies ",
+        "CHF",
+        "COPD",
+        "cancer",
+        "FAMILY HISTORY:",
+        "\u200b",
+        "\u00a0",
+        "😀",
+        "\x00",
+        "é",
+        "\u202e",
+    ]
 )
 
 

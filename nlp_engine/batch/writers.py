@@ -76,23 +76,53 @@ class SqliteWriter:
 
     def write(self, doc: Document) -> None:
         with self.conn:
-            for table, key in (("codes", "doc_id"), ("concepts", "doc_id"), ("sections", "doc_id"), ("documents", "id")):
+            for table, key in (
+                ("codes", "doc_id"),
+                ("concepts", "doc_id"),
+                ("sections", "doc_id"),
+                ("documents", "id"),
+            ):
                 self.conn.execute(f"DELETE FROM {table} WHERE {key} = ?", (doc.id,))
             self.conn.execute(
                 "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (doc.id, doc.pipeline, doc.text_length, len(doc.sections), len(doc.sentences), len(doc.concepts),
-                 json.dumps(doc.metadata), doc.schema_version),
+                (
+                    doc.id,
+                    doc.pipeline,
+                    doc.text_length,
+                    len(doc.sections),
+                    len(doc.sentences),
+                    len(doc.concepts),
+                    json.dumps(doc.metadata),
+                    doc.schema_version,
+                ),
             )
             self.conn.executemany(
                 "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(doc.id, i, s.name, s.title, s.start, s.end, s.body_start) for i, s in enumerate(doc.sections)],
+                [
+                    (doc.id, i, s.name, s.title, s.start, s.end, s.body_start)
+                    for i, s in enumerate(doc.sections)
+                ],
             )
             self.conn.executemany(
                 "INSERT INTO concepts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (doc.id, i, c.text, c.start, c.end, c.label, c.code, c.section, c.sentence_index,
-                     int(c.assertion.negated), int(c.assertion.uncertain), int(c.assertion.historical),
-                     int(c.assertion.hypothetical), c.assertion.experiencer, c.assertion.status)
+                    (
+                        doc.id,
+                        i,
+                        c.text,
+                        c.start,
+                        c.end,
+                        c.label,
+                        c.code,
+                        c.section,
+                        c.sentence_index,
+                        int(c.assertion.negated),
+                        int(c.assertion.uncertain),
+                        int(c.assertion.historical),
+                        int(c.assertion.hypothetical),
+                        c.assertion.experiencer,
+                        c.assertion.status,
+                    )
                     for i, c in enumerate(doc.concepts)
                 ],
             )
@@ -111,5 +141,7 @@ class SqliteWriter:
     def __enter__(self) -> SqliteWriter:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

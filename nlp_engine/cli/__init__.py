@@ -6,7 +6,10 @@ import typer
 
 from . import info, process, render, vocab
 
-app = typer.Typer(help="Offline clinical NLP: sections, sentences, ICD-10-CM concepts and ConText assertions.", no_args_is_help=True)
+app = typer.Typer(
+    help="Offline clinical NLP: sections, sentences, ICD-10-CM concepts and ConText assertions.",
+    no_args_is_help=True,
+)
 app.command("process")(process.process_command)
 app.command("info")(info.info_command)
 app.command("render")(render.render_command)

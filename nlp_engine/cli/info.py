@@ -8,6 +8,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import __version__
+from ..components.concepts import ICD10Concepts
+from ..components.context import ClinicalContext
+from ..components.sections import ClinicalSections
 from ..pipeline import available_pipelines, load
 
 
@@ -21,12 +24,12 @@ def info_command(
     table.add_row("spaCy", spacy.__version__)
     table.add_row("pipelines", ", ".join(available_pipelines()))
     table.add_row(f"{pipeline} components", ", ".join(nlp.pipe_names))
-    linker = nlp.get_pipe("icd10_concepts") if "icd10_concepts" in nlp.pipe_names else None
-    if linker is not None and linker.index is not None:
-        table.add_row("ICD-10-CM codes", f"{len(linker.index.titles):,}")
-        table.add_row("ICD-10-CM terms", f"{len(linker.index.terms) + len(linker.index.exact):,}")
-    if "clinical_context" in nlp.pipe_names:
-        table.add_row("ConText rules", f"{len(nlp.get_pipe('clinical_context').rules):,}")
-    if "clinical_sections" in nlp.pipe_names:
-        table.add_row("section headers", f"{len(nlp.get_pipe('clinical_sections').rules):,}")
+    for _, component in nlp.pipeline:
+        if isinstance(component, ICD10Concepts) and component.index is not None:
+            table.add_row("ICD-10-CM codes", f"{len(component.index.titles):,}")
+            table.add_row("ICD-10-CM terms", f"{len(component.index.terms) + len(component.index.exact):,}")
+        elif isinstance(component, ClinicalContext):
+            table.add_row("ConText rules", f"{len(component.rules):,}")
+        elif isinstance(component, ClinicalSections):
+            table.add_row("section headers", f"{len(component.rules):,}")
     Console().print(table)

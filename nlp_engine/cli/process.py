@@ -21,7 +21,9 @@ log = logging.getLogger("nlp_engine")
 def process_command(
     path: Path = typer.Argument(..., exists=True, help="A report file or a folder of .txt/.md reports."),
     out: Path = typer.Option(None, "--out", "-o", help="Output folder for results.jsonl and results.sqlite."),
-    pipeline: str = typer.Option("clinical", "--pipeline", "-p", help="Pipeline name or saved pipeline folder."),
+    pipeline: str = typer.Option(
+        "clinical", "--pipeline", "-p", help="Pipeline name or saved pipeline folder."
+    ),
 ) -> None:
     """Process reports; a single file without --out prints its JSON result."""
     console = Console(stderr=True)
@@ -45,7 +47,13 @@ def process_command(
     with (
         JsonlWriter(out / "results.jsonl") as jsonl,
         SqliteWriter(out / "results.sqlite") as db,
-        Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress,
     ):
         task = progress.add_task("processing", total=len(records))
         for record in records:
@@ -71,7 +79,9 @@ def process_command(
     elapsed = time.perf_counter() - started
     Console().print(table)
     done = len(records) - len(failed)
-    Console().print(f"processed {done}, failed {len(failed)} in {elapsed:.2f}s ({done / max(elapsed, 1e-9):.1f} docs/s, {words / max(elapsed, 1e-9):,.0f} words/s)")
+    Console().print(
+        f"processed {done}, failed {len(failed)} in {elapsed:.2f}s ({done / max(elapsed, 1e-9):.1f} docs/s, {words / max(elapsed, 1e-9):,.0f} words/s)"
+    )
     for doc_id, reason in failed:
         console.print(f"[red]failed[/red] {doc_id}: {reason}")
     Console().print(f"wrote {out / 'results.jsonl'} and {out / 'results.sqlite'}")

@@ -25,7 +25,9 @@ from ..kb import STOP_TOKENS, TERMS_FILE, TermIndex, normalize_token
 from ..resources import resolve
 
 DEFAULT_TERMS = f"vocab:{TERMS_FILE}"
-_BREAKS = frozenset(", ; : . [ ] ! ? \" = + * & | < > ~ _".split())
+_BREAKS = frozenset(
+    [",", ";", ":", ".", "[", "]", "!", "?", '"', "=", "+", "*", "&", "|", "<", ">", "~", "_"]
+)
 
 if not Span.has_extension("codes"):
     Span.set_extension("codes", default=[])
@@ -55,7 +57,9 @@ def label_for_code(code: str) -> str:
 class ICD10Concepts:
     """Dictionary linker over the ICD-10-CM term index."""
 
-    def __init__(self, nlp: Language, name: str, max_tokens: int, max_candidates: int, overwrite_ents: bool) -> None:
+    def __init__(
+        self, nlp: Language, name: str, max_tokens: int, max_candidates: int, overwrite_ents: bool
+    ) -> None:
         self.name = name
         self.max_tokens = max_tokens
         self.max_candidates = max_candidates
@@ -65,7 +69,9 @@ class ICD10Concepts:
         self._terms_path: Path | None = None
 
     # -- rules ------------------------------------------------------------------------------
-    def initialize(self, get_examples: Any = None, *, nlp: Language | None = None, terms: str = DEFAULT_TERMS) -> None:
+    def initialize(
+        self, get_examples: Any = None, *, nlp: Language | None = None, terms: str = DEFAULT_TERMS
+    ) -> None:
         self._load(resolve(terms))
 
     def _load(self, path: Path) -> None:
@@ -76,7 +82,9 @@ class ICD10Concepts:
         if self.index is None:
             from ..errors import MissingResourceError
 
-            raise MissingResourceError(f"component {self.name!r} has no term index: call nlp.initialize() first")
+            raise MissingResourceError(
+                f"component {self.name!r} has no term index: call nlp.initialize() first"
+            )
         return self.index
 
     # -- matching ---------------------------------------------------------------------------
@@ -161,7 +169,7 @@ class ICD10Concepts:
 
     # -- serialization ----------------------------------------------------------------------
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        path = ensure_path(path)
+        path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         if self._terms_path is None:
             self._require_index()

@@ -62,10 +62,14 @@ def load_context_rules(ref: str | Path) -> list[dict[str, Any]]:
         optional=frozenset({"pattern", "max_scope"}),
     ):
         if rec["category"] not in CATEGORY_ATTR:
-            raise RuleFileError(f"{ref}: unknown category {rec['category']!r}; known: {sorted(CATEGORY_ATTR)}")
+            raise RuleFileError(
+                f"{ref}: unknown category {rec['category']!r}; known: {sorted(CATEGORY_ATTR)}"
+            )
         if rec["direction"] not in DIRECTIONS:
             raise RuleFileError(f"{ref}: unknown direction {rec['direction']!r}; known: {sorted(DIRECTIONS)}")
-        if rec.get("max_scope") is not None and (not isinstance(rec["max_scope"], int) or rec["max_scope"] < 1):
+        if rec.get("max_scope") is not None and (
+            not isinstance(rec["max_scope"], int) or rec["max_scope"] < 1
+        ):
             raise RuleFileError(f"{ref}: max_scope must be a positive integer, got {rec['max_scope']!r}")
         rules.append(rec)
     if not rules:
@@ -76,7 +80,9 @@ def load_context_rules(ref: str | Path) -> list[dict[str, Any]]:
 class ClinicalContext:
     """ConText over `doc.ents` (and over any spans via `assert_spans`)."""
 
-    def __init__(self, nlp: Language, name: str, section_defaults: dict[str, str], max_scope: int | None) -> None:
+    def __init__(
+        self, nlp: Language, name: str, section_defaults: dict[str, str], max_scope: int | None
+    ) -> None:
         self.name = name
         self.vocab = nlp.vocab
         self.section_defaults = dict(section_defaults)
@@ -88,7 +94,9 @@ class ClinicalContext:
         self._longest = 0
 
     # -- rules ------------------------------------------------------------------------------
-    def initialize(self, get_examples: Any = None, *, nlp: Language | None = None, rules: str = DEFAULT_RULES) -> None:
+    def initialize(
+        self, get_examples: Any = None, *, nlp: Language | None = None, rules: str = DEFAULT_RULES
+    ) -> None:
         records = load_context_rules(rules)
         tokenizer = nlp.tokenizer if nlp is not None else None
         for rec in records:
@@ -178,13 +186,15 @@ class ClinicalContext:
         sent_starts = [s.start for s in doc.sents] if doc.has_annotation("SENT_START") else [0]
         words = self._word_counts(doc)
         trigger_starts = [t[1] for t in triggers]
-        section_group = doc.spans["sections"] if "sections" in doc.spans else []
+        section_group = doc.spans.get("sections", [])
         section_starts = [s.start for s in section_group]
         results = []
         for span in spans:
             k = bisect.bisect_right(section_starts, span.start) - 1
             section = section_group[k].label_ if k >= 0 else None
-            result = self._assert_one(doc, span, triggers, trigger_starts, terminations, sent_starts, words, section)
+            result = self._assert_one(
+                doc, span, triggers, trigger_starts, terminations, sent_starts, words, section
+            )
             for flag in FLAGS:
                 span._.set(flag, result[flag])
             span._.experiencer = result["experiencer"]
@@ -247,10 +257,14 @@ class ClinicalContext:
         default = self.section_defaults.get(section) if section else None
         if default in ("family", "other") and result["experiencer"] == "patient":
             result["experiencer"] = default
-            fired.append({"category": "SECTION", "literal": section, "direction": "SECTION", "start": -1, "end": -1})
+            fired.append(
+                {"category": "SECTION", "literal": section, "direction": "SECTION", "start": -1, "end": -1}
+            )
         elif default in FLAGS and not result[default]:
             result[default] = True
-            fired.append({"category": "SECTION", "literal": section, "direction": "SECTION", "start": -1, "end": -1})
+            fired.append(
+                {"category": "SECTION", "literal": section, "direction": "SECTION", "start": -1, "end": -1}
+            )
         result["triggers"] = fired
         return result
 
@@ -284,7 +298,7 @@ class ClinicalContext:
         return self
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        path = ensure_path(path)
+        path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         srsly.write_json(path / "context.json", self._state())
 
@@ -311,7 +325,13 @@ class ClinicalContext:
         },
         "max_scope": None,
     },
-    assigns=["span._.negated", "span._.uncertain", "span._.historical", "span._.hypothetical", "span._.experiencer"],
+    assigns=[
+        "span._.negated",
+        "span._.uncertain",
+        "span._.historical",
+        "span._.hypothetical",
+        "span._.experiencer",
+    ],
 )
 def make_clinical_context(
     nlp: Language, name: str, section_defaults: dict[str, str], max_scope: int | None

@@ -42,9 +42,8 @@ def _token_section(token: Token) -> str | None:
     group = doc.spans[SPANS_KEY]
     # Cache the section starts on the doc so a loop over all tokens stays linear.
     cached = doc.user_data.get(_CACHE_KEY)
-    signature = tuple((span.start, span.label_) for span in group) if cached is None or cached[0] != len(group) else None
-    if signature is not None:
-        cached = (len(group), [s for s, _ in signature], [label for _, label in signature])
+    if cached is None or cached[0] != len(group):
+        cached = (len(group), [span.start for span in group], [span.label_ for span in group])
         doc.user_data[_CACHE_KEY] = cached
     _, starts, labels = cached
     idx = bisect.bisect_right(starts, token.i) - 1
@@ -81,7 +80,9 @@ class ClinicalSections:
         self.rules: dict[str, str] = {}
         self._regex: re.Pattern[str] | None = None
 
-    def initialize(self, get_examples: Any = None, *, nlp: Language | None = None, rules: str = DEFAULT_RULES) -> None:
+    def initialize(
+        self, get_examples: Any = None, *, nlp: Language | None = None, rules: str = DEFAULT_RULES
+    ) -> None:
         self.set_rules(load_section_rules(rules, self.groups))
 
     def set_rules(self, rules: dict[str, str]) -> None:
@@ -110,7 +111,9 @@ class ClinicalSections:
             if not match.group("end").strip():
                 # No colon: only a title alone on its line, in capitals or title case, counts.
                 line_start = text.rfind("\n", 0, match.start("title")) + 1
-                if text[line_start : match.start("title")].strip() or not (title.isupper() or title.istitle()):
+                if text[line_start : match.start("title")].strip() or not (
+                    title.isupper() or title.istitle()
+                ):
                     continue
             category = self.rules[re.sub(r"\s+", " ", title.lower())]
             found.append((category, match.start("title"), match.end()))
@@ -143,7 +146,7 @@ class ClinicalSections:
         return self
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
-        path = ensure_path(path)
+        path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         srsly.write_json(path / "rules.json", {"groups": self.groups, "rules": self.rules})
 

@@ -15,9 +15,65 @@ from spacy.tokens import Doc
 
 #: Abbreviations after which a period does not end the sentence, whatever follows.
 NO_SPLIT_ABBREVIATIONS = frozenset(
-    "dr. mr. mrs. ms. st. vs. v. e.g. i.e. approx. appt. no. nos. fig. pt. pts. dx. hx. tx. rx. sx. "
-    "etc. cf. al. inc. ca. min. max. mg. ml. cm. mm. resp. temp. wt. ht. yr. yrs. mo. mos. wk. wks. "
-    "ext. dept. univ. jan. feb. mar. apr. jun. jul. aug. sep. sept. oct. nov. dec.".split()
+    [
+        "dr.",
+        "mr.",
+        "mrs.",
+        "ms.",
+        "st.",
+        "vs.",
+        "v.",
+        "e.g.",
+        "i.e.",
+        "approx.",
+        "appt.",
+        "no.",
+        "nos.",
+        "fig.",
+        "pt.",
+        "pts.",
+        "dx.",
+        "hx.",
+        "tx.",
+        "rx.",
+        "sx.",
+        "etc.",
+        "cf.",
+        "al.",
+        "inc.",
+        "ca.",
+        "min.",
+        "max.",
+        "mg.",
+        "ml.",
+        "cm.",
+        "mm.",
+        "resp.",
+        "temp.",
+        "wt.",
+        "ht.",
+        "yr.",
+        "yrs.",
+        "mo.",
+        "mos.",
+        "wk.",
+        "wks.",
+        "ext.",
+        "dept.",
+        "univ.",
+        "jan.",
+        "feb.",
+        "mar.",
+        "apr.",
+        "jun.",
+        "jul.",
+        "aug.",
+        "sep.",
+        "sept.",
+        "oct.",
+        "nov.",
+        "dec.",
+    ]
 )
 _TERMINAL = frozenset({".", "!", "?", ";"})
 _BULLETS = frozenset({"-", "*", "•", "·", "o", "‣", "–", "—", ">"})
@@ -103,7 +159,9 @@ def sentence_starts(texts: list[str], spaces: list[bool]) -> list[bool]:
             i = k
             continue
         if text in _TERMINAL or (len(text) > 1 and text.endswith(".") and "." in text[:-1]):
-            if (text == "." and _period_is_list_marker(texts, spaces, i, starts)) or text.lower() in NO_SPLIT_ABBREVIATIONS:
+            if (
+                text == "." and _period_is_list_marker(texts, spaces, i, starts)
+            ) or text.lower() in NO_SPLIT_ABBREVIATIONS:
                 i += 1
                 continue
             k = i + 1
@@ -144,7 +202,7 @@ def split_sentences(doc: Doc) -> Doc:
     texts = [t.text for t in doc]
     spaces = [text.isspace() for text in texts]
     flags = numpy.asarray([1 if s else -1 for s in sentence_starts(texts, spaces)], dtype="int64")
-    doc.from_array([SENT_START], flags.astype("uint64"))
+    doc.from_array([SENT_START], flags.astype("uint64"))  # type: ignore[arg-type]
     return doc
 
 

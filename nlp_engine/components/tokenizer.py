@@ -58,7 +58,11 @@ _UNITS = (
     r"mg|mcg|ug|µg|g|kg|ng|ml|mL|cc|L|dL|mEq|meq|mmol|IU|iu|units?|U|mmHg|bpm|mm|cm|m|µm|um|nm"
     r"|hrs?|h|min|mins|sec|wk|wks|yrs?|mo|d|x|%"
 )
-_SUFFIXES = [r"(?<=[0-9])\.", rf"(?<=[0-9])(?:{_UNITS})", r"(?<=[0-9])(?:mg|mcg|g|ml|mL|mmol|U)/(?:kg|d|day|h|hr|dL|L|m2)"]
+_SUFFIXES = [
+    r"(?<=[0-9])\.",
+    rf"(?<=[0-9])(?:{_UNITS})",
+    r"(?<=[0-9])(?:mg|mcg|g|ml|mL|mmol|U)/(?:kg|d|day|h|hr|dL|L|m2)",
+]
 _INFIXES = [
     r"(?<=[0-9])[x×](?=[0-9.])",  # 2.3x1.5
     r"(?<=[0-9])-(?=[0-9])",  # ranges 5-10

@@ -22,7 +22,10 @@ def codes(nlp: Language, text: str) -> list[tuple[str, str]]:
         ("known COPD", [("COPD", "J44.9")]),
         ("s/p MI in 2015", [("MI", "I21.9")]),
         ("paroxysmal afib", [("paroxysmal afib", "I48.0")]),
-        ("Type 2 diabetes mellitus without complications", [("Type 2 diabetes mellitus without complications", "E11.9")]),
+        (
+            "Type 2 diabetes mellitus without complications",
+            [("Type 2 diabetes mellitus without complications", "E11.9")],
+        ),
         # word order and case
         ("diabetes mellitus type 2", [("diabetes mellitus type 2", "E11.9")]),
         ("CONGESTIVE HEART FAILURE", [("CONGESTIVE HEART FAILURE", "I50.9")]),
@@ -72,7 +75,17 @@ def test_section_titles_are_not_concepts(clinical: Language) -> None:
     assert [e.text for e in doc.ents] == ["cough"]
 
 
-@pytest.mark.parametrize(("code", "label"), [("C61", "NEOPLASM"), ("D05.10", "NEOPLASM"), ("D64.9", "CONDITION"), ("R07.9", "FINDING"), ("Z17.0", "FACTOR"), ("S72.001A", "INJURY")])
+@pytest.mark.parametrize(
+    ("code", "label"),
+    [
+        ("C61", "NEOPLASM"),
+        ("D05.10", "NEOPLASM"),
+        ("D64.9", "CONDITION"),
+        ("R07.9", "FINDING"),
+        ("Z17.0", "FACTOR"),
+        ("S72.001A", "INJURY"),
+    ],
+)
 def test_labels(code: str, label: str) -> None:
     assert label_for_code(code) == label
 

@@ -102,8 +102,14 @@ def test_bad_spans(clinical: Language, span: tuple[int, int]) -> None:
     [
         ({"literal": "no", "category": "NEGATED", "direction": "FORWARD"}, "unknown category"),
         ({"literal": "no", "category": "NEGATED_EXISTENCE", "direction": "SIDEWAYS"}, "unknown direction"),
-        ({"literal": "no", "category": "NEGATED_EXISTENCE", "direction": "FORWARD", "scope": 3}, "unknown keys"),
-        ({"literal": "no", "category": "NEGATED_EXISTENCE", "direction": "FORWARD", "max_scope": 0}, "max_scope"),
+        (
+            {"literal": "no", "category": "NEGATED_EXISTENCE", "direction": "FORWARD", "scope": 3},
+            "unknown keys",
+        ),
+        (
+            {"literal": "no", "category": "NEGATED_EXISTENCE", "direction": "FORWARD", "max_scope": 0},
+            "max_scope",
+        ),
     ],
 )
 def test_rule_validation(tmp_path, record: dict[str, object], message: str) -> None:
@@ -115,7 +121,12 @@ def test_rule_validation(tmp_path, record: dict[str, object], message: str) -> N
 
 def test_token_patterns_work(tmp_path) -> None:
     path = tmp_path / "rules.jsonl"
-    rule = {"literal": "neg", "category": "NEGATED_EXISTENCE", "direction": "FORWARD", "pattern": [{"LOWER": {"IN": ["nil", "zero"]}}]}
+    rule = {
+        "literal": "neg",
+        "category": "NEGATED_EXISTENCE",
+        "direction": "FORWARD",
+        "pattern": [{"LOWER": {"IN": ["nil", "zero"]}}],
+    }
     path.write_text(json.dumps(rule) + "\n")
     nlp = spacy.blank("en")
     component = nlp.add_pipe("clinical_context")

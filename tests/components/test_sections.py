@@ -34,7 +34,14 @@ def names(nlp: Language, text: str) -> list[str]:
 
 def test_pathology_sections(pathology: Language) -> None:
     assert names(pathology, PATH_REPORT) == [
-        "clinical_history", "specimen", "gross", "microscopic", "final_diagnosis", "synoptic", "comment", "addendum",
+        "clinical_history",
+        "specimen",
+        "gross",
+        "microscopic",
+        "final_diagnosis",
+        "synoptic",
+        "comment",
+        "addendum",
     ]
 
 
@@ -43,11 +50,23 @@ def test_pathology_sections(pathology: Language) -> None:
     [
         ("CHIEF COMPLAINT: Cough.\nHPI: 3 days of cough.", ["chief_complaint", "history_of_present_illness"]),
         ("Past Medical History:\nHTN\nMedications:\nLisinopril", ["past_medical_history", "medications"]),
-        ("ALLERGIES: NKDA\nFAMILY HISTORY: Mother with DM.\nSOCIAL HISTORY: No tobacco.", ["allergies", "family_history", "social_history"]),
-        ("REVIEW OF SYSTEMS: Negative.\nPHYSICAL EXAMINATION: Normal.\nLABS: WBC 7.", ["review_of_systems", "physical_exam", "labs"]),
-        ("IMAGING: CXR clear.\nASSESSMENT AND PLAN: Pneumonia.\nDISCHARGE DIAGNOSES: Pneumonia.", ["imaging", "assessment_and_plan", "discharge_diagnoses"]),
+        (
+            "ALLERGIES: NKDA\nFAMILY HISTORY: Mother with DM.\nSOCIAL HISTORY: No tobacco.",
+            ["allergies", "family_history", "social_history"],
+        ),
+        (
+            "REVIEW OF SYSTEMS: Negative.\nPHYSICAL EXAMINATION: Normal.\nLABS: WBC 7.",
+            ["review_of_systems", "physical_exam", "labs"],
+        ),
+        (
+            "IMAGING: CXR clear.\nASSESSMENT AND PLAN: Pneumonia.\nDISCHARGE DIAGNOSES: Pneumonia.",
+            ["imaging", "assessment_and_plan", "discharge_diagnoses"],
+        ),
         # MTSamples' flattened layout: line breaks became ", " after the headers.
-        ("SUBJECTIVE:, Cough.,MEDICATIONS: , None.,ALLERGIES: , None.", ["history_of_present_illness", "medications", "allergies"]),
+        (
+            "SUBJECTIVE:, Cough.,MEDICATIONS: , None.,ALLERGIES: , None.",
+            ["history_of_present_illness", "medications", "allergies"],
+        ),
         # A header word inside a sentence is not a header.
         ("The family history is unremarkable.", []),
         # A header alone on its line, without a colon, in capitals.
@@ -77,7 +96,9 @@ def test_group_priority_changes_category() -> None:
 
 def test_unknown_keys_rejected(tmp_path) -> None:
     bad = tmp_path / "rules.jsonl"
-    bad.write_text(json.dumps({"literal": "gross", "category": "gross", "group": "pathology", "colour": "red"}) + "\n")
+    bad.write_text(
+        json.dumps({"literal": "gross", "category": "gross", "group": "pathology", "colour": "red"}) + "\n"
+    )
     with pytest.raises(RuleFileError, match="unknown keys"):
         load_section_rules(bad, ["pathology"])
 

@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 
 from nlp_engine.components.tokenizer import ClinicalTokenizer
 
-
 SHARED = ClinicalTokenizer(spacy.blank("en"))
 
 
@@ -26,14 +25,20 @@ def tokenizer() -> ClinicalTokenizer:
         ("5-10%", ["5", "-", "10", "%"]),
         ("aspirin 5mg q.i.d.", ["aspirin", "5", "mg", "q.i.d."]),
         ("10mg/kg q4h", ["10", "mg/kg", "q4h"]),
-        ("s/p CABG, h/o MI, w/o contrast, c/o pain", ["s/p", "CABG", ",", "h/o", "MI", ",", "w/o", "contrast", ",", "c/o", "pain"]),
+        (
+            "s/p CABG, h/o MI, w/o contrast, c/o pain",
+            ["s/p", "CABG", ",", "h/o", "MI", ",", "w/o", "contrast", ",", "c/o", "pain"],
+        ),
         ("Stage pT2aN1bM0.", ["Stage", "pT2aN1bM0", "."]),
         ("(ypT1c, pN0(sn))", ["(", "ypT1c", ",", "pN0(sn)", ")"]),
         ("Gleason 3+4=7, grade group 2", ["Gleason", "3+4=7", ",", "grade", "group", "2"]),
         ("ER+, PR-, HER2 2+", ["ER+", ",", "PR-", ",", "HER2", "2+"]),
         ("sections A1-A3 and B1-4", ["sections", "A1-A3", "and", "B1-4"]),
         ("coded C50.911 and E11.9.", ["coded", "C50.911", "and", "E11.9", "."]),
-        ("seen by **NAME[AAA, BBB M] at [**Hospital1 18**]", ["seen", "by", "**NAME[AAA, BBB M]", "at", "[**Hospital1 18**]"]),
+        (
+            "seen by **NAME[AAA, BBB M] at [**Hospital1 18**]",
+            ["seen", "by", "**NAME[AAA, BBB M]", "at", "[**Hospital1 18**]"],
+        ),
         ("**INSTITUTION **ID-NUM", ["**INSTITUTION", "**ID-NUM"]),
         ("sprays.,MEDICATIONS:,Allegra", ["sprays", ".", ",", "MEDICATIONS", ":", ",", "Allegra"]),
         ("BP 124/78.,HEENT:", ["BP", "124/78", ".", ",", "HEENT", ":"]),
