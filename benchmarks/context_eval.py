@@ -17,38 +17,12 @@ import time
 from collections import defaultdict
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from _common import data_path, emit, peak_rss_mb  # noqa: E402
+from _common import accuracy, data_path, emit, peak_rss_mb, prf  # noqa: E402
 
 from nlp_engine.context import classify  # noqa: E402
 from nlp_engine.pipeline import get_pipeline  # noqa: E402
 
 BASELINE = re.compile(r"\b(no|denies|without)\b", re.I)
-
-
-def prf(gold: list[bool], pred: list[bool]) -> dict[str, float]:
-    tp = sum(g and p for g, p in zip(gold, pred, strict=True))
-    fp = sum(p and not g for g, p in zip(gold, pred, strict=True))
-    fn = sum(g and not p for g, p in zip(gold, pred, strict=True))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-    }
-
-
-def accuracy(gold: list[str], pred: list[str]) -> dict[str, float]:
-    correct = sum(g == p for g, p in zip(gold, pred, strict=True))
-    majority = max(gold.count(label) for label in set(gold))
-    return {
-        "accuracy": round(correct / len(gold), 4),
-        "majority_class_accuracy": round(majority / len(gold), 4),
-    }
 
 
 def main() -> None:
