@@ -4,6 +4,7 @@ from pathlib import Path
 
 import spacy
 import typer
+from rich.console import Console
 
 from ..components.tokenizer import ClinicalTokenizer
 from ..kb import SYNONYMS_FILE, build_kb
@@ -20,5 +21,6 @@ def build_command(
     """Build the ICD-10-CM knowledge base and term index from the FY2026 tables (simple-icd-10-cm)."""
     target = out or resolve("vocab:section_rules.jsonl").parent
     tokenizer = ClinicalTokenizer(spacy.blank("en"))
-    counts = build_kb(target, lambda text: [t.text for t in tokenizer(text)], synonyms=synonyms)
+    with Console(stderr=True).status("building the ICD-10-CM knowledge base (about 20 s)"):
+        counts = build_kb(target, lambda text: [t.text for t in tokenizer(text)], synonyms=synonyms)
     typer.echo(f"wrote {target}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))

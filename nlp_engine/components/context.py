@@ -322,6 +322,8 @@ class ClinicalContext:
             "family_history": "family",
             "past_medical_history": "historical",
             "past_surgical_history": "historical",
+            "social_history": "historical",
+            "allergies": "historical",
         },
         "max_scope": None,
     },
