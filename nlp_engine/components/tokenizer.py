@@ -66,6 +66,7 @@ _SUFFIXES = [
 _INFIXES = [
     r"(?<=[0-9])[x×](?=[0-9.])",  # 2.3x1.5
     r"(?<=[0-9])-(?=[0-9])",  # ranges 5-10
+    r"(?<=[A-Za-z0-9])[<>≤≥](?=[0-9])",  # HR<60
     r"(?<=[a-zA-Z])/(?=[a-zA-Z]{3,})",  # and/or, nausea/vomiting but not s/p
     r"(?<=[0-9a-z])(?:mg|mcg|ml|cm|mm)(?=x)",
     r"(?<=[.:;]),(?=[A-Za-z0-9])",  # MTSamples' flattened "up.,MEDICATIONS:"
@@ -73,7 +74,7 @@ _INFIXES = [
     r"(?<=[0-9])\.(?=,)",
     r"(?<=[a-z]),(?=[A-Z]{2})",
 ]
-_PREFIXES = [r"\*(?=[A-Za-z0-9])", r"#(?=[0-9])", r"~", r"≥|≤|<|>"]
+_PREFIXES = [r"\*(?=[A-Za-z0-9])", r"#(?=[0-9])", r"~", r"(?:≥|≤|<|>)"]  # each is anchored with ^: keep alternations grouped
 
 
 def _build_inner(nlp: Language) -> Tokenizer:

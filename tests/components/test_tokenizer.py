@@ -42,6 +42,8 @@ def tokenizer() -> ClinicalTokenizer:
         ("**INSTITUTION **ID-NUM", ["**INSTITUTION", "**ID-NUM"]),
         ("sprays.,MEDICATIONS:,Allegra", ["sprays", ".", ",", "MEDICATIONS", ":", ",", "Allegra"]),
         ("BP 124/78.,HEENT:", ["BP", "124/78", ".", ",", "HEENT", ":"]),
+        # regression: unanchored prefix alternatives once split "HR<" off mid-token
+        ("BP >140/90, HR<60, ≥5 cm", ["BP", ">", "140/90", ",", "HR", "<", "60", ",", "≥", "5", "cm"]),
     ],
 )
 def test_clinical_tokens(tokenizer: ClinicalTokenizer, text: str, expected: list[str]) -> None:
