@@ -78,7 +78,6 @@ class ClinicalSections:
         self.name = name
         self.groups = list(groups)
         self.rules: dict[str, str] = {}
-        self._regex: re.Pattern[str] | None = None
 
     def initialize(
         self, get_examples: Any = None, *, nlp: Language | None = None, rules: str = DEFAULT_RULES
@@ -87,35 +86,31 @@ class ClinicalSections:
 
     def set_rules(self, rules: dict[str, str]) -> None:
         self.rules = dict(rules)
-        self._regex = None
 
-    @property
-    def regex(self) -> re.Pattern[str]:
-        if self._regex is None:
-            if not self.rules:
-                raise RuleFileError(f"component {self.name!r} has no rules: call nlp.initialize() first")
-            literals = sorted(self.rules, key=len, reverse=True)
-            alternation = "|".join(re.escape(lit).replace(r"\ ", r"[ \t]+") for lit in literals)
-            self._regex = re.compile(
-                rf"(?:^|(?<=[.,;])|(?<=\n))[ \t]*(?P<title>(?:{alternation}))"
-                rf"(?P<end>[ \t]*:|[ \t]*(?=\r?\n|$))",
-                re.IGNORECASE | re.MULTILINE,
-            )
-        return self._regex
+    # A header candidate: the text between a line start (or `.`, `,`, `;`) and the next colon or line
+    # end. Looking the candidate up in a dict is much faster than a regex alternation of every title.
+    _CANDIDATE = re.compile(
+        r"(?:^|(?<=[.,;]))[ \t]*(?P<title>[A-Za-z][^:\n.,;]{0,60}?)[ \t]*(?P<end>:|\r?$)", re.MULTILINE
+    )
 
     def find_headers(self, text: str) -> list[tuple[str, int, int]]:
         """Return `(category, title_start, body_start)` for each header found in `text`."""
+        if not self.rules:
+            raise RuleFileError(f"component {self.name!r} has no rules: call nlp.initialize() first")
+        rules = self.rules
         found = []
-        for match in self.regex.finditer(text):
+        for match in self._CANDIDATE.finditer(text):
             title = match.group("title")
-            if not match.group("end").strip():
+            category = rules.get(" ".join(title.lower().split()))
+            if category is None:
+                continue
+            if match.group("end") != ":":
                 # No colon: only a title alone on its line, in capitals or title case, counts.
                 line_start = text.rfind("\n", 0, match.start("title")) + 1
                 if text[line_start : match.start("title")].strip() or not (
                     title.isupper() or title.istitle()
                 ):
                     continue
-            category = self.rules[re.sub(r"\s+", " ", title.lower())]
             found.append((category, match.start("title"), match.end()))
         return found
 

@@ -74,7 +74,12 @@ _INFIXES = [
     r"(?<=[0-9])\.(?=,)",
     r"(?<=[a-z]),(?=[A-Z]{2})",
 ]
-_PREFIXES = [r"\*(?=[A-Za-z0-9])", r"#(?=[0-9])", r"~", r"(?:≥|≤|<|>)"]  # each is anchored with ^: keep alternations grouped
+_PREFIXES = [
+    r"\*(?=[A-Za-z0-9])",
+    r"#(?=[0-9])",
+    r"~",
+    r"(?:≥|≤|<|>)",
+]  # each is anchored with ^: keep alternations grouped
 
 
 def _build_inner(nlp: Language) -> Tokenizer:
