@@ -150,6 +150,7 @@ _IRREGULAR = {
     "leaves": "leaf",
 }
 _KEEP_S = ("ss", "us", "is", "os")
+_ABBREVIATION = re.compile(r"[A-Z0-9][A-Z0-9+\-/]{1,7}")
 # Singular words that end in "as"; other "-as" words are plurals (carcinomas, lymphomas).
 _SINGULAR_AS = frozenset({"pancreas", "gas", "atlas", "bias", "alias", "vas", "has", "was", "as", "canvas"})
 
@@ -220,6 +221,11 @@ def _title_variants(title: str) -> list[str]:
     base = re.sub(r",?\s*\b(unspecified|not elsewhere classified|NOS)\b", "", title, flags=re.I).strip(" ,")
     base = re.sub(r"\s+without (complications?|mention of [a-z ]+|\w+ behavior)$", "", base, flags=re.I)
     variants.add(base)
+    for text in list(variants):
+        # "Estrogen receptor positive status [ER+]": the bracketed abbreviation is a name of its own.
+        # Only abbreviations (no lower case): other brackets hold qualifiers such as "[any part]".
+        variants.update(m.strip() for m in re.findall(r"\[([^\]a-z]{2,20})\]", text))
+        variants.add(re.sub(r"\s*\[[^\]]*\]", "", text))
     for text in list(variants):
         variants.add(re.sub(r"\s*\([^)]*\)", "", text))  # "Essential (primary) hypertension"
         variants.add(text.replace("(", "").replace(")", ""))
@@ -313,6 +319,12 @@ def build_kb(
     # The term shown for a key: highest score, then shortest, then alphabetical (deterministic).
     key_term: dict[str, tuple[float, int, str]] = {}
     for term, codes in term_codes.items():
+        if _ABBREVIATION.fullmatch(term) and not term.isdigit():
+            # Upper-case abbreviations from titles and inclusion terms ("[ER+]", "PR+", "TNBC") match
+            # exact text only, like curated ones: "ada" or "amh" in lower case are not ADA or AMH.
+            for code, score in codes.items():
+                exact[term][code] = max(score, exact[term].get(code, 0.0))
+            continue
         key = term_key(tokenize(term))
         if not key or (" " not in key and (key in GENERIC_SINGLE or len(key) < 3 or key.isdigit())):
             continue
@@ -326,7 +338,9 @@ def build_kb(
         ranked = sorted(codes.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[:MAX_CODES_PER_TERM]
         index.terms[key] = (key_term[key][2], ranked)
     for term, codes in exact.items():
-        index.exact[term] = (term, sorted(codes.items(), key=lambda kv: -kv[1]))
+        if len(codes) > 3 and max(codes.values()) < 1.0:
+            continue  # an uncurated abbreviation shared by many codes ("BMI") names none of them
+        index.exact[term] = (term, sorted(codes.items(), key=lambda kv: (-kv[1], kv[0])))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with gzip.open(out_dir / KB_FILE, "wt", encoding="utf-8", compresslevel=9) as out:

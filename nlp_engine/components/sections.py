@@ -28,6 +28,10 @@ from ..resources import read_jsonl
 SPANS_KEY = "sections"
 TITLE_KEY = "section_titles"
 _CACHE_KEY = "nlp_engine_section_index"
+#: Inside a synoptic (CAP) summary, lines like "Procedure: ..." are fields; only these end it.
+ENDS_SYNOPTIC = frozenset(
+    {"comment", "addendum", "final_diagnosis", "immunohistochemistry", "microscopic", "gross"}
+)
 DEFAULT_RULES = "vocab:section_rules.jsonl"
 
 
@@ -111,6 +115,8 @@ class ClinicalSections:
                     title.isupper() or title.istitle()
                 ):
                     continue
+            if found and found[-1][0] == "synoptic" and category not in ENDS_SYNOPTIC:
+                continue  # "Procedure:", "Histologic type:" are fields of the synoptic summary
             found.append((category, match.start("title"), match.end()))
         return found
 

@@ -113,3 +113,28 @@ def test_missing_terms_file_is_a_clear_error() -> None:
     linker = nlp.add_pipe("icd10_concepts")
     with pytest.raises(MissingResourceError, match="no-such-file"):
         linker.initialize(terms="vocab:no-such-file.tsv.gz")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ER+ (95%), PR-, HER2 3+", [("ER+", "Z17.0"), ("PR-", "Z17.22"), ("HER2 3+", "Z17.31")]),
+        ("TNBC", [("TNBC", "Z17.421")]),
+        # upper-case abbreviations from ICD titles match exact text only
+        ("ada and amh in lower case", []),
+        # an abbreviation shared by many codes names none of them
+        ("BMI 32", []),
+    ],
+)
+def test_receptor_status_and_abbreviations(
+    clinical: Language, text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert codes(clinical, text) == expected
+
+
+def test_synoptic_fields_do_not_start_sections(pathology: Language) -> None:
+    doc = pathology(
+        "SYNOPTIC REPORT:\nProcedure: Excision\nHistologic type: Invasive ductal carcinoma\nCOMMENT: none"
+    )
+    assert [s.label_ for s in doc._.sections] == ["synoptic", "comment"]
+    assert [(e.text, e[0]._.section) for e in doc.ents] == [("Invasive ductal carcinoma", "synoptic")]
