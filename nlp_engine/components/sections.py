@@ -102,7 +102,7 @@ class ClinicalSections:
         if not self.rules:
             raise RuleFileError(f"component {self.name!r} has no rules: call nlp.initialize() first")
         rules = self.rules
-        found = []
+        found: list[tuple[str, int, int]] = []
         for match in self._CANDIDATE.finditer(text):
             title = match.group("title")
             category = rules.get(" ".join(title.lower().split()))
