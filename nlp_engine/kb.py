@@ -255,7 +255,12 @@ def build_kb(
         ) from exc
 
     all_codes = cm.get_all_codes(with_dots=True)
-    billable = [c for c in all_codes if cm.is_leaf(c)]
+    # Leaves that are codes; the tables also hold an empty block ("V00-X58") that looks like a leaf.
+    billable = [
+        c
+        for c in all_codes
+        if cm.is_leaf(c) and (cm.is_category_or_subcategory(c) or cm.is_extended_subcategory(c))
+    ]
     records: dict[str, dict[str, object]] = {}
     # term text -> {code: score}; score encodes where the term came from.
     term_codes: dict[str, dict[str, float]] = defaultdict(dict)

@@ -7,6 +7,7 @@ import typer
 from rich.console import Console
 
 from ..components.tokenizer import ClinicalTokenizer
+from ..errors import NLPEngineError
 from ..kb import SYNONYMS_FILE, build_kb
 from ..resources import resolve
 
@@ -21,6 +22,10 @@ def build_command(
     """Build the ICD-10-CM knowledge base and term index from the FY2026 tables (simple-icd-10-cm)."""
     target = out or resolve("vocab:section_rules.jsonl").parent
     tokenizer = ClinicalTokenizer(spacy.blank("en"))
-    with Console(stderr=True).status("building the ICD-10-CM knowledge base (about 20 s)"):
-        counts = build_kb(target, lambda text: [t.text for t in tokenizer(text)], synonyms=synonyms)
+    try:
+        with Console(stderr=True).status("building the ICD-10-CM knowledge base (about 20 s)"):
+            counts = build_kb(target, lambda text: [t.text for t in tokenizer(text)], synonyms=synonyms)
+    except NLPEngineError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"wrote {target}: " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
