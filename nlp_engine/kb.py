@@ -150,6 +150,9 @@ _IRREGULAR = {
     "leaves": "leaf",
 }
 _KEEP_S = ("ss", "us", "is", "os")
+_MEASUREMENT_FINDING = re.compile(
+    r"(?i)(elevated|abnormal|low|high|decreased|increased|raised|nonspecific)\b"
+)
 _ABBREVIATION = re.compile(r"[A-Z0-9][A-Z0-9+\-/]{1,7}")
 # Singular words that end in "as"; other "-as" words are plurals (carcinomas, lymphomas).
 _SINGULAR_AS = frozenset({"pancreas", "gas", "atlas", "bias", "alias", "vas", "has", "was", "as", "canvas"})
@@ -223,8 +226,10 @@ def _title_variants(title: str) -> list[str]:
     variants.add(base)
     for text in list(variants):
         # "Estrogen receptor positive status [ER+]": the bracketed abbreviation is a name of its own.
-        # Only abbreviations (no lower case): other brackets hold qualifiers such as "[any part]".
-        variants.update(m.strip() for m in re.findall(r"\[([^\]a-z]{2,20})\]", text))
+        # Only abbreviations (no lower case): other brackets hold qualifiers such as "[any part]". And
+        # not the name of a test in a finding about it: "Elevated prostate specific antigen [PSA]".
+        if not _MEASUREMENT_FINDING.match(text):
+            variants.update(m.strip() for m in re.findall(r"\[([^\]a-z]{2,20})\]", text))
         variants.add(re.sub(r"\s*\[[^\]]*\]", "", text))
     for text in list(variants):
         variants.add(re.sub(r"\s*\([^)]*\)", "", text))  # "Essential (primary) hypertension"

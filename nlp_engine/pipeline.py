@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,21 @@ def available_pipelines() -> list[str]:
     """Names of the pipeline configs shipped in `pipelines/`."""
     root = resources.files("pipelines")
     return sorted(p.name[: -len(".cfg")] for p in root.iterdir() if p.name.endswith(".cfg"))
+
+
+_PATHOLOGY_MARKERS = re.compile(
+    r"(?im)^[ \t]*(?:surgical pathology|final (?:pathologic(?:al)? )?diagnos[ie]s|gross (?:description|examination)"
+    r"|microscopic (?:description|examination)|synoptic report|cancer case summary)\b"
+)
+
+
+def choose_pipeline(text: str) -> str:
+    """`"pathology"` for text that looks like a surgical pathology report, else `"clinical"`.
+
+    Used by `--pipeline auto`: a report counts as pathology when a pathology section header stands at
+    the start of a line in its first 20,000 characters.
+    """
+    return "pathology" if _PATHOLOGY_MARKERS.search(text[:20_000]) else "clinical"
 
 
 def load(name: str = "clinical") -> Language:

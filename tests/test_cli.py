@@ -31,6 +31,9 @@ def test_process_samples_writes_jsonl_and_sqlite(tmp_path: Path) -> None:
     codes = {r[0] for r in conn.execute("SELECT code FROM concepts WHERE status='present'")}
     assert {"C61", "C50.919", "I48.91", "J44.9"} <= codes
     assert f"processed {n_inputs}, failed 0" in result.output
+    pipelines = dict(conn.execute("SELECT id, pipeline FROM documents").fetchall())
+    assert pipelines["path_prostate_biopsy.txt"] == "pathology"
+    assert pipelines["discharge_summary_chf.txt"] == "clinical"
 
 
 def test_bad_files_are_reported_and_the_rest_go_on(tmp_path: Path) -> None:

@@ -202,3 +202,18 @@ def test_pipeline_properties(clinical: Language, text: str) -> None:
 def test_available_pipelines() -> None:
     assert {"clinical", "pathology"} <= set(nlp_engine.available_pipelines())
     assert spacy.util.get_lang_class("en")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("SURGICAL PATHOLOGY REPORT\nFINAL DIAGNOSIS: benign", "pathology"),
+        ("Clinical history: mass.\n  Gross description: two cores.", "pathology"),
+        ("HPI: cough.\nASSESSMENT: the final diagnosis is pending.", "clinical"),
+        ("", "clinical"),
+    ],
+)
+def test_choose_pipeline(text: str, expected: str) -> None:
+    from nlp_engine.pipeline import choose_pipeline
+
+    assert choose_pipeline(text) == expected

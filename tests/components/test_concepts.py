@@ -138,3 +138,15 @@ def test_synoptic_fields_do_not_start_sections(pathology: Language) -> None:
     )
     assert [s.label_ for s in doc._.sections] == ["synoptic", "comment"]
     assert [(e.text, e[0]._.section) for e in doc.ents] == [("Invasive ductal carcinoma", "synoptic")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Elevated PSA (7.2 ng/mL).", [("Elevated PSA", "R97.20")]),
+        # the test's name alone is not the finding "Elevated prostate specific antigen [PSA]"
+        ("PSA 0.1 ng/mL. EKG normal.", []),
+    ],
+)
+def test_test_names_are_not_findings(clinical: Language, text: str, expected: list[tuple[str, str]]) -> None:
+    assert codes(clinical, text) == expected
