@@ -24,13 +24,21 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(pipeline: str | Language, batch_size: int) -> None:
     from .pipeline import get_pipeline
 
-    _WORKER["nlp"], _WORKER["name"] = get_pipeline(pipeline)
+    _WORKER["auto"] = pipeline == "auto"
+    if not _WORKER["auto"]:
+        _WORKER["nlp"], _WORKER["name"] = get_pipeline(pipeline)
     _WORKER["batch_size"] = batch_size
 
 
 def _run_chunk(chunk: list[Item]) -> list[Document]:
-    from .pipeline import doc_to_result
+    from .pipeline import choose_pipeline, doc_to_result, get_pipeline
 
+    if _WORKER["auto"]:
+        results = []
+        for doc_id, text, meta in chunk:
+            nlp, name = get_pipeline(choose_pipeline(text))
+            results.append(doc_to_result(nlp(text), doc_id, name, text, meta))
+        return results
     nlp, name = _WORKER["nlp"], _WORKER["name"]
     docs = nlp.pipe((text for _, text, _ in chunk), batch_size=_WORKER["batch_size"])
     return [
@@ -54,6 +62,7 @@ def iter_documents(
 ) -> Iterator[Document]:
     """Yield one `Document` per `(id, text, metadata)` item, in input order, streaming.
 
+    `pipeline="auto"` picks `pathology` or `clinical` per text (see `pipeline.choose_pipeline`).
     With `n_process > 1`, chunks of `batch_size` items go to worker processes (fork where the
     platform has it, so a pipeline loaded in the parent is shared, not reloaded).
     """

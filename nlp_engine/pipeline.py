@@ -180,10 +180,18 @@ def process(
 ) -> Document | list[Document]:
     """Process one text (returns a `Document`) or many (returns a list, in order).
 
+    `pipeline` is a name from `pipelines/`, a saved pipeline folder, a loaded `Language`, or `"auto"`
+    (pathology reports get `pathology`, everything else `clinical`).
+
     Bytes are decoded (UTF-8, BOMs, cp1252, latin-1); binary data or other types raise
     `NotTextError` naming the item's position, never its content.
     """
-    nlp, _ = get_pipeline(pipeline)
+    if pipeline == "auto":
+        for name in ("clinical", "pathology"):
+            get_pipeline(name)  # load once here, so forked workers share them
+        target: str | Language = "auto"
+    else:
+        target = get_pipeline(pipeline)[0]
     single = isinstance(texts, str | bytes)
     raw: list[object] = [texts] if single else list(texts)
     clean: list[str] = []
@@ -200,5 +208,5 @@ def process(
     records: Iterator[tuple[str, str, dict[str, Any]]] = (
         (doc_id, text, {}) for doc_id, text in zip(doc_ids, clean, strict=True)
     )
-    results = list(iter_documents(records, nlp, n_process=n_process, batch_size=batch_size))
+    results = list(iter_documents(records, target, n_process=n_process, batch_size=batch_size))
     return results[0] if single else results

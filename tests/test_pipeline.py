@@ -217,3 +217,9 @@ def test_choose_pipeline(text: str, expected: str) -> None:
     from nlp_engine.pipeline import choose_pipeline
 
     assert choose_pipeline(text) == expected
+
+
+def test_auto_pipeline_in_the_library() -> None:
+    docs = nlp_engine.process([REPORT, "HPI: cough and fever."], pipeline="auto", n_process=2, batch_size=1)
+    assert [d.pipeline for d in docs] == ["pathology", "clinical"]
+    assert docs == nlp_engine.process([REPORT, "HPI: cough and fever."], pipeline="auto")
