@@ -30,21 +30,20 @@ def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result, indent=2))
 
 
+def scores(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
+    """Precision, recall and F1 from true positives and the predicted and gold counts."""
+    precision = tp / n_pred if n_pred else 0.0
+    recall = tp / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
 def prf(gold: list[bool], pred: list[bool]) -> dict[str, float]:
+    """Binary precision/recall/F1 over paired labels, with the counts."""
     tp = sum(g and p for g, p in zip(gold, pred, strict=True))
     fp = sum(p and not g for g, p in zip(gold, pred, strict=True))
     fn = sum(g and not p for g, p in zip(gold, pred, strict=True))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-    }
+    return {**scores(tp, tp + fp, tp + fn), "tp": tp, "fp": fp, "fn": fn}
 
 
 def accuracy(gold: list[str], pred: list[str]) -> dict[str, float]:

@@ -21,7 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import data_path, emit, peak_rss_mb  # noqa: E402
+from _common import data_path, emit, peak_rss_mb, scores  # noqa: E402
 
 from nlp_engine.parallel import iter_documents  # noqa: E402
 from nlp_engine.pipeline import get_pipeline  # noqa: E402
@@ -30,20 +30,11 @@ KEPT = {"present", "historical"}
 
 
 def micro(gold: dict[str, set[str]], pred: dict[str, set[str]]) -> dict[str, float]:
+    """Micro-averaged scores over documents' code sets."""
     tp = sum(len(gold[d] & pred.get(d, set())) for d in gold)
     n_pred = sum(len(pred.get(d, set())) for d in gold)
     n_gold = sum(len(gold[d]) for d in gold)
-    precision = tp / n_pred if n_pred else 0.0
-    recall = tp / n_gold if n_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "tp": tp,
-        "predicted": n_pred,
-        "gold": n_gold,
-    }
+    return {**scores(tp, n_pred, n_gold), "tp": tp, "predicted": n_pred, "gold": n_gold}
 
 
 def category(code: str) -> str:
