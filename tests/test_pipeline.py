@@ -223,3 +223,26 @@ def test_auto_pipeline_in_the_library() -> None:
     docs = nlp_engine.process([REPORT, "HPI: cough and fever."], pipeline="auto", n_process=2, batch_size=1)
     assert [d.pipeline for d in docs] == ["pathology", "clinical"]
     assert docs == nlp_engine.process([REPORT, "HPI: cough and fever."], pipeline="auto")
+
+
+def _ents(docs: object) -> list[list[tuple[object, ...]]]:
+    return [
+        [
+            (e.text, e.kb_id_, e._.codes, e._.negated, e._.historical, e._.experiencer, e._.context_triggers)
+            for e in d.ents
+        ]
+        for d in docs  # type: ignore[attr-defined]
+    ]
+
+
+def test_whole_pipeline_pickles_and_spacy_multiprocessing_agrees(clinical: Language) -> None:
+    import pickle
+
+    texts = ["Denies chest pain.", "Mother with breast cancer.", "h/o CHF", "FAMILY HISTORY: DM2."] * 4
+    clone = pickle.loads(pickle.dumps(clinical))
+    serial = _ents(clinical.pipe(texts))
+    assert _ents(clone.pipe(texts)) == serial
+    assert _ents(clinical.pipe(texts, n_process=2, batch_size=3)) == serial
+    assert [[s.label_ for s in d._.sections] for d in clinical.pipe(texts, n_process=2)][3] == [
+        "family_history"
+    ]
