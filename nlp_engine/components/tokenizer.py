@@ -54,6 +54,10 @@ TOKEN_MATCH = re.compile("^(?:" + "|".join(_TOKEN_MATCH) + ")$")
 #: tokenization: `**NAME[AAA, BBB M]`, `**DATE[Sep 27 2007]`, MIMIC's `[**Hospital1 18**]`.
 PLACEHOLDER = re.compile(r"\*\*[A-Z][A-Z-]*\[[^\]\n]{0,80}\]|\[\*\*[^\n]{0,80}?\*\*\]")
 
+#: Whitespace-free chunks longer than this are split by `_PIECE` instead of spaCy's affix rules.
+_LONG_RUN = re.compile(r"\S{500,}")
+_PIECE = re.compile(r"[^\W\d_]{1,100}|\d{1,100}|.", re.DOTALL)
+
 _UNITS = (
     r"mg|mcg|ug|µg|g|kg|ng|ml|mL|cc|L|dL|mEq|meq|mmol|IU|iu|units?|U|mmHg|bpm|mm|cm|m|µm|um|nm"
     r"|hrs?|h|min|mins|sec|wk|wks|yrs?|mo|d|x|%"
@@ -108,10 +112,28 @@ class ClinicalTokenizer:
 
     def __call__(self, text: str) -> Doc:
         clean = sanitize(text)
-        doc = self.inner(clean)
+        if _LONG_RUN.search(clean):
+            doc = self._tokenize_with_long_runs(clean)
+        else:
+            doc = self.inner(clean)
         if "**" in clean:
             self._merge_placeholders(doc, clean)
         return doc
+
+    def _tokenize_with_long_runs(self, text: str) -> Doc:
+        """spaCy's affix loop is quadratic in the length of one whitespace-free chunk (`((((...` or a
+        pasted blob takes minutes); such chunks are cut into simple pieces, the rest tokenized as usual."""
+        docs = []
+        position = 0
+        for match in _LONG_RUN.finditer(text):
+            if match.start() > position:
+                docs.append(self.inner(text[position : match.start()]))
+            pieces = _PIECE.findall(match.group())
+            docs.append(Doc(self.vocab, words=pieces, spaces=[False] * len(pieces)))
+            position = match.end()
+        if position < len(text):
+            docs.append(self.inner(text[position:]))
+        return Doc.from_docs(docs, ensure_whitespace=False)
 
     def pipe(self, texts: Iterable[str], batch_size: int = 1000) -> Iterator[Doc]:
         for text in texts:

@@ -79,3 +79,27 @@ def test_any_text_tokenizes_and_keeps_length(text: str) -> None:
     doc = SHARED(text)
     assert len(doc.text) == len(text)
     assert all(0 <= t.idx <= len(text) for t in doc)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(" * 20_000,
+        "**" * 10_000 + " then CHF",
+        "A:" * 10_000,
+        "prefix " + "x" * 600 + " suffix 2.3x1.5cm",
+        "a" * 499 + " " + "b" * 501,
+    ],
+)
+def test_long_whitespace_free_runs_stay_linear_and_exact(tokenizer: ClinicalTokenizer, text: str) -> None:
+    doc = tokenizer(text)
+    assert doc.text == text
+    assert all(len(t.text) <= 500 for t in doc)
+
+
+def test_normal_tokens_around_a_long_run(tokenizer: ClinicalTokenizer) -> None:
+    doc = tokenizer("s/p " + "z" * 700 + " 2.3x1.5cm")
+    words = [t.text for t in doc if not t.is_space]
+    assert words[0] == "s/p"
+    assert words[-4:] == ["2.3", "x", "1.5", "cm"]
+    assert "".join(t.text_with_ws for t in doc) == doc.text
