@@ -139,7 +139,19 @@ def test_wrong_type_names_the_position_not_the_content() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "   ", "\n\n\t", "\u200b\u200b", "\x00 \x01", "😀🏥 🩺", "\u202eRTL text\u202c", "a\rb\r\nc"]
+    "text",
+    [
+        "",
+        "   ",
+        "\n\n\t",
+        "\u200b\u200b",
+        "\x00 \x01",
+        "😀🏥 🩺",
+        "\u202eRTL text\u202c",
+        "a\rb\r\nc",
+        "(" * 20_000,
+        "NO:" * 5_000,
+    ],
 )
 def test_degenerate_text_never_crashes(text: str) -> None:
     doc = nlp_engine.process(text)
