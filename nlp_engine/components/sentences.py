@@ -131,6 +131,16 @@ def _line_break_splits(texts: list[str], spaces: list[bool], ws: int) -> bool:
     return texts[i][:1].isupper() and (len(line) < 40 or line.isupper())
 
 
+def _wide_gap_splits(texts: list[str], ws: int) -> bool:
+    """Two or more spaces between a lower-case word and a capitalized one: a sentence break that lost
+    its period ("sent to R/O H pylori  The duodenal bulb was normal")."""
+    # spaCy keeps one space as trailing whitespace, so any whitespace token means two or more.
+    if "\n" in texts[ws] or ws == 0 or ws + 1 >= len(texts):
+        return False
+    prev, nxt = texts[ws - 1], texts[ws + 1]
+    return prev.isalpha() and prev[-1].islower() and nxt[:1].isupper() and nxt[1:2].islower()
+
+
 def sentence_starts(texts: list[str], spaces: list[bool]) -> list[bool]:
     """Sentence-start flags for a token sequence (token texts, and whether each is whitespace)."""
     n = len(texts)
@@ -144,6 +154,8 @@ def sentence_starts(texts: list[str], spaces: list[bool]) -> list[bool]:
         if spaces[i]:
             if "\n" in text and _line_break_splits(texts, spaces, i):
                 starts[i] = True  # the whitespace token opens the next sentence; harmless and cheap
+            elif _wide_gap_splits(texts, i):
+                starts[i] = True
             i += 1
             continue
         colon = _header_end(texts, i)

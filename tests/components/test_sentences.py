@@ -46,6 +46,14 @@ def sentences(nlp: Language, text: str) -> list[str]:
             ["flaring up.,", "MEDICATIONS: ,", "Her only medication is Allegra.,", "ALLERGIES: ,", "None."],
         ),
         ("IMPRESSION: No acute disease. Follow up.", ["IMPRESSION:", "No acute disease.", "Follow up."]),
+        # a wide gap before a capital after a lower-case word is a lost full stop ...
+        (
+            "Biopsies taken to R/O H pylori  The bulb was normal.",
+            ["Biopsies taken to R/O H pylori", "The bulb was normal."],
+        ),
+        # ... but not a wrapped line's spacing before lower case, nor after a title
+        ("Doppler negative   for DVT.", ["Doppler negative   for DVT."]),
+        ("Seen by Dr.  Smith today.", ["Seen by Dr.  Smith today."]),
     ],
 )
 def test_clinical_sentence_boundaries(nlp: Language, text: str, expected: list[str]) -> None:
