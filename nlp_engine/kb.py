@@ -190,18 +190,27 @@ class TermIndex:
 
     @classmethod
     def load(cls, ref: str | Path) -> TermIndex:
-        index = cls()
         with open_text(ref) as handle:
-            for line in handle:
-                parts = line.rstrip("\n").split("\t")
-                if parts[0] == "T":
-                    index.titles[parts[1]] = parts[2]
-                elif parts[0] == "K":
-                    codes = [(c, float(s)) for c, _, s in (x.rpartition(":") for x in parts[3].split(","))]
-                    if parts[1].startswith("="):
-                        index.exact[parts[1][1:]] = (parts[2], codes)
-                    else:
-                        index.terms[parts[1]] = (parts[2], codes)
+            return cls.parse(handle)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TermIndex:
+        """Parse the gzipped index file's bytes (as shipped in a pickled or saved component)."""
+        return cls.parse(gzip.decompress(data).decode("utf-8").splitlines())
+
+    @classmethod
+    def parse(cls, lines: Iterable[str]) -> TermIndex:
+        index = cls()
+        for line in lines:
+            parts = line.rstrip("\n").split("\t")
+            if parts[0] == "T":
+                index.titles[parts[1]] = parts[2]
+            elif parts[0] == "K":
+                codes = [(c, float(s)) for c, _, s in (x.rpartition(":") for x in parts[3].split(","))]
+                if parts[1].startswith("="):
+                    index.exact[parts[1][1:]] = (parts[2], codes)
+                else:
+                    index.terms[parts[1]] = (parts[2], codes)
         return index
 
     def write(self, path: Path) -> None:

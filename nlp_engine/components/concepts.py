@@ -12,7 +12,6 @@ candidates as dicts `{"code", "title", "score", "term"}`.
 from __future__ import annotations
 
 import functools
-import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -34,8 +33,9 @@ if not Span.has_extension("codes"):
 
 
 @functools.lru_cache(maxsize=4)
-def _load_index(path: str, mtime: float) -> tuple[TermIndex, frozenset[str]]:
-    index = TermIndex.load(path)
+def _load_index(data: bytes) -> tuple[TermIndex, frozenset[str]]:
+    """Parse once per process for each distinct index file (pipelines loaded twice share it)."""
+    index = TermIndex.from_bytes(data)
     words = frozenset(word for key in index.terms for word in key.split())
     return index, words
 
@@ -66,7 +66,7 @@ class ICD10Concepts:
         self.overwrite_ents = overwrite_ents
         self.index: TermIndex | None = None
         self._words: frozenset[str] = frozenset()
-        self._terms_path: Path | None = None
+        self._terms_bytes: bytes | None = None
 
     # -- rules ------------------------------------------------------------------------------
     def initialize(
@@ -75,8 +75,13 @@ class ICD10Concepts:
         self._load(resolve(terms))
 
     def _load(self, path: Path) -> None:
-        self.index, self._words = _load_index(str(path), path.stat().st_mtime)
-        self._terms_path = path
+        self._set_bytes(path.read_bytes())
+
+    def _set_bytes(self, data: bytes) -> None:
+        # The component keeps the compressed file (about 2 MB): it travels with to_disk and pickle,
+        # so a worker on another machine needs no path of ours.
+        self.index, self._words = _load_index(data)
+        self._terms_bytes = data
 
     def _require_index(self) -> TermIndex:
         if self.index is None:
@@ -169,15 +174,23 @@ class ICD10Concepts:
 
     # -- serialization ----------------------------------------------------------------------
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        self._require_index()
+        assert self._terms_bytes is not None
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        if self._terms_path is None:
-            self._require_index()
-        assert self._terms_path is not None
-        shutil.copyfile(self._terms_path, path / TERMS_FILE)
+        (path / TERMS_FILE).write_bytes(self._terms_bytes)
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> ICD10Concepts:
         self._load(ensure_path(path) / TERMS_FILE)
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        self._require_index()
+        assert self._terms_bytes is not None
+        return self._terms_bytes
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> ICD10Concepts:
+        self._set_bytes(data)
         return self
 
     def __getstate__(self) -> dict[str, Any]:
@@ -188,8 +201,8 @@ class ICD10Concepts:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        if self._terms_path is not None:
-            self._load(self._terms_path)
+        if self._terms_bytes is not None:
+            self._set_bytes(self._terms_bytes)
 
 
 @Language.factory(

@@ -150,3 +150,21 @@ def test_synoptic_fields_do_not_start_sections(pathology: Language) -> None:
 )
 def test_test_names_are_not_findings(clinical: Language, text: str, expected: list[tuple[str, str]]) -> None:
     assert codes(clinical, text) == expected
+
+
+def test_pickled_linker_needs_no_file(tmp_path) -> None:
+    import shutil
+
+    from nlp_engine.resources import resolve
+
+    copy = tmp_path / "terms.tsv.gz"
+    shutil.copyfile(resolve("vocab:icd10cm_terms.tsv.gz"), copy)
+    nlp = spacy.blank("en")
+    linker = nlp.add_pipe("icd10_concepts")
+    linker.initialize(terms=str(copy))
+    data = pickle.dumps(linker)
+    copy.unlink()  # a worker on another machine has no such path
+    clone = pickle.loads(data)
+    assert [e.kb_id_ for e in clone(nlp.make_doc("COPD")).ents] == ["J44.9"]
+    other = spacy.blank("en").add_pipe("icd10_concepts").from_bytes(linker.to_bytes())
+    assert [e.kb_id_ for e in other(nlp.make_doc("CHF")).ents] == ["I50.9"]
