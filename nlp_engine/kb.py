@@ -27,6 +27,7 @@ from .resources import open_text, read_jsonl
 KB_FILE = "icd10cm_kb.jsonl.gz"
 TERMS_FILE = "icd10cm_terms.tsv.gz"
 SYNONYMS_FILE = "vocab:icd10cm_synonyms.jsonl"
+STOPTERMS_FILE = "vocab:icd10cm_stopterms.jsonl"
 MAX_CODES_PER_TERM = 10
 
 # Tokens dropped from keys: function words and punctuation that do not change what a term means.
@@ -78,7 +79,7 @@ GENERIC_SINGLE = frozenset(
         "syndrome",
         "state",
         "care",
-        "pain",
+        "activity",
         "use",
         "abuse",
         "injury",
@@ -256,7 +257,10 @@ def _is_unspecified_child(title: str, code: str) -> bool:
 
 
 def build_kb(
-    out_dir: Path, tokenize: Callable[[str], list[str]], synonyms: str | Path = SYNONYMS_FILE
+    out_dir: Path,
+    tokenize: Callable[[str], list[str]],
+    synonyms: str | Path = SYNONYMS_FILE,
+    stopterms: str | Path = STOPTERMS_FILE,
 ) -> dict[str, int]:
     """Build the KB and term index into `out_dir`; returns counts for the CLI to print."""
     try:
@@ -333,6 +337,11 @@ def build_kb(
         else:
             add_term(rec["term"], code, 1.0)
 
+    # Terms that ICD-10-CM titles produce but that mean something else in reports ("fat pad").
+    stop_keys = {
+        term_key(tokenize(rec["term"]))
+        for rec in read_jsonl(stopterms, required=frozenset({"term"}), optional=frozenset({"note"}))
+    }
     index = TermIndex(titles={c: str(r["canonical_name"]) for c, r in records.items()})
     keyed: dict[str, dict[str, float]] = defaultdict(dict)
     # The term shown for a key: highest score, then shortest, then alphabetical (deterministic).
@@ -345,7 +354,10 @@ def build_kb(
                 exact[term][code] = max(score, exact[term].get(code, 0.0))
             continue
         key = term_key(tokenize(term))
-        if not key or (" " not in key and (key in GENERIC_SINGLE or len(key) < 3 or key.isdigit())):
+        curated = max(codes.values()) >= 1.0
+        if not key or key in stop_keys:
+            continue
+        if not curated and " " not in key and (key in GENERIC_SINGLE or len(key) < 3 or key.isdigit()):
             continue
         for code, score in codes.items():
             if score > keyed[key].get(code, 0.0):

@@ -136,13 +136,20 @@ class ICD10Concepts:
                         best = (i + width, term, codes)
             if kinds[i] == 0 and norms[i] in words:
                 content: list[str] = []
+                depth = 0  # parentheses inside a term must balance: "Essential (primary) hypertension"
                 j = i
                 limit = min(n, i + self.max_tokens)
                 while j < limit:
                     kind = kinds[j]
                     if kind == 2:
                         break
-                    if kind == 0:
+                    if texts[j] == "(":
+                        depth += 1
+                    elif texts[j] == ")":
+                        depth -= 1
+                        if depth < 0:
+                            break
+                    if kind == 0 and depth == 0:
                         word = norms[j]
                         if word not in words:
                             break

@@ -80,6 +80,8 @@ _INFIXES = [
 ]
 _PREFIXES = [
     r"\*(?=[A-Za-z0-9])",
+    r"-(?=[A-Za-z])",  # list dashes glued to the word: "-NO MALIGNANCY IDENTIFIED"
+    r"•",
     r"#(?=[0-9])",
     r"~",
     r"(?:≥|≤|<|>)",

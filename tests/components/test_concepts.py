@@ -49,6 +49,8 @@ def test_linking(clinical: Language, text: str, expected: list[tuple[str, str]])
         "He walked 2 mi today.",  # case-sensitive abbreviation: "mi" is not MI
         "Other findings were discussed.",  # generic words alone are not concepts
         "The mass was excised.",
+        # curated stop terms (vocab/icd10cm_stopterms.jsonl)
+        "Mitotic activity is low. The fat pad was dissected. Pregnancies: 2.",
     ],
 )
 def test_no_false_concepts(clinical: Language, text: str) -> None:
@@ -67,7 +69,7 @@ def test_candidates_are_ranked_with_titles(clinical: Language) -> None:
 
 def test_terms_do_not_cross_lines_or_punctuation(clinical: Language) -> None:
     assert codes(clinical, "heart, failure") == []
-    assert codes(clinical, "chest\npain") == []
+    assert codes(clinical, "chest\npain") == [("pain", "R52")]  # not "chest pain" across the line
 
 
 def test_section_titles_are_not_concepts(clinical: Language) -> None:
@@ -168,3 +170,20 @@ def test_pickled_linker_needs_no_file(tmp_path) -> None:
     assert [e.kb_id_ for e in clone(nlp.make_doc("COPD")).ents] == ["J44.9"]
     other = spacy.blank("en").add_pipe("icd10_concepts").from_bytes(linker.to_bytes())
     assert [e.kb_id_ for e in other(nlp.make_doc("CHF")).ents] == ["I50.9"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("urothelial (transitional cell) carcinoma", [("urothelial (transitional cell) carcinoma", "C67.9")]),
+        ("(transitional cell) carcinoma", []),  # a window may not start inside parentheses
+        ("-NO MALIGNANCY IDENTIFIED", [("MALIGNANCY", "C80.1")]),
+    ],
+)
+def test_parentheses_and_list_dashes(clinical: Language, text: str, expected: list[tuple[str, str]]) -> None:
+    assert codes(clinical, text) == expected
+
+
+def test_dash_bullets_negate(pathology: Language) -> None:
+    doc = pathology("FINAL DIAGNOSIS:\n-BENIGN URETER\n-NO UROTHELIAL DYSPLASIA OR MALIGNANCY IDENTIFIED\n")
+    assert [(e.text, e._.negated) for e in doc.ents] == [("MALIGNANCY", True)]
