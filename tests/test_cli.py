@@ -30,7 +30,7 @@ def test_process_samples_writes_jsonl_and_sqlite(tmp_path: Path) -> None:
     assert conn.execute("SELECT COUNT(*) FROM documents").fetchone() == (n_inputs,)
     codes = {r[0] for r in conn.execute("SELECT code FROM concepts WHERE status='present'")}
     assert {"C61", "C50.919", "I48.91", "J44.9"} <= codes
-    assert f"processed {n_inputs}, failed 0" in result.output
+    assert f"processed {n_inputs}, skipped (unchanged) 0, failed 0" in result.output
     pipelines = dict(conn.execute("SELECT id, pipeline FROM documents").fetchall())
     assert pipelines["path_prostate_biopsy.txt"] == "pathology"
     assert pipelines["discharge_summary_chf.txt"] == "clinical"
@@ -45,7 +45,7 @@ def test_bad_files_are_reported_and_the_rest_go_on(tmp_path: Path) -> None:
     (inputs / "cp1252.txt").write_bytes("Seen at café, no fever.".encode("cp1252"))
     result = runner.invoke(app, ["process", str(inputs), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert "processed 2, failed 2" in result.output
+    assert "processed 2, skipped (unchanged) 0, failed 2" in result.output
     assert "JOHN" not in result.output
     docs = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
     assert sorted(d["id"] for d in docs) == ["cp1252.txt", "good.txt"]

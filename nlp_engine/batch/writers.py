@@ -68,72 +68,78 @@ class JsonlWriter:
 class SqliteWriter:
     """The embedded default database; one transaction per document."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, commit: bool = True) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.path)
         self.conn.executescript(SCHEMA)
+        self.commit = commit
 
     def write(self, doc: Document) -> None:
-        with self.conn:
-            for table, key in (
-                ("codes", "doc_id"),
-                ("concepts", "doc_id"),
-                ("sections", "doc_id"),
-                ("documents", "id"),
-            ):
-                self.conn.execute(f"DELETE FROM {table} WHERE {key} = ?", (doc.id,))
-            self.conn.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        """Write one document in its own transaction (or in the caller's, with `commit=False`)."""
+        if self.commit:
+            with self.conn:
+                self.write_rows(doc)
+        else:
+            self.write_rows(doc)
+
+    def write_rows(self, doc: Document) -> None:
+        """Replace the document's rows; the caller owns the transaction."""
+        for table, key in (
+            ("codes", "doc_id"),
+            ("concepts", "doc_id"),
+            ("sections", "doc_id"),
+            ("documents", "id"),
+        ):
+            self.conn.execute(f"DELETE FROM {table} WHERE {key} = ?", (doc.id,))
+        self.conn.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc.id,
+                doc.pipeline,
+                doc.text_length,
+                len(doc.sections),
+                len(doc.sentences),
+                len(doc.concepts),
+                json.dumps(doc.metadata),
+                doc.schema_version,
+            ),
+        )
+        self.conn.executemany(
+            "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(doc.id, i, s.name, s.title, s.start, s.end, s.body_start) for i, s in enumerate(doc.sections)],
+        )
+        self.conn.executemany(
+            "INSERT INTO concepts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
                 (
                     doc.id,
-                    doc.pipeline,
-                    doc.text_length,
-                    len(doc.sections),
-                    len(doc.sentences),
-                    len(doc.concepts),
-                    json.dumps(doc.metadata),
-                    doc.schema_version,
-                ),
-            )
-            self.conn.executemany(
-                "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (doc.id, i, s.name, s.title, s.start, s.end, s.body_start)
-                    for i, s in enumerate(doc.sections)
-                ],
-            )
-            self.conn.executemany(
-                "INSERT INTO concepts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        doc.id,
-                        i,
-                        c.text,
-                        c.start,
-                        c.end,
-                        c.label,
-                        c.code,
-                        c.section,
-                        c.sentence_index,
-                        int(c.assertion.negated),
-                        int(c.assertion.uncertain),
-                        int(c.assertion.historical),
-                        int(c.assertion.hypothetical),
-                        c.assertion.experiencer,
-                        c.assertion.status,
-                    )
-                    for i, c in enumerate(doc.concepts)
-                ],
-            )
-            self.conn.executemany(
-                "INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (doc.id, i, rank, cand.code, cand.title, cand.score, cand.matched_term)
-                    for i, c in enumerate(doc.concepts)
-                    for rank, cand in enumerate(c.codes)
-                ],
-            )
+                    i,
+                    c.text,
+                    c.start,
+                    c.end,
+                    c.label,
+                    c.code,
+                    c.section,
+                    c.sentence_index,
+                    int(c.assertion.negated),
+                    int(c.assertion.uncertain),
+                    int(c.assertion.historical),
+                    int(c.assertion.hypothetical),
+                    c.assertion.experiencer,
+                    c.assertion.status,
+                )
+                for i, c in enumerate(doc.concepts)
+            ],
+        )
+        self.conn.executemany(
+            "INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (doc.id, i, rank, cand.code, cand.title, cand.score, cand.matched_term)
+                for i, c in enumerate(doc.concepts)
+                for rank, cand in enumerate(c.codes)
+            ],
+        )
 
     def close(self) -> None:
         self.conn.close()

@@ -1,22 +1,19 @@
 from __future__ import annotations
 
-import logging
-import time
-from collections import Counter
+import sqlite3
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from spacy.language import Language
 
-from corpora.readers import read_path
+from corpora.readers import read_text_file
 
-from ..batch.writers import JsonlWriter, SqliteWriter
+from ..batch.runner import BatchRunner, iter_input_files
 from ..pipeline import choose_pipeline, doc_to_result, get_pipeline
 
-log = logging.getLogger("nlp_engine")
+MAX_ROWS = 30
 
 
 def process_command(
@@ -28,76 +25,78 @@ def process_command(
         "-p",
         help="Pipeline name, saved pipeline folder, or 'auto' (pathology for pathology reports, else clinical).",
     ),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
+    force: bool = typer.Option(False, "--force", help="Reprocess everything, starting the output afresh."),
 ) -> None:
-    """Process reports; a single file without --out prints its JSON result."""
+    """Process reports; a single file without --out prints its JSON result.
+
+    A folder run is resumable: run the same command again after an interruption and it continues
+    where it stopped; inputs already processed with unchanged content are skipped.
+    """
     console = Console(stderr=True)
-
-    def pipeline_for(text: str) -> tuple[Language, str]:
-        return get_pipeline(choose_pipeline(text) if pipeline == "auto" else pipeline)
-
-    for name in ("clinical", "pathology") if pipeline == "auto" else (pipeline,):
-        get_pipeline(name)  # load before the clock starts
-    records = list(read_path(path))
     if path.is_file() and out is None:
-        record = records[0]
+        record = read_text_file(path, doc_id=path.name)
         if record.text is None:
             console.print(f"[red]error[/red]: {record.id}: {record.error}")
             raise typer.Exit(1)
-        nlp, name = pipeline_for(record.text)
+        nlp, name = get_pipeline(choose_pipeline(record.text) if pipeline == "auto" else pipeline)
         typer.echo(doc_to_result(nlp(record.text), record.id, name, record.text, record.metadata).to_json())
         return
     out = out or Path("out")
-    out.mkdir(parents=True, exist_ok=True)
-    table = Table(title=f"{len(records)} input(s) -> {out}")
+    for name in ("clinical", "pathology") if pipeline == "auto" else (pipeline,):
+        get_pipeline(name)  # load before the clock starts (and before workers fork)
+    total = sum(1 for _ in iter_input_files(path))
+    runner = BatchRunner(out, pipeline=pipeline, workers=workers, force=force)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} docs/s"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("processing", total=total, rate="-")
+
+        def update(done: int, failed: int) -> None:
+            elapsed = progress.tasks[task].elapsed or 0.0
+            progress.update(task, completed=done + failed, rate=f"{done / elapsed:.0f}" if elapsed else "-")
+
+        summary = runner.run(path, progress=update)
+    _print_tables(out, summary.processed)
+    rate = summary.processed / max(summary.seconds, 1e-9)
+    Console().print(
+        f"inputs {summary.seen}: processed {summary.processed}, skipped (unchanged) {summary.skipped}, "
+        f"failed {summary.failed} in {summary.seconds:.2f}s ({rate:.1f} docs/s, {summary.words / max(summary.seconds, 1e-9):,.0f} words/s)"
+    )
+    for doc_id, reason in summary.failures:
+        console.print(f"[red]failed[/red] {doc_id}: {reason}")
+    Console().print(f"wrote {out / 'results.jsonl'}, {out / 'results.sqlite'}, {out / 'manifest.json'}")
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def _print_tables(out: Path, processed: int) -> None:
+    """Per-document table for small runs (the last MAX_ROWS documents), from the results database."""
+    conn = sqlite3.connect(out / "results.sqlite")
+    try:
+        rows = conn.execute(
+            """SELECT d.id, d.pipeline, d.n_sections, d.n_sentences, d.n_concepts,
+                      (SELECT COUNT(*) FROM concepts c WHERE c.doc_id = d.id AND c.negated = 1),
+                      (SELECT GROUP_CONCAT(code, ' ') FROM (SELECT code, COUNT(*) AS n FROM concepts c
+                         WHERE c.doc_id = d.id AND c.status = 'present' AND code IS NOT NULL
+                         GROUP BY code ORDER BY n DESC, code LIMIT 3))
+               FROM documents d ORDER BY d.id LIMIT ?""",
+            (MAX_ROWS,),
+        ).fetchall()
+    finally:
+        conn.close()
+    if not rows:
+        return
+    table = Table(title=f"results in {out} (first {min(len(rows), MAX_ROWS)} documents)")
     table.add_column("document", overflow="fold")
     for column in ("pipeline", "sections", "sentences", "concepts", "negated"):
         table.add_column(column, no_wrap=True)
     table.add_column("top codes (present)")
-    failed: list[tuple[str, str]] = []
-    words = 0
-    started = time.perf_counter()
-    with (
-        JsonlWriter(out / "results.jsonl") as jsonl,
-        SqliteWriter(out / "results.sqlite") as db,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress,
-    ):
-        task = progress.add_task("processing", total=len(records))
-        for record in records:
-            if record.text is None:
-                failed.append((record.id, record.error or "unreadable"))
-                log.warning("skipped %s: %s", record.id, record.error)
-                progress.advance(task)
-                continue
-            nlp, name = pipeline_for(record.text)
-            result = doc_to_result(nlp(record.text), record.id, name, record.text, record.metadata)
-            jsonl.write(result)
-            db.write(result)
-            words += len(record.text.split())
-            codes = Counter(c.code for c in result.concepts if c.code and c.assertion.status == "present")
-            table.add_row(
-                record.id,
-                name,
-                str(len(result.sections)),
-                str(len(result.sentences)),
-                str(len(result.concepts)),
-                str(sum(c.assertion.negated for c in result.concepts)),
-                " ".join(code for code, _ in codes.most_common(3)),
-            )
-            progress.advance(task)
-    elapsed = time.perf_counter() - started
+    for row in rows:
+        table.add_row(*(str(value) if value is not None else "" for value in row))
     Console(width=max(100, Console().width)).print(table)
-    done = len(records) - len(failed)
-    Console().print(
-        f"processed {done}, failed {len(failed)} in {elapsed:.2f}s ({done / max(elapsed, 1e-9):.1f} docs/s, {words / max(elapsed, 1e-9):,.0f} words/s)"
-    )
-    for doc_id, reason in failed:
-        console.print(f"[red]failed[/red] {doc_id}: {reason}")
-    Console().print(f"wrote {out / 'results.jsonl'} and {out / 'results.sqlite'}")
-    if failed:
-        raise typer.Exit(1)

@@ -1,0 +1,288 @@
+"""Resumable batch processing of report folders: every input accounted for, every result once.
+
+State lives in `OUT/results.sqlite` next to the results, so one transaction records a batch's
+documents, the inputs' statuses, and how far `OUT/results.jsonl` is committed:
+
+1. a batch's JSONL lines are appended and flushed to disk;
+2. one SQLite transaction writes the batch's result rows, marks its inputs processed or failed, and
+   stores the JSONL's committed length.
+
+Killed between 1 and 2 (Ctrl-C or `kill -9`), the next run truncates the JSONL to the committed
+length and redoes the batch: no document is lost and none is written twice. Inputs already processed
+with the same content hash are skipped; `force=True` starts the output afresh. Failures (unreadable,
+binary, empty, too large, or failing in the pipeline) are recorded with their reason in the manifest
+and listed in `OUT/quarantine.tsv`; the run goes on. Logs carry ids and counts, never text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corpora.readers import TEXT_SUFFIXES, InputRecord, read_text_file
+
+from ..parallel import DocumentFailure, iter_results
+from ..results import Document
+from .writers import SqliteWriter
+
+log = logging.getLogger("nlp_engine.batch")
+
+MANIFEST_SCHEMA = """
+CREATE TABLE IF NOT EXISTS manifest (
+    id TEXT PRIMARY KEY, path TEXT, sha256 TEXT, status TEXT NOT NULL, reason TEXT,
+    encoding TEXT, bytes INTEGER, pipeline TEXT, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass
+class RunSummary:
+    """Counts for one run; `seen == processed + skipped + failed` always holds."""
+
+    seen: int = 0
+    processed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    words: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _file_sha256(path: Path) -> str | None:
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def iter_input_files(root: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES) -> Iterator[tuple[str, Path]]:
+    """`(id, path)` for a file, or for every matching file under a folder, sorted, without following
+    symlinked folders (a symlink loop cannot trap the walk)."""
+    if root.is_file():
+        yield root.name, root
+        return
+    if not root.is_dir():
+        raise FileNotFoundError(f"no such file or folder: {root}")
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for name in filenames:
+            path = Path(dirpath) / name
+            if path.suffix.lower() in suffixes:
+                found.append(path)
+    for path in sorted(found):
+        yield str(path.relative_to(root)), path
+
+
+class BatchRunner:
+    """Process a folder into `out/results.jsonl` and `out/results.sqlite`, resumably."""
+
+    def __init__(
+        self,
+        out: str | Path,
+        *,
+        pipeline: str = "auto",
+        workers: int = 1,
+        batch_size: int = 16,
+        force: bool = False,
+    ) -> None:
+        self.out = Path(out)
+        self.pipeline = pipeline
+        self.workers = workers
+        self.batch_size = batch_size
+        self.force = force
+
+    # -- state ------------------------------------------------------------------------------
+    def _open(self) -> tuple[SqliteWriter, Any]:
+        self.out.mkdir(parents=True, exist_ok=True)
+        jsonl_path = self.out / "results.jsonl"
+        db_path = self.out / "results.sqlite"
+        if self.force:
+            for path in (jsonl_path, db_path, self.out / "quarantine.tsv", self.out / "manifest.json"):
+                path.unlink(missing_ok=True)
+        db = SqliteWriter(db_path, commit=False)
+        db.conn.executescript(MANIFEST_SCHEMA)
+        row = db.conn.execute("SELECT value FROM run_state WHERE key = 'jsonl_bytes'").fetchone()
+        committed = int(row[0]) if row else 0
+        jsonl = open(jsonl_path, "a+b")  # noqa: SIM115 - closed in run()
+        # Drop lines of a batch that was never committed (never grow the file: a compaction may have
+        # replaced it just before its new length was recorded).
+        committed = min(committed, jsonl.seek(0, os.SEEK_END))
+        jsonl.truncate(committed)
+        jsonl.seek(committed)
+        return db, jsonl
+
+    def _known(self, db: SqliteWriter) -> dict[str, str]:
+        rows = db.conn.execute("SELECT id, sha256 FROM manifest WHERE status = 'processed'").fetchall()
+        return {doc_id: sha for doc_id, sha in rows}
+
+    # -- running ----------------------------------------------------------------------------
+    def run(self, source: str | Path, progress: Callable[[int, int], None] | None = None) -> RunSummary:
+        """Process every input under `source`; `progress(done, failed)` is called after each batch."""
+        summary = RunSummary()
+        started = time.perf_counter()
+        db, jsonl = self._open()
+        try:
+            known = self._known(db)
+            failures_now: list[InputRecord] = []
+            self._words: dict[str, int] = {}
+            self._replaced: set[str] = set()
+
+            def to_process() -> Iterator[tuple[str, str, dict[str, Any]]]:
+                for doc_id, path in iter_input_files(Path(source)):
+                    summary.seen += 1
+                    sha = _file_sha256(path)
+                    if sha is not None and known.get(doc_id) == sha:
+                        summary.skipped += 1
+                        continue
+                    record = read_text_file(path, doc_id=doc_id)
+                    if record.text is None:
+                        failures_now.append(record)
+                        continue
+                    if doc_id in known:
+                        self._replaced.add(doc_id)  # changed since it was processed
+                    self._words[doc_id] = len(record.text.split())
+                    yield doc_id, record.text, record.metadata
+
+            batch: list[Document | DocumentFailure] = []
+            results = iter_results(
+                to_process(), self.pipeline, n_process=self.workers, batch_size=self.batch_size
+            )
+            for result in results:
+                batch.append(result)
+                if len(batch) >= self.batch_size or failures_now:
+                    self._commit(db, jsonl, batch, failures_now, summary)
+                    batch, failures_now[:] = [], []
+                    if progress:
+                        progress(summary.processed, summary.failed)
+            self._commit(db, jsonl, batch, failures_now, summary)
+            if self._replaced:
+                self._compact(db, jsonl)
+            if progress:
+                progress(summary.processed, summary.failed)
+        finally:
+            jsonl.close()
+            self._write_reports(db)
+            db.close()
+        summary.seconds = round(time.perf_counter() - started, 3)
+        (self.out / "manifest.json").write_text(json.dumps(self._manifest_totals(summary), indent=2))
+        return summary
+
+    def _commit(
+        self,
+        db: SqliteWriter,
+        jsonl: Any,
+        batch: list[Document | DocumentFailure],
+        read_failures: list[InputRecord],
+        summary: RunSummary,
+    ) -> None:
+        if not batch and not read_failures:
+            return
+        docs = [r for r in batch if isinstance(r, Document)]
+        for doc in docs:
+            jsonl.write((doc.to_json() + "\n").encode("utf-8"))
+        jsonl.flush()
+        os.fsync(jsonl.fileno())
+        now = time.time()
+        with db.conn:
+            for doc in docs:
+                db.write_rows(doc)
+                meta = doc.metadata
+                db.conn.execute(
+                    "INSERT OR REPLACE INTO manifest VALUES (?, ?, ?, 'processed', NULL, ?, ?, ?, ?)",
+                    (
+                        doc.id,
+                        meta.get("path"),
+                        meta.get("sha256"),
+                        meta.get("encoding"),
+                        meta.get("bytes"),
+                        doc.pipeline,
+                        now,
+                    ),
+                )
+            failed = [(f.id, f.reason, f.metadata) for f in batch if isinstance(f, DocumentFailure)]
+            failed += [(r.id, r.error or "unreadable", r.metadata) for r in read_failures]
+            for doc_id, reason, meta in failed:
+                db.conn.execute(
+                    "INSERT OR REPLACE INTO manifest VALUES (?, ?, ?, 'failed', ?, ?, ?, NULL, ?)",
+                    (
+                        doc_id,
+                        meta.get("path"),
+                        meta.get("sha256"),
+                        reason,
+                        meta.get("encoding"),
+                        meta.get("bytes"),
+                        now,
+                    ),
+                )
+                log.warning("failed %s: %s", doc_id, reason)
+            db.conn.execute(
+                "INSERT OR REPLACE INTO run_state VALUES ('jsonl_bytes', ?)", (str(jsonl.tell()),)
+            )
+        summary.processed += len(docs)
+        summary.words += sum(self._words.pop(doc.id, 0) for doc in docs)
+        summary.failed += len(failed)
+        summary.failures.extend((doc_id, reason) for doc_id, reason, _ in failed)
+
+    def _compact(self, db: SqliteWriter, jsonl: Any) -> None:
+        """Inputs that changed since an earlier run were appended again: keep only each id's last line."""
+        jsonl.seek(0)
+        last: dict[str, int] = {}
+        lines = jsonl.read().splitlines(keepends=True)
+        for number, line in enumerate(lines):
+            last[json.loads(line)["id"]] = number
+        keep = sorted(last.values())
+        tmp = self.out / "results.jsonl.tmp"
+        with open(tmp, "wb") as handle:
+            handle.writelines(lines[number] for number in keep)
+            handle.flush()
+            os.fsync(handle.fileno())
+        size = tmp.stat().st_size
+        with db.conn:
+            os.replace(tmp, self.out / "results.jsonl")
+            db.conn.execute("INSERT OR REPLACE INTO run_state VALUES ('jsonl_bytes', ?)", (str(size),))
+
+    def _write_reports(self, db: SqliteWriter) -> None:
+        rows = db.conn.execute(
+            "SELECT id, path, reason FROM manifest WHERE status = 'failed' ORDER BY id"
+        ).fetchall()
+        with open(self.out / "quarantine.tsv", "w", encoding="utf-8") as handle:
+            handle.write("id\tpath\treason\n")
+            for doc_id, path, reason in rows:
+                handle.write(f"{doc_id}\t{path}\t{' '.join(str(reason).split())}\n")
+
+    def _manifest_totals(self, summary: RunSummary) -> dict[str, Any]:
+        return {
+            "run": {k: v for k, v in summary.to_dict().items() if k != "failures"},
+            "failures": [{"id": doc_id, "reason": reason} for doc_id, reason in summary.failures],
+        }
+
+
+def process_folder(
+    source: str | Path,
+    out: str | Path,
+    *,
+    pipeline: str = "auto",
+    workers: int = 1,
+    batch_size: int = 16,
+    force: bool = False,
+) -> RunSummary:
+    """Library entry point: process a file or folder of reports into `out`, resumably."""
+    return BatchRunner(out, pipeline=pipeline, workers=workers, batch_size=batch_size, force=force).run(
+        source
+    )
