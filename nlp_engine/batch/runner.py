@@ -171,7 +171,7 @@ class BatchRunner:
                     if progress:
                         progress(summary.processed, summary.failed)
             self._commit(db, jsonl, batch, failures_now, summary)
-            if self._replaced:
+            if db.conn.execute("SELECT 1 FROM run_state WHERE key = 'needs_compaction'").fetchone():
                 self._compact(db, jsonl)
             if progress:
                 progress(summary.processed, summary.failed)
@@ -234,6 +234,9 @@ class BatchRunner:
             db.conn.execute(
                 "INSERT OR REPLACE INTO run_state VALUES ('jsonl_bytes', ?)", (str(jsonl.tell()),)
             )
+            if any(doc.id in self._replaced for doc in docs):
+                # Recorded with the batch, so a run killed before compacting still compacts next time.
+                db.conn.execute("INSERT OR REPLACE INTO run_state VALUES ('needs_compaction', '1')")
         summary.processed += len(docs)
         summary.words += sum(self._words.pop(doc.id, 0) for doc in docs)
         summary.failed += len(failed)
@@ -256,6 +259,7 @@ class BatchRunner:
         with db.conn:
             os.replace(tmp, self.out / "results.jsonl")
             db.conn.execute("INSERT OR REPLACE INTO run_state VALUES ('jsonl_bytes', ?)", (str(size),))
+            db.conn.execute("DELETE FROM run_state WHERE key = 'needs_compaction'")
 
     def _write_reports(self, db: SqliteWriter) -> None:
         rows = db.conn.execute(
