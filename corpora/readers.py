@@ -6,7 +6,12 @@ errors name the file and the problem, never the content.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import json
+import os
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,16 +59,122 @@ def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MA
     return InputRecord(doc_id, text, meta)
 
 
-def read_path(path: str | Path, *, suffixes: Sequence[str] = TEXT_SUFFIXES) -> Iterator[InputRecord]:
-    """Yield records for a file, or for every matching file under a folder (recursively, sorted)."""
-    root = Path(path)
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl")
+ID_COLUMNS = ("id", "note_id", "report_id", "document_id", "doc_id")
+TEXT_COLUMNS = ("text", "transcription", "note", "report", "body", "content")
+
+
+def iter_files(
+    root: str | Path, suffixes: Sequence[str] = TEXT_SUFFIXES + TABLE_SUFFIXES
+) -> Iterator[tuple[str, Path]]:
+    """`(id, path)` for a file, or for every matching file under a folder, sorted by path, without
+    following symlinked folders (a symlink loop cannot trap the walk). Ids are relative paths."""
+    root = Path(root)
     if root.is_file():
-        yield read_text_file(root, doc_id=root.name)
+        yield root.name, root
         return
     if not root.is_dir():
         raise FileNotFoundError(f"no such file or folder: {root}")
-    for file in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in suffixes):
-        yield read_text_file(file, doc_id=str(file.relative_to(root)))
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        found.extend(Path(dirpath) / name for name in filenames if Path(name).suffix.lower() in suffixes)
+    for path in sorted(found):
+        yield str(path.relative_to(root)), path
+
+
+def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str]) -> str | None:
+    if wanted is not None:
+        return wanted if wanted in columns else None
+    lowered = {c.lower(): c for c in columns}
+    return next((lowered[c] for c in candidates if c in lowered), None)
+
+
+def _rows_to_records(
+    file_id: str,
+    path: Path,
+    rows: Iterator[tuple[str, dict[str, Any] | None, str | None]],
+    meta: dict[str, Any],
+    id_column: str | None,
+    text_column: str | None,
+) -> Iterator[InputRecord]:
+    """Records for the rows of a table: `rows` yields `(position, row or None, error or None)`."""
+    id_col = text_col = None
+    for position, row, error in rows:
+        if row is None:
+            yield InputRecord(f"{file_id}#{position}", None, {**meta, "row": position}, error)
+            continue
+        if text_col is None:
+            text_col = _pick(list(row), text_column, TEXT_COLUMNS)
+            id_col = _pick(list(row), id_column, ID_COLUMNS)
+            if text_col is None:
+                wanted = [text_column] if text_column else list(TEXT_COLUMNS)
+                yield InputRecord(
+                    file_id, None, meta, f"no text column (looked for {wanted}; found {sorted(row)[:20]})"
+                )
+                return
+        key = str(row.get(id_col) or position) if id_col else position
+        text = row.get(text_col)
+        record_meta = {**meta, "row": position}
+        if not isinstance(text, str) or not text.strip():
+            yield InputRecord(f"{file_id}#{key}", None, record_meta, "empty or missing text")
+            continue
+        record_meta["sha256"] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        yield InputRecord(f"{file_id}#{key}", text, record_meta)
+
+
+def read_table_file(
+    path: Path, *, file_id: str, id_column: str | None = None, text_column: str | None = None
+) -> Iterator[InputRecord]:
+    """Records from a CSV, TSV or JSONL file, one per row; a bad row or file is a record with an error."""
+    try:
+        text, encoding = decode_bytes(path.read_bytes())
+    except (OSError, NLPEngineError) as exc:
+        yield InputRecord(file_id, None, {"path": str(path)}, f"{type(exc).__name__}: {exc}")
+        return
+    meta = {"path": str(path), "encoding": encoding}
+    if path.suffix.lower() == ".jsonl":
+
+        def json_rows() -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+            for number, line in enumerate(text.splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield f"line{number}", None, f"malformed JSON at line {number} ({exc.msg})"
+                    continue
+                if not isinstance(row, dict):
+                    yield f"line{number}", None, f"line {number} is not a JSON object"
+                    continue
+                yield f"line{number}", row, None
+
+        yield from _rows_to_records(file_id, path, json_rows(), meta, id_column, text_column)
+        return
+    csv.field_size_limit(sys.maxsize)
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+
+    def csv_rows() -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+        try:
+            for number, row in enumerate(
+                csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter), 1
+            ):
+                yield f"row{number}", row, None
+        except csv.Error as exc:
+            yield "parse", None, f"malformed {path.suffix[1:].upper()} ({exc})"
+
+    yield from _rows_to_records(file_id, path, csv_rows(), meta, id_column, text_column)
+
+
+def iter_records(
+    source: str | Path, *, id_column: str | None = None, text_column: str | None = None
+) -> Iterator[InputRecord]:
+    """Every document under `source`: one per text file, one per row of CSV/TSV/JSONL files."""
+    for file_id, path in iter_files(source):
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            yield from read_table_file(path, file_id=file_id, id_column=id_column, text_column=text_column)
+        else:
+            yield read_text_file(path, doc_id=file_id)
 
 
 def samples_dir() -> Path:

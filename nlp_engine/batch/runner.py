@@ -16,7 +16,6 @@ and listed in `OUT/quarantine.tsv`; the run goes on. Logs carry ids and counts, 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corpora.readers import TEXT_SUFFIXES, InputRecord, read_text_file
+from corpora.readers import InputRecord, iter_records
 
 from ..parallel import DocumentFailure, iter_results
 from ..results import Document
@@ -59,36 +58,6 @@ class RunSummary:
         return asdict(self)
 
 
-def _file_sha256(path: Path) -> str | None:
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return None
-    return digest.hexdigest()
-
-
-def iter_input_files(root: Path, suffixes: tuple[str, ...] = TEXT_SUFFIXES) -> Iterator[tuple[str, Path]]:
-    """`(id, path)` for a file, or for every matching file under a folder, sorted, without following
-    symlinked folders (a symlink loop cannot trap the walk)."""
-    if root.is_file():
-        yield root.name, root
-        return
-    if not root.is_dir():
-        raise FileNotFoundError(f"no such file or folder: {root}")
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        for name in filenames:
-            path = Path(dirpath) / name
-            if path.suffix.lower() in suffixes:
-                found.append(path)
-    for path in sorted(found):
-        yield str(path.relative_to(root)), path
-
-
 class BatchRunner:
     """Process a folder into `out/results.jsonl` and `out/results.sqlite`, resumably."""
 
@@ -100,8 +69,12 @@ class BatchRunner:
         workers: int = 1,
         batch_size: int = 16,
         force: bool = False,
+        id_column: str | None = None,
+        text_column: str | None = None,
     ) -> None:
         self.out = Path(out)
+        self.id_column = id_column
+        self.text_column = text_column
         self.pipeline = pipeline
         self.workers = workers
         self.batch_size = batch_size
@@ -144,20 +117,19 @@ class BatchRunner:
             self._replaced: set[str] = set()
 
             def to_process() -> Iterator[tuple[str, str, dict[str, Any]]]:
-                for doc_id, path in iter_input_files(Path(source)):
+                for record in iter_records(source, id_column=self.id_column, text_column=self.text_column):
                     summary.seen += 1
-                    sha = _file_sha256(path)
-                    if sha is not None and known.get(doc_id) == sha:
+                    sha = record.metadata.get("sha256")
+                    if sha is not None and known.get(record.id) == sha:
                         summary.skipped += 1
                         continue
-                    record = read_text_file(path, doc_id=doc_id)
                     if record.text is None:
                         failures_now.append(record)
                         continue
-                    if doc_id in known:
-                        self._replaced.add(doc_id)  # changed since it was processed
-                    self._words[doc_id] = len(record.text.split())
-                    yield doc_id, record.text, record.metadata
+                    if record.id in known:
+                        self._replaced.add(record.id)  # changed since it was processed
+                    self._words[record.id] = len(record.text.split())
+                    yield record.id, record.text, record.metadata
 
             batch: list[Document | DocumentFailure] = []
             results = iter_results(

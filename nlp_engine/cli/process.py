@@ -8,16 +8,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from corpora.readers import read_text_file
+from corpora.readers import TABLE_SUFFIXES, iter_files, read_text_file
 
-from ..batch.runner import BatchRunner, iter_input_files
+from ..batch.runner import BatchRunner
 from ..pipeline import choose_pipeline, doc_to_result, get_pipeline
 
 MAX_ROWS = 30
 
 
 def process_command(
-    path: Path = typer.Argument(..., exists=True, help="A report file or a folder of .txt/.md reports."),
+    path: Path = typer.Argument(
+        ..., exists=True, help="A report file or a folder of .txt/.md reports and .csv/.tsv/.jsonl tables."
+    ),
     out: Path = typer.Option(None, "--out", "-o", help="Output folder for results.jsonl and results.sqlite."),
     pipeline: str = typer.Option(
         "auto",
@@ -27,6 +29,12 @@ def process_command(
     ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
     force: bool = typer.Option(False, "--force", help="Reprocess everything, starting the output afresh."),
+    id_column: str = typer.Option(
+        None, "--id-column", help="CSV/TSV/JSONL: the id column (default: id, note_id, ...)."
+    ),
+    text_column: str = typer.Option(
+        None, "--text-column", help="CSV/TSV/JSONL: the text column (default: text, transcription, ...)."
+    ),
 ) -> None:
     """Process reports; a single file without --out prints its JSON result.
 
@@ -45,8 +53,12 @@ def process_command(
     out = out or Path("out")
     for name in ("clinical", "pathology") if pipeline == "auto" else (pipeline,):
         get_pipeline(name)  # load before the clock starts (and before workers fork)
-    total = sum(1 for _ in iter_input_files(path))
-    runner = BatchRunner(out, pipeline=pipeline, workers=workers, force=force)
+    files = [p for _, p in iter_files(path)]
+    # Tables hold an unknown number of documents: the bar then counts without a total.
+    total = None if any(p.suffix.lower() in TABLE_SUFFIXES for p in files) else len(files)
+    runner = BatchRunner(
+        out, pipeline=pipeline, workers=workers, force=force, id_column=id_column, text_column=text_column
+    )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

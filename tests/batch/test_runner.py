@@ -135,3 +135,22 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path: Path) -> None:
     assert sorted(final) == ids  # every document exactly once
     conn = sqlite3.connect(out / "results.sqlite")
     assert conn.execute("SELECT COUNT(*) FROM documents").fetchone() == (len(ids),)
+
+
+def test_tables_are_processed_row_by_row_and_resume(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "notes.csv").write_text(
+        "note_id,transcription\nn1,Denies chest pain.\nn2,History of CHF.\nn3,\n"
+    )
+    (folder / "one.txt").write_text("COPD.")
+    summary = process_folder(folder, tmp_path / "out")
+    assert (summary.seen, summary.processed, summary.failed) == (4, 3, 1)
+    assert sorted(jsonl_ids(tmp_path / "out")) == ["notes.csv#n1", "notes.csv#n2", "one.txt"]
+    (folder / "notes.csv").write_text("note_id,transcription\nn1,Denies chest pain.\nn2,No CHF.\nn3,\n")
+    again = process_folder(folder, tmp_path / "out")
+    assert (again.processed, again.skipped, again.failed) == (1, 2, 1)  # only the changed row
+    lines = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert sorted(d["id"] for d in lines) == ["notes.csv#n1", "notes.csv#n2", "one.txt"]
+    n2 = next(d for d in lines if d["id"] == "notes.csv#n2")
+    assert n2["concepts"][0]["assertion"]["negated"] is True

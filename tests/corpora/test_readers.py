@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from corpora.readers import iter_files, iter_records
+
+
+def by_id(folder: Path, **kwargs: str) -> dict[str, tuple[str | None, str | None]]:
+    return {r.id: (r.text, r.error) for r in iter_records(folder, **kwargs)}
+
+
+def test_csv_tsv_and_jsonl_rows(tmp_path: Path) -> None:
+    (tmp_path / "notes.csv").write_text(
+        'note_id,transcription\nA1,"Denies chest pain,\nno fever."\nA2,\n', encoding="utf-8"
+    )
+    (tmp_path / "notes.tsv").write_bytes("id\ttext\nT1\tSeen at the café.\n".encode("cp1252"))
+    (tmp_path / "notes.jsonl").write_text(
+        json.dumps({"id": "J1", "text": "CHF."})
+        + "\n{not json\n"
+        + json.dumps(["a list"])
+        + "\n"
+        + json.dumps({"text": "COPD."})
+        + "\n"
+    )
+    records = by_id(tmp_path)
+    assert records["notes.csv#A1"] == ("Denies chest pain,\nno fever.", None)
+    assert records["notes.csv#A2"] == (None, "empty or missing text")
+    assert records["notes.tsv#T1"] == ("Seen at the café.", None)
+    assert records["notes.jsonl#J1"] == ("CHF.", None)
+    assert (
+        records["notes.jsonl#line2"][1] is not None
+        and "malformed JSON at line 2" in records["notes.jsonl#line2"][1]
+    )
+    assert records["notes.jsonl#line3"][1] == "line 3 is not a JSON object"
+    assert records["notes.jsonl#line4"] == ("COPD.", None)  # no id column value: the line number
+
+
+def test_explicit_columns_and_missing_text_column(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("key,body_text\nk1,Possible pneumonia.\n")
+    assert by_id(tmp_path)["t.csv"][1].startswith("no text column")  # type: ignore[union-attr]
+    assert by_id(tmp_path, id_column="key", text_column="body_text")["t.csv#k1"] == (
+        "Possible pneumonia.",
+        None,
+    )
+
+
+def test_rows_carry_a_content_hash(tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("id,text\n1,same\n2,same\n3,other\n")
+    hashes = [r.metadata["sha256"] for r in iter_records(tmp_path)]
+    assert hashes[0] == hashes[1] != hashes[2]
+
+
+def test_binary_table_is_one_failure(tmp_path: Path) -> None:
+    (tmp_path / "bad.csv").write_bytes(b"\x00\x01\x02\x03")
+    records = list(iter_records(tmp_path))
+    assert [(r.id, r.text) for r in records] == [("bad.csv", None)]
+    assert "binary" in (records[0].error or "")
+
+
+def test_walk_is_sorted_and_filters_suffixes(tmp_path: Path) -> None:
+    for name in ["b/2.txt", "a/1.md", "c/skip.pdf", "c/3.jsonl"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    assert [i for i, _ in iter_files(tmp_path)] == ["a/1.md", "b/2.txt", "c/3.jsonl"]
