@@ -28,6 +28,7 @@ from typing import Any
 from corpora.readers import InputRecord, iter_records
 
 from ..parallel import DocumentFailure, iter_results
+from ..pipeline import get_pipeline
 from ..results import Document
 from .writers import SqliteWriter
 
@@ -107,6 +108,8 @@ class BatchRunner:
     # -- running ----------------------------------------------------------------------------
     def run(self, source: str | Path, progress: Callable[[int, int], None] | None = None) -> RunSummary:
         """Process every input under `source`; `progress(done, failed)` is called after each batch."""
+        for name in ("clinical", "pathology") if self.pipeline == "auto" else (self.pipeline,):
+            get_pipeline(name)  # load once, before the clock and before workers fork
         summary = RunSummary()
         started = time.perf_counter()
         db, jsonl = self._open()

@@ -51,8 +51,6 @@ def process_command(
         typer.echo(doc_to_result(nlp(record.text), record.id, name, record.text, record.metadata).to_json())
         return
     out = out or Path("out")
-    for name in ("clinical", "pathology") if pipeline == "auto" else (pipeline,):
-        get_pipeline(name)  # load before the clock starts (and before workers fork)
     files = [p for _, p in iter_files(path)]
     # Tables hold an unknown number of documents: the bar then counts without a total.
     total = None if any(p.suffix.lower() in TABLE_SUFFIXES for p in files) else len(files)
