@@ -52,7 +52,7 @@ def _run_one(doc_id: str, text: str, meta: dict[str, Any]) -> Document:
 
 def _run_chunk(chunk: list[Item]) -> list[Document | DocumentFailure]:
     from .errors import NLPEngineError
-    from .pipeline import choose_pipeline, doc_to_result, get_pipeline
+    from .pipeline import doc_to_result
 
     if _WORKER["isolate"]:
         out: list[Document | DocumentFailure] = []
@@ -66,11 +66,8 @@ def _run_chunk(chunk: list[Item]) -> list[Document | DocumentFailure]:
                 out.append(DocumentFailure(doc_id, f"processing failed: {type(exc).__name__}", meta))
         return out
     if _WORKER["auto"]:
-        results: list[Document | DocumentFailure] = []
-        for doc_id, text, meta in chunk:
-            nlp, name = get_pipeline(choose_pipeline(text))
-            results.append(doc_to_result(nlp(text), doc_id, name, text, meta))
-        return results
+        return [_run_one(doc_id, text, meta) for doc_id, text, meta in chunk]
+
     nlp, name = _WORKER["nlp"], _WORKER["name"]
     docs = nlp.pipe((text for _, text, _ in chunk), batch_size=_WORKER["batch_size"])
     return [
