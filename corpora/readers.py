@@ -13,22 +13,18 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nlp_engine.errors import NLPEngineError
+
+from .hl7v2 import read_hl7_text
+from .records import InputRecord
+
+__all__ = ["InputRecord", "iter_files", "iter_records", "read_table_file", "read_text_file", "samples_dir"]
 from nlp_engine.textio import MAX_CHARS, coerce_text, decode_bytes
 
 TEXT_SUFFIXES = (".txt", ".md", ".text", ".rpt")
-
-
-@dataclass
-class InputRecord:
-    id: str
-    text: str | None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
 
 
 def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MAX_CHARS * 4) -> InputRecord:
@@ -60,12 +56,15 @@ def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MA
 
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl")
+HL7_SUFFIXES = (".hl7",)
+#: Files that may hold many documents (rows, messages).
+MULTI_DOCUMENT_SUFFIXES = TABLE_SUFFIXES + HL7_SUFFIXES
 ID_COLUMNS = ("id", "note_id", "report_id", "document_id", "doc_id")
 TEXT_COLUMNS = ("text", "transcription", "note", "report", "body", "content")
 
 
 def iter_files(
-    root: str | Path, suffixes: Sequence[str] = TEXT_SUFFIXES + TABLE_SUFFIXES
+    root: str | Path, suffixes: Sequence[str] = TEXT_SUFFIXES + MULTI_DOCUMENT_SUFFIXES
 ) -> Iterator[tuple[str, Path]]:
     """`(id, path)` for a file, or for every matching file under a folder, sorted by path, without
     following symlinked folders (a symlink loop cannot trap the walk). Ids are relative paths."""
@@ -166,12 +165,24 @@ def read_table_file(
     yield from _rows_to_records(file_id, path, csv_rows(), meta, id_column, text_column)
 
 
+def read_hl7_file(path: Path, *, file_id: str) -> Iterator[InputRecord]:
+    """Records from an HL7 v2 file, one per ORU/MDM message (see `corpora.hl7v2`)."""
+    try:
+        text, encoding = decode_bytes(path.read_bytes())
+    except (OSError, NLPEngineError) as exc:
+        yield InputRecord(file_id, None, {"path": str(path)}, f"{type(exc).__name__}: {exc}")
+        return
+    yield from read_hl7_text(text, file_id=file_id, meta={"path": str(path), "encoding": encoding})
+
+
 def iter_records(
     source: str | Path, *, id_column: str | None = None, text_column: str | None = None
 ) -> Iterator[InputRecord]:
-    """Every document under `source`: one per text file, one per row of CSV/TSV/JSONL files."""
+    """Every document under `source`: one per text file, per row of CSV/TSV/JSONL, per HL7 message."""
     for file_id, path in iter_files(source):
-        if path.suffix.lower() in TABLE_SUFFIXES:
+        if path.suffix.lower() in HL7_SUFFIXES:
+            yield from read_hl7_file(path, file_id=file_id)
+        elif path.suffix.lower() in TABLE_SUFFIXES:
             yield from read_table_file(path, file_id=file_id, id_column=id_column, text_column=text_column)
         else:
             yield read_text_file(path, doc_id=file_id)

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from corpora.readers import TABLE_SUFFIXES, iter_files, read_text_file
+from corpora.readers import MULTI_DOCUMENT_SUFFIXES, iter_files, read_text_file
 
 from ..batch.runner import BatchRunner
 from ..pipeline import choose_pipeline, doc_to_result, get_pipeline
@@ -52,8 +52,8 @@ def process_command(
         return
     out = out or Path("out")
     files = [p for _, p in iter_files(path)]
-    # Tables hold an unknown number of documents: the bar then counts without a total.
-    total = None if any(p.suffix.lower() in TABLE_SUFFIXES for p in files) else len(files)
+    # Tables and HL7 files hold an unknown number of documents: the bar then counts without a total.
+    total = None if any(p.suffix.lower() in MULTI_DOCUMENT_SUFFIXES for p in files) else len(files)
     runner = BatchRunner(
         out, pipeline=pipeline, workers=workers, force=force, id_column=id_column, text_column=text_column
     )

@@ -1,0 +1,16 @@
+"""The record every reader yields: one document, or one input that could not be read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class InputRecord:
+    """`text` is None exactly when `error` says why (never quoting the content)."""
+
+    id: str
+    text: str | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
