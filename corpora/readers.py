@@ -18,6 +18,7 @@ from typing import Any
 
 from nlp_engine.errors import NLPEngineError
 
+from .fhir import read_fhir_text
 from .hl7v2 import read_hl7_text
 from .records import InputRecord
 
@@ -57,8 +58,9 @@ def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MA
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl")
 HL7_SUFFIXES = (".hl7",)
-#: Files that may hold many documents (rows, messages).
-MULTI_DOCUMENT_SUFFIXES = TABLE_SUFFIXES + HL7_SUFFIXES
+FHIR_SUFFIXES = (".json",)
+#: Files that may hold many documents (rows, messages, Bundle entries).
+MULTI_DOCUMENT_SUFFIXES = TABLE_SUFFIXES + HL7_SUFFIXES + FHIR_SUFFIXES
 ID_COLUMNS = ("id", "note_id", "report_id", "document_id", "doc_id")
 TEXT_COLUMNS = ("text", "transcription", "note", "report", "body", "content")
 
@@ -165,23 +167,26 @@ def read_table_file(
     yield from _rows_to_records(file_id, path, csv_rows(), meta, id_column, text_column)
 
 
-def read_hl7_file(path: Path, *, file_id: str) -> Iterator[InputRecord]:
-    """Records from an HL7 v2 file, one per ORU/MDM message (see `corpora.hl7v2`)."""
+def read_message_file(path: Path, *, file_id: str) -> Iterator[InputRecord]:
+    """Records from an HL7 v2 file (one per ORU/MDM message, `corpora.hl7v2`) or a FHIR JSON file (one per
+    DiagnosticReport/DocumentReference, alone or in a Bundle, `corpora.fhir`)."""
     try:
         text, encoding = decode_bytes(path.read_bytes())
     except (OSError, NLPEngineError) as exc:
         yield InputRecord(file_id, None, {"path": str(path)}, f"{type(exc).__name__}: {exc}")
         return
-    yield from read_hl7_text(text, file_id=file_id, meta={"path": str(path), "encoding": encoding})
+    read = read_hl7_text if path.suffix.lower() in HL7_SUFFIXES else read_fhir_text
+    yield from read(text, file_id=file_id, meta={"path": str(path), "encoding": encoding})
 
 
 def iter_records(
     source: str | Path, *, id_column: str | None = None, text_column: str | None = None
 ) -> Iterator[InputRecord]:
-    """Every document under `source`: one per text file, per row of CSV/TSV/JSONL, per HL7 message."""
+    """Every document under `source`: one per text file, per row of CSV/TSV/JSONL, per HL7 message, per
+    FHIR report."""
     for file_id, path in iter_files(source):
-        if path.suffix.lower() in HL7_SUFFIXES:
-            yield from read_hl7_file(path, file_id=file_id)
+        if path.suffix.lower() in HL7_SUFFIXES + FHIR_SUFFIXES:
+            yield from read_message_file(path, file_id=file_id)
         elif path.suffix.lower() in TABLE_SUFFIXES:
             yield from read_table_file(path, file_id=file_id, id_column=id_column, text_column=text_column)
         else:
