@@ -56,7 +56,7 @@ def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MA
     return InputRecord(doc_id, text, meta)
 
 
-TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl")
+TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 HL7_SUFFIXES = (".hl7",)
 FHIR_SUFFIXES = (".json",)
 #: Files that may hold many documents (rows, messages, Bundle entries).
@@ -127,7 +127,11 @@ def _rows_to_records(
 def read_table_file(
     path: Path, *, file_id: str, id_column: str | None = None, text_column: str | None = None
 ) -> Iterator[InputRecord]:
-    """Records from a CSV, TSV or JSONL file, one per row; a bad row or file is a record with an error."""
+    """Records from a CSV, TSV, JSONL or Parquet file, one per row; a bad row or file is a record with
+    an error. Parquet is read in record batches, so a large file streams."""
+    if path.suffix.lower() == ".parquet":
+        yield from _read_parquet(path, file_id=file_id, id_column=id_column, text_column=text_column)
+        return
     try:
         text, encoding = decode_bytes(path.read_bytes())
     except (OSError, NLPEngineError) as exc:
@@ -165,6 +169,31 @@ def read_table_file(
             yield "parse", None, f"malformed {path.suffix[1:].upper()} ({exc})"
 
     yield from _rows_to_records(file_id, path, csv_rows(), meta, id_column, text_column)
+
+
+def _read_parquet(
+    path: Path, *, file_id: str, id_column: str | None, text_column: str | None
+) -> Iterator[InputRecord]:
+    import pyarrow.parquet as pq
+
+    meta = {"path": str(path)}
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
+        yield InputRecord(file_id, None, meta, f"unreadable Parquet file ({type(exc).__name__})")
+        return
+
+    def rows() -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+        number = 0
+        try:
+            for batch in parquet.iter_batches(batch_size=1024):
+                for row in batch.to_pylist():
+                    number += 1
+                    yield f"row{number}", row, None
+        except Exception as exc:  # noqa: BLE001
+            yield "parse", None, f"unreadable Parquet data after row {number} ({type(exc).__name__})"
+
+    yield from _rows_to_records(file_id, path, rows(), meta, id_column, text_column)
 
 
 def read_message_file(path: Path, *, file_id: str) -> Iterator[InputRecord]:

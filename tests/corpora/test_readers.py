@@ -63,3 +63,16 @@ def test_walk_is_sorted_and_filters_suffixes(tmp_path: Path) -> None:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     assert [i for i, _ in iter_files(tmp_path)] == ["a/1.md", "b/2.txt", "c/3.jsonl"]
+
+
+def test_parquet_rows(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({"report_id": ["r1", "r2"], "text": ["Denies chest pain.", None]})
+    pq.write_table(table, tmp_path / "notes.parquet")
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    got = by_id(tmp_path)
+    assert got["notes.parquet#r1"] == ("Denies chest pain.", None)
+    assert got["notes.parquet#r2"] == (None, "empty or missing text")
+    assert (got["broken.parquet"][1] or "").startswith("unreadable Parquet file")
