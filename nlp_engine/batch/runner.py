@@ -11,14 +11,17 @@ Killed between 1 and 2 (Ctrl-C or `kill -9`), the next run truncates the JSONL t
 length and redoes the batch: no document is lost and none is written twice. Inputs already processed
 with the same content hash are skipped; `force=True` starts the output afresh. Failures (unreadable,
 binary, empty, too large, or failing in the pipeline) are recorded with their reason in the manifest
-and listed in `OUT/quarantine.tsv`; the run goes on. Logs carry ids and counts, never text.
+and listed in `OUT/quarantine.tsv`; the run goes on. `OUT/codes.csv` (one row per concept with
+its best code) is exported from the database at the end of every run. Logs carry ids and counts, never text.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -237,6 +240,8 @@ class BatchRunner:
             db.conn.execute("DELETE FROM run_state WHERE key = 'needs_compaction'")
 
     def _write_reports(self, db: SqliteWriter) -> None:
+        """`quarantine.tsv` and `codes.csv`, derived from the database, so they match it exactly."""
+        export_codes_csv(db.conn, self.out / "codes.csv")
         rows = db.conn.execute(
             "SELECT id, path, reason FROM manifest WHERE status = 'failed' ORDER BY id"
         ).fetchall()
@@ -250,6 +255,29 @@ class BatchRunner:
             "run": {k: v for k, v in summary.to_dict().items() if k != "failures"},
             "failures": [{"id": doc_id, "reason": reason} for doc_id, reason in summary.failures],
         }
+
+
+CODES_COLUMNS = ("doc_id", "concept", "start", "end", "code", "title", "score", "label", "section", "status")
+
+
+def export_codes_csv(conn: sqlite3.Connection, path: Path) -> int:
+    """One row per concept with its best code (the CSV analysts load); returns the row count."""
+    rows = conn.execute(
+        """SELECT c.doc_id, c.text, c.start, c."end", c.code, COALESCE(k.title, ''), COALESCE(k.score, 0),
+                  c.label, COALESCE(c.section, ''), c.status
+           FROM concepts c LEFT JOIN codes k ON k.doc_id = c.doc_id AND k.concept_idx = c.idx AND k.rank = 0
+           ORDER BY c.doc_id, c.idx"""
+    )
+    count = 0
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(CODES_COLUMNS)
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    os.replace(tmp, path)
+    return count
 
 
 def process_folder(

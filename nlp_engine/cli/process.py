@@ -80,7 +80,9 @@ def process_command(
     )
     for doc_id, reason in summary.failures:
         console.print(f"[red]failed[/red] {doc_id}: {reason}")
-    Console().print(f"wrote {out / 'results.jsonl'}, {out / 'results.sqlite'}, {out / 'manifest.json'}")
+    Console().print(
+        f"wrote {out / 'results.jsonl'}, {out / 'results.sqlite'}, {out / 'codes.csv'}, {out / 'manifest.json'}"
+    )
     if summary.failed:
         raise typer.Exit(1)
 

@@ -154,3 +154,16 @@ def test_tables_are_processed_row_by_row_and_resume(tmp_path: Path) -> None:
     assert sorted(d["id"] for d in lines) == ["notes.csv#n1", "notes.csv#n2", "one.txt"]
     n2 = next(d for d in lines if d["id"] == "notes.csv#n2")
     assert n2["concepts"][0]["assertion"]["negated"] is True
+
+
+def test_codes_csv_matches_the_database(tmp_path: Path) -> None:
+    import csv
+
+    make_inputs(tmp_path / "in", 4)
+    process_folder(tmp_path / "in", tmp_path / "out")
+    with open(tmp_path / "out" / "codes.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    conn = sqlite3.connect(tmp_path / "out" / "results.sqlite")
+    assert len(rows) == conn.execute("SELECT COUNT(*) FROM concepts").fetchone()[0] > 0
+    chest = next(r for r in rows if r["concept"] == "chest pain")
+    assert (chest["code"], chest["title"], chest["status"]) == ("R07.9", "Chest pain, unspecified", "negated")
