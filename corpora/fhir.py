@@ -10,7 +10,6 @@ reports (Patient, Observation, ...) are passed over.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -22,7 +21,7 @@ from pydantic import ValidationError
 from nlp_engine.errors import NLPEngineError
 from nlp_engine.textio import decode_bytes
 
-from .records import InputRecord
+from .records import InputRecord, text_sha256
 
 REPORT_TYPES: dict[str, Any] = {"DiagnosticReport": DiagnosticReport, "DocumentReference": DocumentReference}
 
@@ -94,7 +93,7 @@ def resource_to_record(
     text = "\n\n".join(texts)
     if not text:
         return InputRecord(doc_id, None, record_meta, "; ".join(reasons) or f"{kind} has no text")
-    record_meta["sha256"] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    record_meta["sha256"] = text_sha256(text)
     return InputRecord(doc_id, text, record_meta)
 
 

@@ -9,14 +9,13 @@ parsed, has another type, or carries no OBX text is a record with an error; the 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import hl7
 
-from .records import InputRecord
+from .records import InputRecord, text_sha256
 
 SUPPORTED_TYPES = ("ORU", "MDM")
 _ESCAPES = {"F": "|", "S": "^", "T": "&", "R": "~", "E": "\\", ".br": "\n"}
@@ -103,7 +102,7 @@ def message_to_record(raw: str, file_id: str, position: int, meta: dict[str, Any
         return InputRecord(
             doc_id, None, record_meta, "HL7 message has no OBX text (truncated or not a report)"
         )
-    record_meta["sha256"] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    record_meta["sha256"] = text_sha256(text)
     return InputRecord(doc_id, text, record_meta)
 
 

@@ -20,7 +20,7 @@ from nlp_engine.errors import NLPEngineError
 
 from .fhir import read_fhir_text
 from .hl7v2 import read_hl7_text
-from .records import InputRecord
+from .records import InputRecord, text_sha256
 
 __all__ = ["InputRecord", "iter_files", "iter_records", "read_table_file", "read_text_file", "samples_dir"]
 from nlp_engine.textio import MAX_CHARS, coerce_text, decode_bytes
@@ -84,6 +84,15 @@ def iter_files(
         yield str(path.relative_to(root)), path
 
 
+def _decode_file(path: Path, file_id: str) -> tuple[str, dict[str, Any]] | InputRecord:
+    """A multi-document file's text and metadata, or the record saying why it cannot be read."""
+    try:
+        text, encoding = decode_bytes(path.read_bytes())
+    except (OSError, NLPEngineError) as exc:
+        return InputRecord(file_id, None, {"path": str(path)}, f"{type(exc).__name__}: {exc}")
+    return text, {"path": str(path), "encoding": encoding}
+
+
 def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str]) -> str | None:
     if wanted is not None:
         return wanted if wanted in columns else None
@@ -93,7 +102,6 @@ def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str])
 
 def _rows_to_records(
     file_id: str,
-    path: Path,
     rows: Iterator[tuple[str, dict[str, Any] | None, str | None]],
     meta: dict[str, Any],
     id_column: str | None,
@@ -120,7 +128,7 @@ def _rows_to_records(
         if not isinstance(text, str) or not text.strip():
             yield InputRecord(f"{file_id}#{key}", None, record_meta, "empty or missing text")
             continue
-        record_meta["sha256"] = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        record_meta["sha256"] = text_sha256(text)
         yield InputRecord(f"{file_id}#{key}", text, record_meta)
 
 
@@ -132,12 +140,11 @@ def read_table_file(
     if path.suffix.lower() == ".parquet":
         yield from _read_parquet(path, file_id=file_id, id_column=id_column, text_column=text_column)
         return
-    try:
-        text, encoding = decode_bytes(path.read_bytes())
-    except (OSError, NLPEngineError) as exc:
-        yield InputRecord(file_id, None, {"path": str(path)}, f"{type(exc).__name__}: {exc}")
+    decoded = _decode_file(path, file_id)
+    if isinstance(decoded, InputRecord):
+        yield decoded
         return
-    meta = {"path": str(path), "encoding": encoding}
+    text, meta = decoded
     if path.suffix.lower() == ".jsonl":
 
         def json_rows() -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
@@ -154,7 +161,7 @@ def read_table_file(
                     continue
                 yield f"line{number}", row, None
 
-        yield from _rows_to_records(file_id, path, json_rows(), meta, id_column, text_column)
+        yield from _rows_to_records(file_id, json_rows(), meta, id_column, text_column)
         return
     csv.field_size_limit(sys.maxsize)
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
@@ -168,7 +175,7 @@ def read_table_file(
         except csv.Error as exc:
             yield "parse", None, f"malformed {path.suffix[1:].upper()} ({exc})"
 
-    yield from _rows_to_records(file_id, path, csv_rows(), meta, id_column, text_column)
+    yield from _rows_to_records(file_id, csv_rows(), meta, id_column, text_column)
 
 
 def _read_parquet(
@@ -193,19 +200,18 @@ def _read_parquet(
         except Exception as exc:  # noqa: BLE001
             yield "parse", None, f"unreadable Parquet data after row {number} ({type(exc).__name__})"
 
-    yield from _rows_to_records(file_id, path, rows(), meta, id_column, text_column)
+    yield from _rows_to_records(file_id, rows(), meta, id_column, text_column)
 
 
 def read_message_file(path: Path, *, file_id: str) -> Iterator[InputRecord]:
     """Records from an HL7 v2 file (one per ORU/MDM message, `corpora.hl7v2`) or a FHIR JSON file (one per
     DiagnosticReport/DocumentReference, alone or in a Bundle, `corpora.fhir`)."""
-    try:
-        text, encoding = decode_bytes(path.read_bytes())
-    except (OSError, NLPEngineError) as exc:
-        yield InputRecord(file_id, None, {"path": str(path)}, f"{type(exc).__name__}: {exc}")
+    decoded = _decode_file(path, file_id)
+    if isinstance(decoded, InputRecord):
+        yield decoded
         return
     read = read_hl7_text if path.suffix.lower() in HL7_SUFFIXES else read_fhir_text
-    yield from read(text, file_id=file_id, meta={"path": str(path), "encoding": encoding})
+    yield from read(decoded[0], file_id=file_id, meta=decoded[1])
 
 
 def iter_records(
