@@ -79,6 +79,16 @@ def get_pipeline(pipeline: str | Language) -> tuple[Language, str]:
     return _cached(pipeline), pipeline
 
 
+def preload(pipeline: str | Language) -> str | Language:
+    """Load what `pipeline` needs once, in this process (so forked workers share it); returns what to
+    hand to the workers: `"auto"` itself, or the loaded `Language`."""
+    if pipeline == "auto":
+        for name in ("clinical", "pathology"):
+            get_pipeline(name)
+        return "auto"
+    return get_pipeline(pipeline)[0]
+
+
 def doc_to_result(
     doc: Doc, doc_id: str, pipeline: str, text: str | None = None, metadata: dict[str, Any] | None = None
 ) -> Document:
@@ -186,12 +196,7 @@ def process(
     Bytes are decoded (UTF-8, BOMs, cp1252, latin-1); binary data or other types raise
     `NotTextError` naming the item's position, never its content.
     """
-    if pipeline == "auto":
-        for name in ("clinical", "pathology"):
-            get_pipeline(name)  # load once here, so forked workers share them
-        target: str | Language = "auto"
-    else:
-        target = get_pipeline(pipeline)[0]
+    target = preload(pipeline)
     single = isinstance(texts, str | bytes)
     raw: list[object] = [texts] if single else list(texts)
     clean: list[str] = []

@@ -31,7 +31,7 @@ from typing import Any
 from corpora.readers import InputRecord, iter_records
 
 from ..parallel import DocumentFailure, iter_results
-from ..pipeline import get_pipeline
+from ..pipeline import preload
 from ..results import Document
 from .writers import SqliteWriter
 
@@ -111,8 +111,7 @@ class BatchRunner:
     # -- running ----------------------------------------------------------------------------
     def run(self, source: str | Path, progress: Callable[[int, int], None] | None = None) -> RunSummary:
         """Process every input under `source`; `progress(done, failed)` is called after each batch."""
-        for name in ("clinical", "pathology") if self.pipeline == "auto" else (self.pipeline,):
-            get_pipeline(name)  # load once, before the clock and before workers fork
+        preload(self.pipeline)  # before the clock, and before workers fork
         summary = RunSummary()
         started = time.perf_counter()
         db, jsonl = self._open()
@@ -180,34 +179,11 @@ class BatchRunner:
         with db.conn:
             for doc in docs:
                 db.write_rows(doc)
-                meta = doc.metadata
-                db.conn.execute(
-                    "INSERT OR REPLACE INTO manifest VALUES (?, ?, ?, 'processed', NULL, ?, ?, ?, ?)",
-                    (
-                        doc.id,
-                        meta.get("path"),
-                        meta.get("sha256"),
-                        meta.get("encoding"),
-                        meta.get("bytes"),
-                        doc.pipeline,
-                        now,
-                    ),
-                )
+                self._record(db, doc.id, "processed", None, doc.metadata, doc.pipeline, now)
             failed = [(f.id, f.reason, f.metadata) for f in batch if isinstance(f, DocumentFailure)]
             failed += [(r.id, r.error or "unreadable", r.metadata) for r in read_failures]
             for doc_id, reason, meta in failed:
-                db.conn.execute(
-                    "INSERT OR REPLACE INTO manifest VALUES (?, ?, ?, 'failed', ?, ?, ?, NULL, ?)",
-                    (
-                        doc_id,
-                        meta.get("path"),
-                        meta.get("sha256"),
-                        reason,
-                        meta.get("encoding"),
-                        meta.get("bytes"),
-                        now,
-                    ),
-                )
+                self._record(db, doc_id, "failed", reason, meta, None, now)
                 log.warning("failed %s: %s", doc_id, reason)
             db.conn.execute(
                 "INSERT OR REPLACE INTO run_state VALUES ('jsonl_bytes', ?)", (str(jsonl.tell()),)
@@ -219,6 +195,32 @@ class BatchRunner:
         summary.words += sum(self._words.pop(doc.id, 0) for doc in docs)
         summary.failed += len(failed)
         summary.failures.extend((doc_id, reason) for doc_id, reason, _ in failed)
+
+    @staticmethod
+    def _record(
+        db: SqliteWriter,
+        doc_id: str,
+        status: str,
+        reason: str | None,
+        meta: dict[str, Any],
+        pipeline: str | None,
+        now: float,
+    ) -> None:
+        """One input's manifest row (inside the caller's transaction)."""
+        db.conn.execute(
+            "INSERT OR REPLACE INTO manifest VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                doc_id,
+                meta.get("path"),
+                meta.get("sha256"),
+                status,
+                reason,
+                meta.get("encoding"),
+                meta.get("bytes"),
+                pipeline,
+                now,
+            ),
+        )
 
     def _compact(self, db: SqliteWriter, jsonl: Any) -> None:
         """Inputs that changed since an earlier run were appended again: keep only each id's last line."""
@@ -288,8 +290,22 @@ def process_folder(
     workers: int = 1,
     batch_size: int = 16,
     force: bool = False,
+    id_column: str | None = None,
+    text_column: str | None = None,
 ) -> RunSummary:
-    """Library entry point: process a file or folder of reports into `out`, resumably."""
-    return BatchRunner(out, pipeline=pipeline, workers=workers, batch_size=batch_size, force=force).run(
-        source
+    """Library entry point: process a file or folder of reports into `out`, resumably.
+
+    Text files give one document each; CSV, TSV, JSONL and Parquet files one per row (`id_column` and
+    `text_column` name the columns; by default the first of `id`/`note_id`/`report_id`/... and
+    `text`/`transcription`/`note`/`report`/...); HL7 v2 files one per message; FHIR files one per report.
+    """
+    runner = BatchRunner(
+        out,
+        pipeline=pipeline,
+        workers=workers,
+        batch_size=batch_size,
+        force=force,
+        id_column=id_column,
+        text_column=text_column,
     )
+    return runner.run(source)

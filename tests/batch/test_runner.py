@@ -167,3 +167,12 @@ def test_codes_csv_matches_the_database(tmp_path: Path) -> None:
     assert len(rows) == conn.execute("SELECT COUNT(*) FROM concepts").fetchone()[0] > 0
     chest = next(r for r in rows if r["concept"] == "chest pain")
     assert (chest["code"], chest["title"], chest["status"]) == ("R07.9", "Chest pain, unspecified", "negated")
+
+
+def test_process_folder_passes_column_names(tmp_path: Path) -> None:
+    # regression: process_folder once dropped id_column/text_column on the way to the runner
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "t.csv").write_text("key,body_text\nk1,Possible pneumonia.\n")
+    summary = process_folder(tmp_path / "in", tmp_path / "out", id_column="key", text_column="body_text")
+    assert (summary.processed, summary.failed) == (1, 0)
+    assert jsonl_ids(tmp_path / "out") == ["t.csv#k1"]
