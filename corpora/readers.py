@@ -7,25 +7,26 @@ errors name the file and the problem, never the content.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import hashlib
-import io
 import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from nlp_engine.errors import NLPEngineError
+from nlp_engine.errors import NLPEngineError, NotTextError
 
 from .fhir import read_fhir_text
 from .hl7v2 import read_hl7_text
 from .records import InputRecord, text_sha256
 
 __all__ = ["InputRecord", "iter_files", "iter_records", "read_table_file", "read_text_file", "samples_dir"]
-from nlp_engine.textio import MAX_CHARS, coerce_text, decode_bytes
+from nlp_engine.textio import MAX_CHARS, coerce_text, decode_bytes, sniff_file_encoding
 
 TEXT_SUFFIXES = (".txt", ".md", ".text", ".rpt")
+RTF_SUFFIXES = (".rtf",)
 
 
 def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MAX_CHARS * 4) -> InputRecord:
@@ -41,7 +42,10 @@ def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MA
                 f"file is {size:,} bytes; the limit is {max_bytes:,}",
             )
         data = path.read_bytes()
-        text, encoding = decode_bytes(data)
+        if path.suffix.lower() in RTF_SUFFIXES:
+            text, encoding = _rtf_text(data), "rtf"
+        else:
+            text, encoding = decode_bytes(data)
         text = coerce_text(text)
     except (OSError, NLPEngineError) as exc:
         return InputRecord(doc_id, None, {"path": str(path)}, f"{type(exc).__name__}: {exc}")
@@ -56,6 +60,20 @@ def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MA
     return InputRecord(doc_id, text, meta)
 
 
+def _rtf_text(data: bytes) -> str:
+    """Plain text of an RTF document (`striprtf`; `\\par` becomes a newline, `\\'e9` and `\\u8211?`
+    escapes become characters). Offsets in results point into this extracted text."""
+    from striprtf.striprtf import rtf_to_text
+
+    if not data.lstrip().startswith(b"{\\rtf"):
+        raise NotTextError("file has an .rtf suffix but does not start with '{\\rtf'")
+    try:
+        # RTF is 7-bit ASCII; 8-bit bytes (invalid but common) are read as cp1252, as Word writes them.
+        return str(rtf_to_text(data.decode("cp1252", errors="replace"), errors="replace"))
+    except Exception as exc:  # noqa: BLE001 - striprtf raises several types on malformed input
+        raise NotTextError(f"malformed RTF ({type(exc).__name__})") from None
+
+
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".parquet")
 HL7_SUFFIXES = (".hl7",)
 FHIR_SUFFIXES = (".json",)
@@ -65,11 +83,33 @@ ID_COLUMNS = ("id", "note_id", "report_id", "document_id", "doc_id")
 TEXT_COLUMNS = ("text", "transcription", "note", "report", "body", "content")
 
 
+ALL_SUFFIXES = TEXT_SUFFIXES + RTF_SUFFIXES + MULTI_DOCUMENT_SUFFIXES
+
+
+def _selected(rel: str, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    """Glob patterns with a `/` match the path relative to the root (`*` crosses folders), others the
+    file name: `--include '*.txt' --exclude 'archive/*'`."""
+
+    def hit(pattern: str) -> bool:
+        return (
+            fnmatch.fnmatchcase(rel, pattern)
+            if "/" in pattern
+            else fnmatch.fnmatchcase(rel.rsplit("/", 1)[-1], pattern)
+        )
+
+    return (not include or any(hit(p) for p in include)) and not any(hit(p) for p in exclude)
+
+
 def iter_files(
-    root: str | Path, suffixes: Sequence[str] = TEXT_SUFFIXES + MULTI_DOCUMENT_SUFFIXES
+    root: str | Path,
+    suffixes: Sequence[str] = ALL_SUFFIXES,
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> Iterator[tuple[str, Path]]:
     """`(id, path)` for a file, or for every matching file under a folder, sorted by path, without
-    following symlinked folders (a symlink loop cannot trap the walk). Ids are relative paths."""
+    following symlinked folders (a symlink loop cannot trap the walk). Ids are relative paths.
+    `include`/`exclude` are glob patterns (see `_selected`); by default every known suffix is read."""
     root = Path(root)
     if root.is_file():
         yield root.name, root
@@ -81,7 +121,9 @@ def iter_files(
         dirnames.sort()
         found.extend(Path(dirpath) / name for name in filenames if Path(name).suffix.lower() in suffixes)
     for path in sorted(found):
-        yield str(path.relative_to(root)), path
+        rel = path.relative_to(root).as_posix()
+        if _selected(rel, include, exclude):
+            yield rel, path
 
 
 def _decode_file(path: Path, file_id: str) -> tuple[str, dict[str, Any]] | InputRecord:
@@ -140,42 +182,47 @@ def read_table_file(
     if path.suffix.lower() == ".parquet":
         yield from _read_parquet(path, file_id=file_id, id_column=id_column, text_column=text_column)
         return
-    decoded = _decode_file(path, file_id)
-    if isinstance(decoded, InputRecord):
-        yield decoded
+    # Streamed line by line in the detected encoding: a multi-GB table never sits in memory whole.
+    try:
+        encoding = sniff_file_encoding(path)
+        handle = open(path, encoding=encoding, newline="")  # noqa: SIM115 - closed below
+    except (OSError, NLPEngineError) as exc:
+        yield InputRecord(file_id, None, {"path": str(path)}, f"{type(exc).__name__}: {exc}")
         return
-    text, meta = decoded
-    if path.suffix.lower() == ".jsonl":
+    meta = {"path": str(path), "encoding": encoding}
+    with handle:
+        if path.suffix.lower() == ".jsonl":
+            yield from _rows_to_records(file_id, _json_rows(handle), meta, id_column, text_column)
+        else:
+            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+            rows = _csv_rows(handle, delimiter, path.suffix[1:].upper())
+            yield from _rows_to_records(file_id, rows, meta, id_column, text_column)
 
-        def json_rows() -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
-            for number, line in enumerate(text.splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield f"line{number}", None, f"malformed JSON at line {number} ({exc.msg})"
-                    continue
-                if not isinstance(row, dict):
-                    yield f"line{number}", None, f"line {number} is not a JSON object"
-                    continue
-                yield f"line{number}", row, None
 
-        yield from _rows_to_records(file_id, json_rows(), meta, id_column, text_column)
-        return
-    csv.field_size_limit(sys.maxsize)
-    delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-
-    def csv_rows() -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+def _json_rows(handle: IO[str]) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    for number, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
         try:
-            for number, row in enumerate(
-                csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter), 1
-            ):
-                yield f"row{number}", row, None
-        except csv.Error as exc:
-            yield "parse", None, f"malformed {path.suffix[1:].upper()} ({exc})"
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield f"line{number}", None, f"malformed JSON at line {number} ({exc.msg})"
+            continue
+        if not isinstance(row, dict):
+            yield f"line{number}", None, f"line {number} is not a JSON object"
+            continue
+        yield f"line{number}", row, None
 
-    yield from _rows_to_records(file_id, csv_rows(), meta, id_column, text_column)
+
+def _csv_rows(
+    handle: IO[str], delimiter: str, kind: str
+) -> Iterator[tuple[str, dict[str, Any] | None, str | None]]:
+    csv.field_size_limit(sys.maxsize)
+    try:
+        for number, row in enumerate(csv.DictReader(handle, delimiter=delimiter), 1):
+            yield f"row{number}", row, None
+    except csv.Error as exc:
+        yield "parse", None, f"malformed {kind} ({exc})"
 
 
 def _read_parquet(
@@ -215,11 +262,16 @@ def read_message_file(path: Path, *, file_id: str) -> Iterator[InputRecord]:
 
 
 def iter_records(
-    source: str | Path, *, id_column: str | None = None, text_column: str | None = None
+    source: str | Path,
+    *,
+    id_column: str | None = None,
+    text_column: str | None = None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> Iterator[InputRecord]:
-    """Every document under `source`: one per text file, per row of CSV/TSV/JSONL, per HL7 message, per
-    FHIR report."""
-    for file_id, path in iter_files(source):
+    """Every document under `source`: one per text or RTF file, per row of CSV/TSV/JSONL/Parquet, per HL7
+    message, per FHIR report. `include`/`exclude` are glob patterns (see `iter_files`)."""
+    for file_id, path in iter_files(source, include=include, exclude=exclude):
         if path.suffix.lower() in HL7_SUFFIXES + FHIR_SUFFIXES:
             yield from read_message_file(path, file_id=file_id)
         elif path.suffix.lower() in TABLE_SUFFIXES:

@@ -8,7 +8,9 @@ points into the caller's original string.
 from __future__ import annotations
 
 import codecs
+import os
 import re
+from pathlib import Path
 
 from .errors import InputTooLargeError, NotTextError
 
@@ -32,31 +34,61 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _BINARY_BYTES = re.compile(b"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
+def _bom_encoding(data: bytes) -> str | None:
+    return next((encoding for bom, encoding in _BOMS if data.startswith(bom)), None)
+
+
+def _check_not_binary(sample: bytes, size: int) -> None:
+    if b"\x00" in sample or (sample and len(_BINARY_BYTES.findall(sample)) / len(sample) > 0.05):
+        raise NotTextError(f"input looks binary ({size} bytes with NUL or control bytes); expected text")
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode report bytes, returning `(text, encoding)`.
 
     Order: a byte-order mark (UTF-8/16/32), strict UTF-8, then cp1252 and latin-1 (which decodes
     anything, so it comes last). Raises `NotTextError` for data that looks binary.
     """
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
+    encoding = _bom_encoding(data)
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise NotTextError(
+                f"bytes start with a {encoding} byte-order mark but do not decode ({exc.reason} at byte {exc.start})"
+            ) from None
+    _check_not_binary(data[:65536], len(data))
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            pass
+    return data.decode("latin-1"), "latin-1"
+
+
+def sniff_file_encoding(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
+    """The encoding `decode_bytes` would choose for a file, found in constant memory.
+
+    For files too large to decode whole (multi-GB tables): the BOM and the binary check look at the
+    start; UTF-8 and then cp1252 are tried with incremental decoders over the whole file, chunk by chunk.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
+        encoding = _bom_encoding(head)
+        if encoding is not None:
+            return encoding
+        _check_not_binary(head, os.fstat(handle.fileno()).st_size)
+        for encoding in ("utf-8", "cp1252"):
+            decoder = codecs.getincrementaldecoder(encoding)()
+            handle.seek(0)
             try:
-                return data.decode(encoding), encoding
-            except UnicodeDecodeError as exc:
-                raise NotTextError(
-                    f"bytes start with a {encoding} byte-order mark but do not decode ({exc.reason} at byte {exc.start})"
-                ) from None
-    sample = data[:65536]
-    if b"\x00" in sample or (sample and len(_BINARY_BYTES.findall(sample)) / len(sample) > 0.05):
-        raise NotTextError(f"input looks binary ({len(data)} bytes with NUL or control bytes); expected text")
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
+                while chunk := handle.read(chunk_size):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+            return encoding
+    return "latin-1"
 
 
 def coerce_text(value: object, *, max_chars: int = MAX_CHARS) -> str:

@@ -76,3 +76,47 @@ def test_parquet_rows(tmp_path: Path) -> None:
     assert got["notes.parquet#r1"] == ("Denies chest pain.", None)
     assert got["notes.parquet#r2"] == (None, "empty or missing text")
     assert (got["broken.parquet"][1] or "").startswith("unreadable Parquet file")
+
+
+def test_rtf_report_is_read_as_plain_text(tmp_path: Path) -> None:
+    rtf = (
+        rb"{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0 Arial;}}\f0\fs20 FINAL DIAGNOSIS:\par "
+        rb"Adenocarcinoma of the caf\'e9 \u8211? no metastasis.\par}"
+    )
+    (tmp_path / "report.rtf").write_bytes(rtf)
+    (tmp_path / "fake.rtf").write_text("plain text pretending to be RTF")
+    records = {r.id: r for r in iter_records(tmp_path)}
+    good = records["report.rtf"]
+    assert good.text == "FINAL DIAGNOSIS:\nAdenocarcinoma of the café – no metastasis.\n"
+    assert good.metadata["encoding"] == "rtf"
+    assert "\\rtf" not in (good.text or "") and "\\par" not in (good.text or "")
+    assert records["fake.rtf"].text is None
+    assert "does not start with '{\\rtf'" in (records["fake.rtf"].error or "")
+
+
+def test_include_and_exclude_globs(tmp_path: Path) -> None:
+    for name in ["a/1.txt", "a/2.md", "archive/3.txt", "b/4.txt", "b/notes.csv"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    ids = lambda **kw: [i for i, _ in iter_files(tmp_path, **kw)]  # noqa: E731
+    assert ids(include=["*.txt"]) == ["a/1.txt", "archive/3.txt", "b/4.txt"]
+    assert ids(include=["*.txt"], exclude=["archive/*"]) == ["a/1.txt", "b/4.txt"]
+    assert ids(exclude=["*.csv", "2.*"]) == ["a/1.txt", "archive/3.txt", "b/4.txt"]
+    assert ids(include=["b/*"]) == ["b/4.txt", "b/notes.csv"]
+    assert [r.id for r in iter_records(tmp_path, include=["a/*"])] == ["a/1.txt", "a/2.md"]
+
+
+def test_tables_stream_in_their_detected_encoding(tmp_path: Path) -> None:
+    from nlp_engine.textio import sniff_file_encoding
+
+    rows = "id,text\n" + "".join(f"{i},Plain row number {i}.\n" for i in range(5000))
+    # The only non-ASCII byte sits far past the first chunk: the whole file decides the encoding.
+    (tmp_path / "late.csv").write_bytes((rows + "9999,Naïve café – résumé.\n").encode("cp1252"))
+    (tmp_path / "bom.csv").write_bytes("id,text\n1,Résumé.\n".encode("utf-16"))
+    assert sniff_file_encoding(tmp_path / "late.csv", chunk_size=4096) == "cp1252"
+    assert sniff_file_encoding(tmp_path / "bom.csv") == "utf-16"
+    records = {r.id: r for r in iter_records(tmp_path)}
+    assert records["late.csv#9999"].text == "Naïve café – résumé."
+    assert records["late.csv#9999"].metadata["encoding"] == "cp1252"
+    assert records["bom.csv#1"].text == "Résumé."
+    assert len(records) == 5002
