@@ -11,6 +11,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -261,6 +262,18 @@ def read_message_file(path: Path, *, file_id: str) -> Iterator[InputRecord]:
     yield from read(decoded[0], file_id=file_id, meta=decoded[1])
 
 
+def _check_regular_file(path: Path, file_id: str) -> InputRecord | None:
+    """A failure record for a path that is not a readable regular file (a FIFO would block a reader
+    forever; a symlink loop or a vanished file cannot be opened), else None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return InputRecord(file_id, None, {"path": str(path)}, f"{type(exc).__name__}: {exc.strerror}")
+    if not stat.S_ISREG(mode):
+        return InputRecord(file_id, None, {"path": str(path)}, "not a regular file (FIFO, socket or device)")
+    return None
+
+
 def iter_records(
     source: str | Path,
     *,
@@ -272,6 +285,10 @@ def iter_records(
     """Every document under `source`: one per text or RTF file, per row of CSV/TSV/JSONL/Parquet, per HL7
     message, per FHIR report. `include`/`exclude` are glob patterns (see `iter_files`)."""
     for file_id, path in iter_files(source, include=include, exclude=exclude):
+        unreadable = _check_regular_file(path, file_id)
+        if unreadable is not None:
+            yield unreadable
+            continue
         if path.suffix.lower() in HL7_SUFFIXES + FHIR_SUFFIXES:
             yield from read_message_file(path, file_id=file_id)
         elif path.suffix.lower() in TABLE_SUFFIXES:

@@ -42,3 +42,31 @@ def test_sqlite_rewrite_replaces_rows(tmp_path) -> None:
     conn = sqlite3.connect(tmp_path / "r.sqlite")
     assert conn.execute("SELECT COUNT(*) FROM documents").fetchone() == (1,)
     assert conn.execute("SELECT COUNT(*) FROM concepts").fetchone() == (2,)
+
+
+def test_parquet_tables_hold_the_same_rows_as_sqlite(tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    from nlp_engine.batch.writers import TABLE_COLUMNS, ParquetWriter
+
+    docs = nlp_engine.process(
+        ["FAMILY HISTORY: Mother with breast cancer.", "Denies chest pain. CHF and COPD.", "No findings."],
+        ids=["d1", "d2", "d3"],
+    )
+    # rows_per_group=2 forces several row groups per file: flushing must not lose or repeat rows.
+    with (
+        ParquetWriter(tmp_path / "pq", rows_per_group=2) as parquet,
+        SqliteWriter(tmp_path / "r.sqlite") as db,
+    ):
+        for doc in docs:
+            parquet.write(doc)
+            db.write(doc)
+    conn = sqlite3.connect(tmp_path / "r.sqlite")
+    for table, columns in TABLE_COLUMNS.items():
+        frame = pq.read_table(tmp_path / "pq" / f"{table}.parquet")
+        assert tuple(frame.column_names) == columns
+        from_parquet = sorted(zip(*(frame.column(c).to_pylist() for c in columns), strict=True), key=repr)
+        from_sqlite = sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+        assert from_parquet == from_sqlite, table
+        assert from_parquet, table
+    assert not list((tmp_path / "pq").glob("*.tmp"))

@@ -21,9 +21,10 @@ import csv
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from corpora.readers import InputRecord, iter_records
 from ..parallel import DocumentFailure, iter_results
 from ..pipeline import preload
 from ..results import Document
+from .export import FORMATS, check_formats, export_paths, export_results
 from .writers import SqliteWriter
 
 log = logging.getLogger("nlp_engine.batch")
@@ -75,8 +77,14 @@ class BatchRunner:
         force: bool = False,
         id_column: str | None = None,
         text_column: str | None = None,
+        formats: Sequence[str] = ("jsonl",),
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
     ) -> None:
         self.out = Path(out)
+        self.formats = check_formats(formats)
+        self.include = tuple(include)
+        self.exclude = tuple(exclude)
         self.id_column = id_column
         self.text_column = text_column
         self.pipeline = pipeline
@@ -92,6 +100,8 @@ class BatchRunner:
         if self.force:
             for path in (jsonl_path, db_path, self.out / "quarantine.tsv", self.out / "manifest.json"):
                 path.unlink(missing_ok=True)
+            for path in export_paths(self.out, FORMATS):
+                shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         db = SqliteWriter(db_path, commit=False)
         db.conn.executescript(MANIFEST_SCHEMA)
         row = db.conn.execute("SELECT value FROM run_state WHERE key = 'jsonl_bytes'").fetchone()
@@ -122,7 +132,14 @@ class BatchRunner:
             self._replaced: set[str] = set()
 
             def to_process() -> Iterator[tuple[str, str, dict[str, Any]]]:
-                for record in iter_records(source, id_column=self.id_column, text_column=self.text_column):
+                records = iter_records(
+                    source,
+                    id_column=self.id_column,
+                    text_column=self.text_column,
+                    include=self.include,
+                    exclude=self.exclude,
+                )
+                for record in records:
                     summary.seen += 1
                     sha = record.metadata.get("sha256")
                     if sha is not None and known.get(record.id) == sha:
@@ -156,6 +173,8 @@ class BatchRunner:
             jsonl.close()
             self._write_reports(db)
             db.close()
+        if summary.processed or not all(p.exists() for p in export_paths(self.out, self.formats)):
+            export_results(self.out, self.formats)
         summary.seconds = round(time.perf_counter() - started, 3)
         (self.out / "manifest.json").write_text(json.dumps(self._manifest_totals(summary), indent=2))
         return summary
@@ -292,12 +311,17 @@ def process_folder(
     force: bool = False,
     id_column: str | None = None,
     text_column: str | None = None,
+    formats: Sequence[str] = ("jsonl",),
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
 ) -> RunSummary:
     """Library entry point: process a file or folder of reports into `out`, resumably.
 
     Text files give one document each; CSV, TSV, JSONL and Parquet files one per row (`id_column` and
     `text_column` name the columns; by default the first of `id`/`note_id`/`report_id`/... and
     `text`/`transcription`/`note`/`report`/...); HL7 v2 files one per message; FHIR files one per report.
+    `formats` adds `parquet` (`out/parquet/*.parquet`) and/or `fhir` (`out/fhir_bundles.ndjson`) to the
+    JSONL and SQLite results; `include`/`exclude` are glob patterns over the inputs' relative paths.
     """
     runner = BatchRunner(
         out,
@@ -307,5 +331,8 @@ def process_folder(
         force=force,
         id_column=id_column,
         text_column=text_column,
+        formats=formats,
+        include=include,
+        exclude=exclude,
     )
     return runner.run(source)

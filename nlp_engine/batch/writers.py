@@ -1,17 +1,19 @@
-"""Writers from the result model (`nlp_engine.results.Document`) to JSONL and SQLite.
+"""Writers from the result model (`nlp_engine.results.Document`) to JSONL, SQLite and Parquet.
 
-SQLite schema (see `docs/architecture.md`): `documents`, `sections`, `concepts`, `codes`, with
-indexes on codes and document ids. Writing a document id again replaces its rows, so a re-run never
-duplicates.
+The relational view (`document_rows`) has four tables, `documents`, `sections`, `concepts`, `codes`,
+shared by SQLite (schema below, see `docs/architecture.md`; indexes on codes and statuses; writing a
+document id again replaces its rows, so a re-run never duplicates) and Parquet (one file per table).
+FHIR output is `nlp_engine.fhir`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 
 from ..results import Document
 
@@ -42,6 +44,67 @@ CREATE INDEX IF NOT EXISTS concepts_code ON concepts(code);
 CREATE INDEX IF NOT EXISTS concepts_status ON concepts(status);
 CREATE INDEX IF NOT EXISTS codes_code ON codes(code);
 """
+
+
+#: Column names of each table, in order; the SQLite schema above and the Parquet files share them.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "documents": (
+        "id", "pipeline", "text_length", "n_sections", "n_sentences", "n_concepts", "metadata", "schema_version",
+    ),
+    "sections": ("doc_id", "idx", "name", "title", "start", "end", "body_start"),
+    "concepts": (
+        "doc_id", "idx", "text", "start", "end", "label", "code", "section", "sentence_index",
+        "negated", "uncertain", "historical", "hypothetical", "experiencer", "status",
+    ),
+    "codes": ("doc_id", "concept_idx", "rank", "code", "title", "score", "matched_term"),
+}  # fmt: skip
+
+
+def document_rows(doc: Document) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows one document contributes to each table (`TABLE_COLUMNS` order): the relational view of
+    the result model, written by both the SQLite and the Parquet writer."""
+    return {
+        "documents": [
+            (
+                doc.id,
+                doc.pipeline,
+                doc.text_length,
+                len(doc.sections),
+                len(doc.sentences),
+                len(doc.concepts),
+                json.dumps(doc.metadata),
+                doc.schema_version,
+            )
+        ],
+        "sections": [
+            (doc.id, i, s.name, s.title, s.start, s.end, s.body_start) for i, s in enumerate(doc.sections)
+        ],
+        "concepts": [
+            (
+                doc.id,
+                i,
+                c.text,
+                c.start,
+                c.end,
+                c.label,
+                c.code,
+                c.section,
+                c.sentence_index,
+                int(c.assertion.negated),
+                int(c.assertion.uncertain),
+                int(c.assertion.historical),
+                int(c.assertion.hypothetical),
+                c.assertion.experiencer,
+                c.assertion.status,
+            )
+            for i, c in enumerate(doc.concepts)
+        ],
+        "codes": [
+            (doc.id, i, rank, cand.code, cand.title, cand.score, cand.matched_term)
+            for i, c in enumerate(doc.concepts)
+            for rank, cand in enumerate(c.codes)
+        ],
+    }
 
 
 class JsonlWriter:
@@ -92,54 +155,10 @@ class SqliteWriter:
             ("documents", "id"),
         ):
             self.conn.execute(f"DELETE FROM {table} WHERE {key} = ?", (doc.id,))
-        self.conn.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                doc.id,
-                doc.pipeline,
-                doc.text_length,
-                len(doc.sections),
-                len(doc.sentences),
-                len(doc.concepts),
-                json.dumps(doc.metadata),
-                doc.schema_version,
-            ),
-        )
-        self.conn.executemany(
-            "INSERT INTO sections VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(doc.id, i, s.name, s.title, s.start, s.end, s.body_start) for i, s in enumerate(doc.sections)],
-        )
-        self.conn.executemany(
-            "INSERT INTO concepts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    doc.id,
-                    i,
-                    c.text,
-                    c.start,
-                    c.end,
-                    c.label,
-                    c.code,
-                    c.section,
-                    c.sentence_index,
-                    int(c.assertion.negated),
-                    int(c.assertion.uncertain),
-                    int(c.assertion.historical),
-                    int(c.assertion.hypothetical),
-                    c.assertion.experiencer,
-                    c.assertion.status,
-                )
-                for i, c in enumerate(doc.concepts)
-            ],
-        )
-        self.conn.executemany(
-            "INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (doc.id, i, rank, cand.code, cand.title, cand.score, cand.matched_term)
-                for i, c in enumerate(doc.concepts)
-                for rank, cand in enumerate(c.codes)
-            ],
-        )
+        for table, rows in document_rows(doc).items():
+            if rows:
+                marks = ", ".join("?" * len(TABLE_COLUMNS[table]))
+                self.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
     def close(self) -> None:
         self.conn.close()
@@ -151,3 +170,83 @@ class SqliteWriter:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class ParquetWriter:
+    """One Parquet file per table (`documents`, `sections`, `concepts`, `codes`) in `folder`.
+
+    Rows are buffered and written as row groups of `rows_per_group`, so memory stays bounded however
+    many documents pass through; each file is written under a temporary name and renamed on `close()`.
+    """
+
+    def __init__(self, folder: str | Path, *, rows_per_group: int = 50_000) -> None:
+        import pyarrow.parquet as pq
+
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.rows_per_group = rows_per_group
+        self._buffers: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLE_COLUMNS}
+        self._writers = {
+            table: pq.ParquetWriter(self.folder / f"{table}.parquet.tmp", parquet_schemas()[table])
+            for table in TABLE_COLUMNS
+        }
+
+    def write(self, doc: Document) -> None:
+        for table, rows in document_rows(doc).items():
+            buffer = self._buffers[table]
+            buffer.extend(rows)
+            if len(buffer) >= self.rows_per_group:
+                self._flush(table)
+
+    def _flush(self, table: str) -> None:
+        import pyarrow as pa
+
+        buffer = self._buffers[table]
+        if buffer:
+            columns = list(zip(*buffer, strict=True))
+            schema = self._writers[table].schema
+            self._writers[table].write_table(pa.Table.from_arrays(list(columns), schema=schema))
+            buffer.clear()
+
+    def close(self) -> None:
+        for table, writer in self._writers.items():
+            self._flush(table)
+            writer.close()
+            (self.folder / f"{table}.parquet.tmp").replace(self.folder / f"{table}.parquet")
+
+    def __enter__(self) -> ParquetWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@functools.cache
+def parquet_schemas() -> dict[str, Any]:
+    """Arrow schemas of the Parquet tables: the SQLite types, with booleans for assertion flags."""
+    import pyarrow as pa
+
+    types = {
+        "text_length": pa.int64(),
+        "n_sections": pa.int32(),
+        "n_sentences": pa.int32(),
+        "n_concepts": pa.int32(),
+        "idx": pa.int32(),
+        "start": pa.int64(),
+        "end": pa.int64(),
+        "body_start": pa.int64(),
+        "sentence_index": pa.int32(),
+        "concept_idx": pa.int32(),
+        "rank": pa.int32(),
+        "score": pa.float64(),
+        **dict.fromkeys(("negated", "uncertain", "historical", "hypothetical"), pa.int8()),
+    }
+    return {
+        table: pa.schema(
+            [
+                pa.field(name, types.get(name, pa.string()), nullable=name in ("code", "section"))
+                for name in columns
+            ]
+        )
+        for table, columns in TABLE_COLUMNS.items()
+    }

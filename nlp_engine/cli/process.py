@@ -5,11 +5,19 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from corpora.readers import MULTI_DOCUMENT_SUFFIXES, iter_files, read_text_file
 
+from ..batch.export import check_formats, export_paths
 from ..batch.runner import BatchRunner
 from ..pipeline import choose_pipeline, doc_to_result, get_pipeline
 
@@ -35,6 +43,19 @@ def process_command(
     text_column: str = typer.Option(
         None, "--text-column", help="CSV/TSV/JSONL: the text column (default: text, transcription, ...)."
     ),
+    formats: list[str] = typer.Option(
+        ["jsonl"],
+        "--format",
+        "-f",
+        help="Outputs besides results.jsonl/results.sqlite/codes.csv: parquet (OUT/parquet/), fhir "
+        "(OUT/fhir_bundles.ndjson). Repeat or comma-separate: --format parquet,fhir.",
+    ),
+    include: list[str] = typer.Option(
+        [],
+        "--include",
+        help="Only inputs matching this glob (name, or relative path if it has a '/'). Repeatable.",
+    ),
+    exclude: list[str] = typer.Option([], "--exclude", help="Skip inputs matching this glob. Repeatable."),
 ) -> None:
     """Process reports; a single file without --out prints its JSON result.
 
@@ -51,11 +72,23 @@ def process_command(
         typer.echo(doc_to_result(nlp(record.text), record.id, name, record.text, record.metadata).to_json())
         return
     out = out or Path("out")
-    files = [p for _, p in iter_files(path)]
+    try:
+        formats = list(check_formats(formats))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--format") from None
+    files = [p for _, p in iter_files(path, include=include, exclude=exclude)]
     # Tables and HL7 files hold an unknown number of documents: the bar then counts without a total.
     total = None if any(p.suffix.lower() in MULTI_DOCUMENT_SUFFIXES for p in files) else len(files)
     runner = BatchRunner(
-        out, pipeline=pipeline, workers=workers, force=force, id_column=id_column, text_column=text_column
+        out,
+        pipeline=pipeline,
+        workers=workers,
+        force=force,
+        id_column=id_column,
+        text_column=text_column,
+        formats=formats,
+        include=include,
+        exclude=exclude,
     )
     with Progress(
         TextColumn("{task.description}"),
@@ -63,6 +96,8 @@ def process_command(
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]} docs/s"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=console,
     ) as progress:
         task = progress.add_task("processing", total=total, rate="-")
@@ -80,9 +115,8 @@ def process_command(
     )
     for doc_id, reason in summary.failures:
         console.print(f"[red]failed[/red] {doc_id}: {reason}")
-    Console().print(
-        f"wrote {out / 'results.jsonl'}, {out / 'results.sqlite'}, {out / 'codes.csv'}, {out / 'manifest.json'}"
-    )
+    written = [out / name for name in ("results.jsonl", "results.sqlite", "codes.csv", "manifest.json")]
+    Console().print("wrote " + ", ".join(str(p) for p in written + export_paths(out, formats)))
     if summary.failed:
         raise typer.Exit(1)
 

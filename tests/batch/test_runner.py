@@ -176,3 +176,30 @@ def test_process_folder_passes_column_names(tmp_path: Path) -> None:
     summary = process_folder(tmp_path / "in", tmp_path / "out", id_column="key", text_column="body_text")
     assert (summary.processed, summary.failed) == (1, 0)
     assert jsonl_ids(tmp_path / "out") == ["t.csv#k1"]
+
+
+def test_parquet_and_fhir_exports_follow_the_results(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    ids = make_inputs(tmp_path / "in", 6)
+    out = tmp_path / "out"
+    process_folder(tmp_path / "in", out, formats=["parquet,fhir"], exclude=["sub2/*"])
+    kept = [i for i in ids if not i.startswith("sub2/")]
+
+    def exported() -> tuple[list[str], list[str]]:
+        documents = pq.read_table(out / "parquet" / "documents.parquet").column("id").to_pylist()
+        bundles = [
+            json.loads(line)["identifier"]["value"]
+            for line in (out / "fhir_bundles.ndjson").read_text().splitlines()
+        ]
+        return sorted(documents), sorted(bundles)
+
+    assert exported() == (kept, kept)
+    # A changed input is replaced in the exports too, and a later run without the filter adds the rest.
+    (tmp_path / "in" / kept[0]).write_text("Now with COPD.")
+    process_folder(tmp_path / "in", out, formats=["parquet", "fhir"])
+    assert exported() == (ids, ids)
+    codes = pq.read_table(out / "parquet" / "concepts.parquet").to_pylist()
+    assert [c["code"] for c in codes if c["doc_id"] == kept[0]] == ["J44.9"]
+    with pytest.raises(ValueError, match="unknown output format 'xml'"):
+        process_folder(tmp_path / "in", out, formats=["xml"])
