@@ -33,6 +33,13 @@ class DocumentFailure:
     metadata: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """Stands in for the text of an item that could not be read, so its failure keeps its place in order."""
+
+    reason: str
+
+
 def _init_worker(pipeline: str | Language, batch_size: int, isolate: bool = False) -> None:
     from .pipeline import get_pipeline
 
@@ -53,12 +60,16 @@ def _run_one(doc_id: str, text: str, meta: dict[str, Any]) -> Document:
 def _run_chunk(chunk: list[Item]) -> list[Document | DocumentFailure]:
     from .errors import NLPEngineError
     from .pipeline import doc_to_result
+    from .textio import coerce_text
 
     if _WORKER["isolate"]:
         out: list[Document | DocumentFailure] = []
         for doc_id, text, meta in chunk:
+            if isinstance(text, Unreadable):
+                out.append(DocumentFailure(doc_id, text.reason, meta))
+                continue
             try:
-                out.append(_run_one(doc_id, text, meta))
+                out.append(_run_one(doc_id, coerce_text(text), meta))
             except NLPEngineError as exc:
                 out.append(DocumentFailure(doc_id, f"{type(exc).__name__}: {exc}", meta))
             except Exception as exc:  # noqa: BLE001 - one bad document must not stop a batch
@@ -107,7 +118,9 @@ def iter_results(
     n_process: int = 1,
     batch_size: int = 32,
 ) -> Iterator[Document | DocumentFailure]:
-    """Like `iter_documents`, but a document that fails yields a `DocumentFailure` and the rest go on."""
+    """Like `iter_documents`, but a document that fails yields a `DocumentFailure` and the rest go on.
+
+    Here an item's text may also be bytes (decoded in the worker) or an `Unreadable` (yields its failure)."""
     yield from _iterate(items, pipeline, n_process, batch_size, isolate=True)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import spacy
 from spacy.language import Language
@@ -20,6 +20,9 @@ from .components import concepts, context, sections, sentences, tokenizer  # noq
 from .errors import NotTextError, UnknownPipelineError
 from .results import Assertion, CodeCandidate, Concept, Document, Section, Sentence
 from .textio import MAX_CHARS, coerce_text
+
+if TYPE_CHECKING:
+    from .parallel import DocumentFailure
 
 
 def available_pipelines() -> list[str]:
@@ -215,3 +218,46 @@ def process(
     )
     results = list(iter_documents(records, target, n_process=n_process, batch_size=batch_size))
     return results[0] if single else results
+
+
+def process_stream(
+    items: Iterable[Any],
+    pipeline: str | Language = "auto",
+    *,
+    n_process: int = 1,
+    batch_size: int = 32,
+) -> Iterator[Document | DocumentFailure]:
+    """Stream documents through a pipeline: one result per item, in input order, as soon as it is ready.
+
+    For a record system's feed or a generator over a database: items are read lazily and only a few
+    batches are in flight, so memory stays flat however long the stream. An item is a text (`str` or
+    `bytes`, id = its position), an `(id, text)` or `(id, text, metadata)` tuple, a mapping with `id`,
+    `text` and optionally `metadata`, or a `corpora.records.InputRecord`. An item that cannot be
+    processed (not text, binary, too large, a reader's error) yields a `DocumentFailure` with the
+    reason, never the text, and the stream goes on.
+    """
+    from .parallel import Unreadable, iter_results
+
+    def normalized() -> Iterator[tuple[str, Any, dict[str, Any]]]:
+        for position, item in enumerate(items):
+            if isinstance(item, str | bytes):
+                yield str(position), item, {}
+            elif isinstance(item, tuple) and len(item) in (2, 3):
+                meta = item[2] if len(item) == 3 and isinstance(item[2], dict) else {}
+                yield str(item[0]), item[1], meta
+            elif isinstance(item, Mapping):
+                extra = item.get("metadata")
+                yield str(item.get("id", position)), item.get("text"), extra if isinstance(extra, dict) else {}
+            elif hasattr(item, "id") and hasattr(item, "text") and hasattr(item, "error"):  # InputRecord
+                text = item.text if item.text is not None else Unreadable(item.error or "unreadable")
+                yield str(item.id), text, dict(getattr(item, "metadata", {}) or {})
+            else:
+                yield (
+                    str(position),
+                    Unreadable(
+                        f"item {position}: expected text, a tuple, a mapping or an InputRecord, got {type(item).__name__}"
+                    ),
+                    {},
+                )
+
+    yield from iter_results(normalized(), preload(pipeline), n_process=n_process, batch_size=batch_size)
