@@ -23,7 +23,15 @@ from .fhir import read_fhir_text
 from .hl7v2 import read_hl7_text
 from .records import InputRecord, text_sha256
 
-__all__ = ["InputRecord", "iter_files", "iter_records", "read_table_file", "read_text_file", "samples_dir"]
+__all__ = [
+    "InputRecord",
+    "iter_files",
+    "iter_records",
+    "read_table_file",
+    "read_text_file",
+    "records_for_file",
+    "samples_dir",
+]
 from nlp_engine.textio import MAX_CHARS, coerce_text, decode_bytes, sniff_file_encoding
 
 TEXT_SUFFIXES = (".txt", ".md", ".text", ".rpt")
@@ -136,7 +144,8 @@ def _decode_file(path: Path, file_id: str) -> tuple[str, dict[str, Any]] | Input
     return text, {"path": str(path), "encoding": encoding}
 
 
-def _pick(columns: Sequence[str], wanted: str | None, candidates: Sequence[str]) -> str | None:
+def pick_column(columns: Sequence[str], wanted: str | None, candidates: Sequence[str]) -> str | None:
+    """`wanted` if it is a column, else (when nothing was asked for) the first candidate present, any case."""
     if wanted is not None:
         return wanted if wanted in columns else None
     lowered = {c.lower(): c for c in columns}
@@ -157,8 +166,8 @@ def _rows_to_records(
             yield InputRecord(f"{file_id}#{position}", None, {**meta, "row": position}, error)
             continue
         if text_col is None:
-            text_col = _pick(list(row), text_column, TEXT_COLUMNS)
-            id_col = _pick(list(row), id_column, ID_COLUMNS)
+            text_col = pick_column(list(row), text_column, TEXT_COLUMNS)
+            id_col = pick_column(list(row), id_column, ID_COLUMNS)
             if text_col is None:
                 wanted = [text_column] if text_column else list(TEXT_COLUMNS)
                 yield InputRecord(
@@ -285,16 +294,23 @@ def iter_records(
     """Every document under `source`: one per text or RTF file, per row of CSV/TSV/JSONL/Parquet, per HL7
     message, per FHIR report. `include`/`exclude` are glob patterns (see `iter_files`)."""
     for file_id, path in iter_files(source, include=include, exclude=exclude):
-        unreadable = _check_regular_file(path, file_id)
-        if unreadable is not None:
-            yield unreadable
-            continue
-        if path.suffix.lower() in HL7_SUFFIXES + FHIR_SUFFIXES:
-            yield from read_message_file(path, file_id=file_id)
-        elif path.suffix.lower() in TABLE_SUFFIXES:
-            yield from read_table_file(path, file_id=file_id, id_column=id_column, text_column=text_column)
-        else:
-            yield read_text_file(path, doc_id=file_id)
+        yield from records_for_file(file_id, path, id_column=id_column, text_column=text_column)
+
+
+def records_for_file(
+    file_id: str, path: Path, *, id_column: str | None = None, text_column: str | None = None
+) -> Iterator[InputRecord]:
+    """The documents of one file, by its suffix (what `iter_records` does for each file it finds; Spark
+    executors call it for the files of their partition)."""
+    unreadable = _check_regular_file(path, file_id)
+    if unreadable is not None:
+        yield unreadable
+    elif path.suffix.lower() in HL7_SUFFIXES + FHIR_SUFFIXES:
+        yield from read_message_file(path, file_id=file_id)
+    elif path.suffix.lower() in TABLE_SUFFIXES:
+        yield from read_table_file(path, file_id=file_id, id_column=id_column, text_column=text_column)
+    else:
+        yield read_text_file(path, doc_id=file_id)
 
 
 def samples_dir() -> Path:

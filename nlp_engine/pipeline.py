@@ -247,7 +247,11 @@ def process_stream(
                 yield str(item[0]), item[1], meta
             elif isinstance(item, Mapping):
                 extra = item.get("metadata")
-                yield str(item.get("id", position)), item.get("text"), extra if isinstance(extra, dict) else {}
+                yield (
+                    str(item.get("id", position)),
+                    item.get("text"),
+                    extra if isinstance(extra, dict) else {},
+                )
             elif hasattr(item, "id") and hasattr(item, "text") and hasattr(item, "error"):  # InputRecord
                 text = item.text if item.text is not None else Unreadable(item.error or "unreadable")
                 yield str(item.id), text, dict(getattr(item, "metadata", {}) or {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import info, process, render, vocab
+from . import info, process, render, spark, vocab
 
 app = typer.Typer(
     help="Offline clinical NLP: sections, sentences, ICD-10-CM concepts and ConText assertions.",
@@ -13,6 +13,7 @@ app = typer.Typer(
 app.command("process")(process.process_command)
 app.command("info")(info.info_command)
 app.command("render")(render.render_command)
+app.command("spark-process")(spark.spark_process_command)
 app.add_typer(vocab.app, name="vocab")
 
 

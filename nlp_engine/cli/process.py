@@ -20,29 +20,23 @@ from corpora.readers import MULTI_DOCUMENT_SUFFIXES, iter_files, read_text_file
 from ..batch.export import check_formats, export_paths
 from ..batch.runner import BatchRunner
 from ..pipeline import choose_pipeline, doc_to_result, get_pipeline
+from . import options
 
 MAX_ROWS = 30
 
 
 def process_command(
     path: Path = typer.Argument(
-        ..., exists=True, help="A report file or a folder of .txt/.md reports and .csv/.tsv/.jsonl tables."
+        ...,
+        exists=True,
+        help="A report file or a folder (text, RTF, CSV/TSV/JSONL/Parquet, HL7 v2, FHIR JSON).",
     ),
     out: Path = typer.Option(None, "--out", "-o", help="Output folder for results.jsonl and results.sqlite."),
-    pipeline: str = typer.Option(
-        "auto",
-        "--pipeline",
-        "-p",
-        help="Pipeline name, saved pipeline folder, or 'auto' (pathology for pathology reports, else clinical).",
-    ),
+    pipeline: str = options.PIPELINE,
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
     force: bool = typer.Option(False, "--force", help="Reprocess everything, starting the output afresh."),
-    id_column: str = typer.Option(
-        None, "--id-column", help="CSV/TSV/JSONL: the id column (default: id, note_id, ...)."
-    ),
-    text_column: str = typer.Option(
-        None, "--text-column", help="CSV/TSV/JSONL: the text column (default: text, transcription, ...)."
-    ),
+    id_column: str = options.ID_COLUMN,
+    text_column: str = options.TEXT_COLUMN,
     formats: list[str] = typer.Option(
         ["jsonl"],
         "--format",
@@ -50,12 +44,8 @@ def process_command(
         help="Outputs besides results.jsonl/results.sqlite/codes.csv: parquet (OUT/parquet/), fhir "
         "(OUT/fhir_bundles.ndjson). Repeat or comma-separate: --format parquet,fhir.",
     ),
-    include: list[str] = typer.Option(
-        [],
-        "--include",
-        help="Only inputs matching this glob (name, or relative path if it has a '/'). Repeatable.",
-    ),
-    exclude: list[str] = typer.Option([], "--exclude", help="Skip inputs matching this glob. Repeatable."),
+    include: list[str] = options.INCLUDE,
+    exclude: list[str] = options.EXCLUDE,
 ) -> None:
     """Process reports; a single file without --out prints its JSON result.
 
