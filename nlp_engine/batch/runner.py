@@ -114,9 +114,18 @@ class BatchRunner:
         jsonl.seek(committed)
         return db, jsonl
 
-    def _known(self, db: SqliteWriter) -> dict[str, str]:
-        rows = db.conn.execute("SELECT id, sha256 FROM manifest WHERE status = 'processed'").fetchall()
-        return {doc_id: sha for doc_id, sha in rows}
+    @staticmethod
+    def _has_document(db: SqliteWriter, doc_id: str) -> bool:
+        return db.conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc_id,)).fetchone() is not None
+
+    @staticmethod
+    def _processed_hash(db: SqliteWriter, doc_id: str) -> str | None:
+        """The content hash an input had when it was processed, or None (a primary-key lookup, so memory
+        does not grow with the number of inputs already done)."""
+        row = db.conn.execute(
+            "SELECT sha256 FROM manifest WHERE id = ? AND status = 'processed'", (doc_id,)
+        ).fetchone()
+        return row[0] if row else None
 
     # -- running ----------------------------------------------------------------------------
     def run(self, source: str | Path, progress: Callable[[int, int], None] | None = None) -> RunSummary:
@@ -126,10 +135,8 @@ class BatchRunner:
         started = time.perf_counter()
         db, jsonl = self._open()
         try:
-            known = self._known(db)
             failures_now: list[InputRecord] = []
             self._words: dict[str, int] = {}
-            self._replaced: set[str] = set()
 
             def to_process() -> Iterator[tuple[str, str, dict[str, Any]]]:
                 records = iter_records(
@@ -142,14 +149,12 @@ class BatchRunner:
                 for record in records:
                     summary.seen += 1
                     sha = record.metadata.get("sha256")
-                    if sha is not None and known.get(record.id) == sha:
+                    if sha is not None and self._processed_hash(db, record.id) == sha:
                         summary.skipped += 1
                         continue
                     if record.text is None:
                         failures_now.append(record)
                         continue
-                    if record.id in known:
-                        self._replaced.add(record.id)  # changed since it was processed
                     self._words[record.id] = len(record.text.split())
                     yield record.id, record.text, record.metadata
 
@@ -196,7 +201,12 @@ class BatchRunner:
         os.fsync(jsonl.fileno())
         now = time.time()
         with db.conn:
+            # An id written before (changed since an earlier run, or repeated in this one) leaves an
+            # older JSONL line behind: compact at the end of the run.
+            repeated, in_batch = False, set()
             for doc in docs:
+                repeated = repeated or doc.id in in_batch or self._has_document(db, doc.id)
+                in_batch.add(doc.id)
                 db.write_rows(doc)
                 self._record(db, doc.id, "processed", None, doc.metadata, doc.pipeline, now)
             failed = [(f.id, f.reason, f.metadata) for f in batch if isinstance(f, DocumentFailure)]
@@ -207,7 +217,7 @@ class BatchRunner:
             db.conn.execute(
                 "INSERT OR REPLACE INTO run_state VALUES ('jsonl_bytes', ?)", (str(jsonl.tell()),)
             )
-            if any(doc.id in self._replaced for doc in docs):
+            if repeated:
                 # Recorded with the batch, so a run killed before compacting still compacts next time.
                 db.conn.execute("INSERT OR REPLACE INTO run_state VALUES ('needs_compaction', '1')")
         summary.processed += len(docs)
@@ -242,16 +252,18 @@ class BatchRunner:
         )
 
     def _compact(self, db: SqliteWriter, jsonl: Any) -> None:
-        """Inputs that changed since an earlier run were appended again: keep only each id's last line."""
+        """Inputs that changed since an earlier run were appended again: keep only each id's last line.
+        Two streaming passes (find each id's last line, then copy those), so memory holds ids, not results."""
         jsonl.seek(0)
         last: dict[str, int] = {}
-        lines = jsonl.read().splitlines(keepends=True)
-        for number, line in enumerate(lines):
+        for number, line in enumerate(jsonl):
             last[json.loads(line)["id"]] = number
-        keep = sorted(last.values())
+        keep = set(last.values())
+        del last
         tmp = self.out / "results.jsonl.tmp"
+        jsonl.seek(0)
         with open(tmp, "wb") as handle:
-            handle.writelines(lines[number] for number in keep)
+            handle.writelines(line for number, line in enumerate(jsonl) if number in keep)
             handle.flush()
             os.fsync(handle.fileno())
         size = tmp.stat().st_size

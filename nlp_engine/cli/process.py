@@ -66,9 +66,13 @@ def process_command(
         formats = list(check_formats(formats))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--format") from None
-    files = [p for _, p in iter_files(path, include=include, exclude=exclude)]
-    # Tables and HL7 files hold an unknown number of documents: the bar then counts without a total.
-    total = None if any(p.suffix.lower() in MULTI_DOCUMENT_SUFFIXES for p in files) else len(files)
+    # Tables, HL7 and FHIR files hold an unknown number of documents: the bar then counts without a
+    # total (and without an ETA). Counting walks the folder once more, holding no list of paths.
+    n_files, multi = 0, False
+    for _, file in iter_files(path, include=include, exclude=exclude):
+        n_files += 1
+        multi = multi or file.suffix.lower() in MULTI_DOCUMENT_SUFFIXES
+    total = None if multi else n_files
     runner = BatchRunner(
         out,
         pipeline=pipeline,

@@ -203,3 +203,15 @@ def test_parquet_and_fhir_exports_follow_the_results(tmp_path: Path) -> None:
     assert [c["code"] for c in codes if c["doc_id"] == kept[0]] == ["J44.9"]
     with pytest.raises(ValueError, match="unknown output format 'xml'"):
         process_folder(tmp_path / "in", out, formats=["xml"])
+
+
+def test_repeated_ids_in_one_run_are_written_once(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    # The same id three times: identical content twice, then changed content (last one wins).
+    (tmp_path / "in" / "t.csv").write_text("id,text\nk1,CHF.\nk2,COPD.\nk1,CHF.\nk1,Possible pneumonia.\n")
+    summary = process_folder(tmp_path / "in", tmp_path / "out", batch_size=1)
+    assert summary.seen == 4
+    assert sorted(jsonl_ids(tmp_path / "out")) == ["t.csv#k1", "t.csv#k2"]
+    lines = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    k1 = next(doc for doc in lines if doc["id"] == "t.csv#k1")
+    assert [c["code"] for c in k1["concepts"]] == ["J18.9"]
