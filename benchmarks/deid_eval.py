@@ -1,0 +1,121 @@
+"""De-identification quality on the PhysioNet deid gold standard (and the Presidio synthetic PII set).
+
+Usage: python benchmarks/deid_eval.py [../shared/data/deid/physionet_nursing_dev.jsonl] [--presidio PATH]
+       [--show-missed]
+
+Scores `nlp_engine.deid.find_phi` against the gold PHI spans, at the token level (a token is PHI when
+it overlaps a gold span; predicted when it overlaps a found span) and at the character level
+(non-space characters), overall and per gold label (recall per label: our labels differ from theirs).
+Missed spans are listed only as counts and shapes (`Xxxx`, `dd/dd`), never their text, unless
+`--show-missed` is given on a machine where showing the (already surrogate) gold text is allowed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import data_path, emit, peak_rss_mb, scores  # noqa: E402
+
+TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def shape(text: str) -> str:
+    return re.sub(r"[a-z]+", "x", re.sub(r"[A-Z]+", "X", re.sub(r"\d", "d", text)))
+
+
+def score(notes: list[dict[str, Any]], show_missed: bool = False) -> dict[str, Any]:
+    from nlp_engine.deid import find_phi
+
+    tp = fp = fn = 0
+    ctp = cfp = cfn = 0
+    per_label: dict[str, Counter[str]] = {}
+    missed_shapes: dict[str, Counter[str]] = {}
+    found_labels: Counter[str] = Counter()
+    started = time.perf_counter()
+    words = 0
+    for note in notes:
+        text = note["text"]
+        words += len(text.split())
+        found = find_phi(text)
+        found_labels.update(s.label for s in found)
+        gold_chars = set()
+        for phi in note["phi"]:
+            gold_chars.update(i for i in range(phi["start"], phi["end"]) if not text[i].isspace())
+        pred_chars = set()
+        for span in found:
+            pred_chars.update(i for i in range(span.start, span.end) if not text[i].isspace())
+        ctp += len(gold_chars & pred_chars)
+        cfp += len(pred_chars - gold_chars)
+        cfn += len(gold_chars - pred_chars)
+        for match in TOKEN.finditer(text):
+            s, e = match.span()
+            gold = next((p["label"] for p in note["phi"] if p["start"] < e and p["end"] > s), None)
+            pred = any(span.start < e and span.end > s for span in found)
+            if gold:
+                per_label.setdefault(gold, Counter())["hit" if pred else "miss"] += 1
+                if not pred:
+                    missed_shapes.setdefault(gold, Counter())[shape(match.group())] += 1
+                    if show_missed:
+                        print(
+                            f"MISSED {gold}: {text[max(0, s - 30) : s]!r} [[{match.group()}]] {text[e : e + 20]!r}"
+                        )
+            tp += bool(gold and pred)
+            fp += bool(pred and not gold)
+            fn += bool(gold and not pred)
+    seconds = time.perf_counter() - started
+    return {
+        "notes": len(notes),
+        "gold_spans": sum(len(n["phi"]) for n in notes),
+        "token": {**scores(tp, tp + fp, tp + fn), "tp": tp, "fp": fp, "fn": fn},
+        "character": {**scores(ctp, ctp + cfp, ctp + cfn), "tp": ctp, "fp": cfp, "fn": cfn},
+        "recall_per_gold_label": {
+            label: {"tokens": sum(c.values()), "recall": round(c["hit"] / max(1, sum(c.values())), 4)}
+            for label, c in sorted(per_label.items())
+        },
+        "missed_token_shapes": {label: dict(c.most_common(8)) for label, c in sorted(missed_shapes.items())},
+        "found_labels": dict(found_labels.most_common()),
+        "docs_per_s": round(len(notes) / seconds, 1),
+        "words_per_s": round(words / seconds),
+    }
+
+
+def presidio_notes(path: Path) -> list[dict[str, Any]]:
+    rows = json.loads(path.read_text())
+    notes = []
+    for i, row in enumerate(rows):
+        spans = [
+            {"start": s["start_position"], "end": s["end_position"], "label": s["entity_type"]}
+            for s in row.get("spans", [])
+        ]
+        notes.append({"patient": i, "text": row["full_text"], "phi": spans})
+    return notes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("gold", nargs="?", default=None)
+    parser.add_argument("--presidio", default=None)
+    parser.add_argument("--show-missed", action="store_true")
+    args = parser.parse_args()
+    gold = Path(args.gold) if args.gold else data_path("deid/physionet_nursing_dev.jsonl")
+    notes = [json.loads(line) for line in gold.read_text().splitlines() if line.strip()]
+    result: dict[str, Any] = {"benchmark": "deid", "data": str(gold.name), **score(notes, args.show_missed)}
+    presidio = Path(args.presidio) if args.presidio else data_path("deid/presidio_synth_dataset_v2.json")
+    if presidio.exists():
+        result["presidio_synth"] = {
+            k: v for k, v in score(presidio_notes(presidio)).items() if k != "missed_token_shapes"
+        }
+    result["peak_rss_mb"] = peak_rss_mb()
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,728 @@
+"""Names and free-text places, found by context rules over the census and place lexicons.
+
+Rules, each a way names show up in notes:
+
+- after a title: `Dr. Healey`, `dr vasquez`, `MR. EDWIN PRZYBYLO`, `Drs Ferullo and Saeed`;
+- after a relation: `husband Rich Martino`, `daughter Thelma`, `son, dave,`;
+- before a credential: `Patricia Nolan, RN`, `Q. LANDER RRT`, `DAN A. FORMAN-LYONS, RRT`;
+- a first name followed by a last name from the census lists, neither a common English word;
+- in mixed-case notes, a capitalised rare word that is a census name and not a medical word;
+- places: a city or state after `lives in`/`from`/`to`/`at`..., and facility names (patterns);
+- every other occurrence in the note of a word found as a name by the rules above.
+
+"Common" is `wordfreq`'s Zipf frequency; "medical word" is any word of an ICD-10-CM title (so
+`Parkinson`, `Hodgkin`, `Crohn` are not taken for patients).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from .lexicon import lexicons, zipf
+
+TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d+|[^\sA-Za-z\d]")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[Token]:
+    return [Token(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+# Closed word lists that name the contexts names appear in.
+WORD_CLASSES: dict[str, frozenset[str]] = {
+    "title": frozenset(
+        [
+            "dr",
+            "doctor",
+            "drs",
+            "mr",
+            "mrs",
+            "ms",
+            "miss",
+            "mister",
+            "madam",
+            "sir",
+            "dra",
+            "prof",
+            "professor",
+            "rev",
+            "father",
+            "sister",
+        ]
+    ),
+    "relation": frozenset(
+        [
+            "husband",
+            "wife",
+            "son",
+            "sons",
+            "daughter",
+            "daughters",
+            "dtr",
+            "dau",
+            "sister",
+            "sisters",
+            "brother",
+            "brothers",
+            "bro",
+            "mother",
+            "mom",
+            "father",
+            "dad",
+            "parents",
+            "parent",
+            "niece",
+            "nephew",
+            "aunt",
+            "uncle",
+            "cousin",
+            "grandson",
+            "granddaughter",
+            "grandmother",
+            "grandfather",
+            "grandma",
+            "grandpa",
+            "friend",
+            "friends",
+            "neighbor",
+            "neighbour",
+            "fiance",
+            "fiancee",
+            "spouse",
+            "partner",
+            "boyfriend",
+            "girlfriend",
+            "proxy",
+            "hcp",
+            "guardian",
+            "sil",
+            "dil",
+            "stepdaughter",
+            "stepson",
+            "child",
+            "children",
+            "family",
+            "pt's",
+            "patient's",
+            "inlaw",
+            "in-law",
+        ]
+    ),
+    "credential": frozenset(
+        [
+            "rn",
+            "md",
+            "do",
+            "np",
+            "pa",
+            "rrt",
+            "rt",
+            "pt",
+            "ot",
+            "slp",
+            "sw",
+            "msw",
+            "licsw",
+            "lcsw",
+            "crna",
+            "cna",
+            "lpn",
+            "pharmd",
+            "rph",
+            "phd",
+            "dds",
+            "ms",
+            "bsn",
+            "msn",
+            "aprn",
+            "fnp",
+            "acnp",
+            "cnm",
+            "cns",
+            "resident",
+            "intern",
+            "fellow",
+            "attending",
+            "np's",
+            "md's",
+        ]
+    ),
+    "staff": frozenset(
+        [
+            "nurse",
+            "rn",
+            "np",
+            "resident",
+            "intern",
+            "fellow",
+            "attending",
+            "housestaff",
+            "staff",
+            "team",
+            "doc",
+            "physician",
+            "surgeon",
+            "cardiologist",
+            "pcp",
+            "hcp",
+            "md",
+            "fellow",
+            "consult",
+            "consultant",
+            "social",
+            "worker",
+            "sw",
+            "case",
+            "manager",
+            "therapist",
+            "pharmacist",
+            "chaplain",
+            "priest",
+            "rabbi",
+        ]
+    ),
+    "place_prep": frozenset(["to", "from", "at", "in", "into", "via", "toward", "towards", "near"]),
+    "comm_verb": frozenset(
+        [
+            "called",
+            "spoke",
+            "talked",
+            "paged",
+            "notified",
+            "aware",
+            "informed",
+            "updated",
+            "met",
+            "seen",
+            "saw",
+            "see",
+            "per",
+            "by",
+            "with",
+            "contacted",
+            "page",
+            "call",
+            "spoke",
+            "discussed",
+        ]
+    ),
+    "facility": frozenset(
+        [
+            "hospital",
+            "hosp",
+            "medical",
+            "center",
+            "clinic",
+            "rehab",
+            "nursing",
+            "home",
+            "manor",
+            "house",
+            "infirmary",
+            "hospice",
+            "unit",
+            "ward",
+            "icu",
+            "ccu",
+            "micu",
+            "sicu",
+            "ed",
+            "er",
+            "floor",
+        ]
+    ),
+    "determiner": frozenset(
+        [
+            "the",
+            "a",
+            "an",
+            "this",
+            "that",
+            "these",
+            "those",
+            "his",
+            "her",
+            "their",
+            "its",
+            "our",
+            "my",
+            "your",
+        ]
+    ),
+}
+
+# Not "PT", "PA", "MS", "DO", "RT": in notes they are the patient, the pulmonary artery, mental status...
+CREDENTIALS = frozenset(
+    [
+        "rn",
+        "md",
+        "np",
+        "rrt",
+        "slp",
+        "msw",
+        "licsw",
+        "lcsw",
+        "crna",
+        "cna",
+        "lpn",
+        "pharmd",
+        "rph",
+        "phd",
+        "bsn",
+        "msn",
+        "aprn",
+        "fnp",
+        "acnp",
+        "cnm",
+    ]
+)
+TITLES = WORD_CLASSES["title"]
+RELATIONS = WORD_CLASSES["relation"] | frozenset(
+    ["caseworker", "cm", "sw", "nurse", "np", "resident", "attending", "fellow"]
+)
+PLACE_CUES = frozenset(["in", "from", "to", "at", "near"])
+TRANSFER_CUES = frozenset(["to", "from", "at", "into", "@", "@the"])
+# Where patients go that is not a named place.
+CLINICAL_PLACES = frozenset(
+    [
+        "icu",
+        "ccu",
+        "micu",
+        "sicu",
+        "nicu",
+        "picu",
+        "csru",
+        "pacu",
+        "or",
+        "er",
+        "ed",
+        "ew",
+        "cath",
+        "lab",
+        "floor",
+        "rehab",
+        "home",
+        "vent",
+        "ct",
+        "mri",
+        "ir",
+        "us",
+        "ekg",
+        "echo",
+        "ward",
+        "unit",
+        "room",
+        "bed",
+        "bedside",
+        "hospital",
+        "hosp",
+        "clinic",
+        "snf",
+        "nursing",
+        "dialysis",
+        "hd",
+        "endo",
+        "gi",
+        "pt",
+        "ot",
+        "bathroom",
+        "chair",
+        "commode",
+        "radiology",
+        "xray",
+        "cxr",
+        "surgery",
+        "stepdown",
+        "tele",
+        "telemetry",
+        "hospice",
+        "shelter",
+        "family",
+        "work",
+        "baseline",
+    ]
+)
+# Nursing shorthand that census lexicons hold as names ("Aline" is an A-line, "Levo" levophed).
+CLINICAL_WORDS = frozenset(
+    [
+        "aline",
+        "paline",
+        "alines",
+        "levo",
+        "neo",
+        "vanco",
+        "lasix",
+        "endo",
+        "resp",
+        "cont",
+        "cath",
+        "tele",
+        "vent",
+        "sputum",
+        "bair",
+        "hickman",
+        "foley",
+        "swan",
+        "picc",
+        "ngt",
+        "ogt",
+        "ett",
+        "trach",
+        "peg",
+        "lr",
+        "ns",
+        "prn",
+        "tol",
+        "neuro",
+        "cardiac",
+        "pulm",
+        "renal",
+        "heme",
+        "skin",
+        "social",
+        "dispo",
+        "plan",
+        "awake",
+        "alert",
+        "await",
+        "abd",
+        "bs",
+        "lbm",
+        "sbp",
+        "dbp",
+        "map",
+        "cvp",
+        "pad",
+        "pcwp",
+        "ci",
+        "co",
+        "svr",
+        "hr",
+        "rr",
+        "sat",
+        "sats",
+        "temp",
+        "tmax",
+    ]
+)
+MOVE_CUES = re.compile(
+    r"(?i)\b(?:transfer(?:red)?|trans|tx'?d|xfer(?:red)?|admit(?:ted)?|came|presented|sent|go(?:ing)?|went|"
+    r"d/c'?d|discharged?|returned?|return|arrived?|screened|accepted|followed|seen|transported|referred|"
+    r"bed|placement)\b"
+)
+LIVES_CUES = re.compile(
+    r"(?i)\b(?:lives|living|lived|resides|home|moved|born|raised|vacation|vacationing|trip)\b"
+)
+# Words that follow a title or relation but are not names ("dr aware", "daughter in to visit").
+NOT_NAMES = frozenset(
+    [
+        "aware",
+        "notified",
+        "called",
+        "paged",
+        "here",
+        "in",
+        "at",
+        "to",
+        "and",
+        "or",
+        "of",
+        "on",
+        "with",
+        "for",
+        "the",
+        "a",
+        "an",
+        "is",
+        "was",
+        "will",
+        "be",
+        "by",
+        "from",
+        "has",
+        "had",
+        "have",
+        "team",
+        "service",
+        "office",
+        "note",
+        "notes",
+        "order",
+        "orders",
+        "plan",
+        "re",
+        "regarding",
+        "who",
+        "that",
+        "this",
+        "visit",
+        "visited",
+        "visiting",
+        "states",
+        "stated",
+        "said",
+        "says",
+        "wants",
+        "feels",
+        "spoke",
+        "updated",
+        "present",
+        "yesterday",
+        "today",
+        "tonight",
+        "tomorrow",
+        "am",
+        "pm",
+        "hcp",
+        "proxy",
+        "also",
+        "both",
+        "all",
+        "other",
+        "another",
+        "several",
+        "two",
+        "three",
+        "none",
+        "one",
+    ]
+)
+
+
+@functools.cache
+def medical_words() -> frozenset[str]:
+    """Lower-case words of ICD-10-CM titles (from the shipped term index)."""
+    from ..resources import open_text
+
+    words: set[str] = set()
+    with open_text("vocab:icd10cm_terms.tsv.gz") as handle:
+        for line in handle:
+            if line.startswith("T\t"):
+                words.update(w.lower() for w in re.findall(r"[A-Za-z]{3,}", line.split("\t", 2)[2]))
+    return frozenset(words)
+
+
+@functools.cache
+def _facility_lexicon() -> re.Pattern[str]:
+    from ..resources import open_text
+
+    with open_text("vocab:deid_facilities.txt") as handle:
+        phrases = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    alternatives = sorted(
+        (re.escape(p).replace("\\ ", r"\s+").replace("st\\s+", r"st\.?\s+") for p in phrases),
+        key=len,
+        reverse=True,
+    )
+    return re.compile(r"(?i)\b(?:" + "|".join(alternatives) + r")\b")
+
+
+def facility_phrases(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of hospital and facility names from `vocab/deid_facilities.txt`."""
+    for match in _facility_lexicon().finditer(text):
+        yield match.span()
+
+
+def is_mixed_case(text: str) -> bool:
+    """Does capitalisation mean something in this note (not all upper, not all lower case)?"""
+    letters = [c for c in text[:20000] if c.isalpha()]
+    return 0.02 < sum(c.isupper() for c in letters) / max(1, len(letters)) < 0.6
+
+
+def _base(word: str) -> str:
+    low = word.lower()
+    return low[:-2] if low.endswith("'s") else low
+
+
+def _is_first(word: str) -> bool:
+    return _base(word) in lexicons().first
+
+
+def _is_last(word: str) -> bool:
+    return _base(word) in lexicons().last
+
+
+def _namelike(word: str, *, strict: bool) -> bool:
+    """Could `word` be (part of) a name? `strict` asks more of a word than a title or relation does."""
+    base = _base(word)
+    if not word[:1].isalpha() or base in NOT_NAMES or len(base) < 2 and not word.isupper():
+        return False
+    if base in TITLES or base in CREDENTIALS or base in RELATIONS:
+        return False
+    common = zipf(base)
+    if strict:
+        return (_is_first(word) or _is_last(word)) and common < 4.5 and base not in medical_words()
+    # after a title, before a credential: context says name, so medical eponyms (White, Jones) are allowed
+    return common < 4.5 or ((_is_first(word) or _is_last(word)) and common < 5.8)
+
+
+def _next_words(tokens: list[Token], i: int, limit: int, skip: str = ".,:(-") -> Iterator[int]:
+    """Indexes of up to `limit` word tokens after `i`, stepping over the punctuation in `skip`."""
+    j, taken = i + 1, 0
+    while j < len(tokens) and taken < limit:
+        text = tokens[j].text
+        if text in skip:
+            j += 1
+            continue
+        if not text[:1].isalpha():
+            return
+        yield j
+        taken += 1
+        j += 1
+
+
+def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    tokens = tokenize(text)
+    mixed_case = is_mixed_case(text)
+    found: set[int] = set()  # by context (title, relation, credential): these also propagate
+    weak: set[int] = set()  # by lexicon and shape alone
+    places: set[int] = set()
+    lows = [t.text.lower() for t in tokens]
+
+    for i in range(len(tokens)):
+        low = lows[i].rstrip(".")
+        if low in TITLES or low == "drs":
+            # Dr. Healey / MR. EDWIN PRZYBYLO / Dr. L. Ruuska / Drs Ferullo and Saeed
+            # "MS:" is mental status, not Ms.: after a title only a dot may come before the name
+            for n, j in enumerate(_next_words(tokens, i, 3 if low == "drs" else 2, skip=".")):
+                word = tokens[j].text
+                if lows[j] == "and" and low == "drs":
+                    continue
+                doctor = low in ("dr", "drs", "doctor")
+                if (
+                    n == 0
+                    and (
+                        len(word) == 1
+                        or _namelike(word, strict=False)
+                        or (doctor and word.isalpha() and zipf(lows[j]) < 6.0 and lows[j] not in NOT_NAMES)
+                    )
+                    or n > 0
+                    and (
+                        len(word) == 1
+                        or _namelike(word, strict=True)
+                        or (mixed_case and word[:1].isupper() and _namelike(word, strict=False))
+                    )
+                ):
+                    found.add(j)
+                else:
+                    break
+        elif low in RELATIONS:
+            for n, j in enumerate(_next_words(tokens, i, 2, skip=",:(-")):
+                word = tokens[j].text
+                if lows[j] in RELATIONS or lows[j] in TITLES:
+                    break
+                if (
+                    (_is_first(word) and zipf(_base(word)) < 5.5 and lows[j] not in NOT_NAMES)
+                    or (n > 0 and _namelike(word, strict=True))
+                    or (
+                        mixed_case
+                        and word[:1].isupper()
+                        and n == 0
+                        and zipf(_base(word)) < 3.5
+                        and _base(word) not in medical_words()
+                    )
+                ):
+                    found.add(j)
+                else:
+                    break
+        elif low in CREDENTIALS and i > 0 and (tokens[i - 1].text == "," or tokens[i - 1].text[:1].isalpha()):
+            # Patricia Nolan, RN / Q. LANDER RRT: walk back over up to three name words and initials
+            j, taken = i - 1, 0
+            while j >= 0 and taken < 4:
+                word = tokens[j].text
+                if word in ",.-":
+                    j -= 1
+                    continue
+                if not word[:1].isalpha() or "\n" in text[tokens[j].end : tokens[j + 1].start]:
+                    break
+                rare = zipf(_base(word)) < 3.0 and _base(word) not in medical_words()
+                if (
+                    len(word) == 1
+                    or rare
+                    or (_is_first(word) or _is_last(word))
+                    and _namelike(word, strict=False)
+                    and _base(word) not in medical_words()
+                ):
+                    found.add(j)
+                    taken += 1
+                    j -= 1
+                else:
+                    break
+
+    for i in range(len(tokens) - 1):
+        a, b = tokens[i].text, tokens[i + 1].text
+        # First Last: a census first name, then a census last name or a rare word ("Irene Czyzewicz")
+        if (
+            len(a) > 2
+            and len(b) > 2
+            and a.isalpha()
+            and b[:1].isalpha()
+            and lexicons().first.get(_base(a), 1.0) < 0.3
+        ):
+            zb = zipf(_base(b))
+            second = (_namelike(b, strict=True) or zb < 2.5) and _base(b) not in medical_words()
+            capitalised = a[:1].isupper() and a[1:2].islower() and b[:1].isupper()
+            if second and (
+                (mixed_case and capitalised and zipf(_base(a)) < 5.0) or (zipf(_base(a)) < 5.0 and zb < 3.5)
+            ):
+                weak.update((i, i + 1))
+        if (
+            (
+                mixed_case
+                and i > 0
+                and a[:1].isupper()
+                and a[1:2].islower()
+                and tokens[i - 1].text not in ".!?\n:"
+            )
+            and _namelike(a, strict=True)
+            and zipf(_base(a)) < 3.0
+        ):
+            weak.add(i)
+
+    # places: "lives in Catonsville", "transfer to Baltimore", "from San Diego", "to Sacred Heart"
+    lex = lexicons()
+    for i, token in enumerate(tokens):
+        low = lows[i]
+        two = f"{low} {lows[i + 1]}" if i + 1 < len(tokens) else ""
+        before = lows[i - 1] if i > 0 else ""
+        lives = LIVES_CUES.search(text[max(0, token.start - 30) : token.start])
+        if two in lex.cities and before in PLACE_CUES:
+            places.update((i, i + 1))
+        elif low in lex.cities or low in lex.states and len(low) > 2:
+            shaped = token.text[:1].isupper() if mixed_case else zipf(low) < 4.8
+            if before in PLACE_CUES and (
+                lives or (shaped and zipf(low) < 4.8 and low not in medical_words())
+            ):
+                places.add(i)
+        elif (
+            before in TRANSFER_CUES
+            and low not in CLINICAL_PLACES
+            and token.text.isalpha()
+            and MOVE_CUES.search(text[max(0, token.start - 40) : token.start])
+        ):
+            # "transfer to GH", "from kernan", "presented to Quartermain 3": a rare word or an acronym
+            rare = zipf(low) < 3.3 and low not in medical_words()
+            acronym = token.text.isupper() and 2 <= len(token.text) <= 5 and mixed_case
+            if rare or acronym:
+                places.add(i)
+    for start, end in facility_phrases(text):
+        places.update(i for i, t in enumerate(tokens) if t.start < end and t.end > start)
+
+    # the same word elsewhere in the note is the same name
+    names_here = {lows[i] for i in found if len(lows[i]) > 2 and zipf(_base(lows[i])) < 4.0}
+    for i, low in enumerate(lows):
+        if low in names_here:
+            found.add(i)
+    found = {i for i in found | weak if lows[i] not in CLINICAL_WORDS}
+    for i in sorted(found - places):
+        yield tokens[i].start, tokens[i].end, "NAME"
+    for i in sorted(places):
+        yield tokens[i].start, tokens[i].end, "LOCATION"

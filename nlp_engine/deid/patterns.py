@@ -1,0 +1,190 @@
+"""Pattern detectors for structured PHI: dates, phone and pager numbers, e-mail, URLs, IP addresses,
+identifiers (MRN, accession, specimen, SSN), ages over 89, ZIP codes, street addresses, and
+facility names. Each yields `(start, end, label)`; names and free locations are `names.py`'s job.
+
+Labels: DATE, PHONE, EMAIL, URL, IP, ID, SSN, AGE, ZIP, ADDRESS, LOCATION, NAME.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
+_MONTH_NUM = r"(?:0?[1-9]|1[0-2])"
+_YEAR = r"(?:(?:19|20)\d{2}|'?\d{2})"
+_ORD = r"(?:st|nd|rd|th)?"
+
+DATE_PATTERNS = [
+    # 7/22, 07/22/2019, 9/3/97, 7-22-2019, 7.22.19 (day <= 31, month <= 12; not a fraction of a dose)
+    rf"(?<![\d/.])(?<!\d-){_MONTH_NUM}/{_DAY}(?:/(?:(?:19|20)\d{{2}}|\d{{2}}))?(?![\d/]|\.\d|-\d)",
+    # month/two-digit year where the year cannot be a day: 8/87, 11/92
+    rf"(?<![\d/.])(?<!\d-){_MONTH_NUM}/[3-9]\d(?![\d/])",
+    # "the 11th", "March of 1993", month names alone (not "may" or "march", which are also words)
+    r"(?<=\bthe\s)(?:[12]?\d|3[01])(?:st|nd|rd|th)\b",
+    rf"\b{_MONTHS}\s+of\s+(?:19|20)\d{{2}}\b",
+    r"\b(?:january|february|april|june|july|august|september|october|november|december|sept\.)(?!\w)",
+    rf"(?<![\d/.\-]){_MONTH_NUM}-{_DAY}-(?:(?:19|20)\d{{2}}|\d{{2}})(?![\d\-])",
+    rf"(?<![\d.]){_MONTH_NUM}\.{_DAY}\.(?:(?:19|20)\d{{2}}|\d{{2}})(?![\d.])",
+    # 2019-07-22
+    r"(?<!\d)(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?!\d)",
+    # July 22nd, 2019 / Jul 22 / July 2019
+    rf"\b{_MONTHS}\.?\s+{_DAY}{_ORD}(?:,?\s+(?:19|20)\d{{2}})?\b",
+    rf"\b{_MONTHS}\.?,?\s+(?:19|20)\d{{2}}\b",
+    # 22nd of July 2019 / 22 July / 22-Jul-19
+    rf"\b{_DAY}{_ORD}\s+(?:of\s+)?{_MONTHS}\b\.?(?:,?\s+(?:19|20)\d{{2}})?",
+    rf"\b{_DAY}-{_MONTHS}-{_YEAR}\b",
+    # month/year: 8/87, 10/2019
+    rf"(?<![\d/.]){_MONTH_NUM}/(?:(?:19|20)\d{{2}})(?![\d/])",
+    # holidays and named days that date a note
+    r"\b(?:christmas|thanksgiving|easter|new year'?s(?: day| eve)?|halloween|memorial day|labor day|"
+    r"independence day|july 4th|fourth of july)\b",
+]
+# Years alone: 1992, 2004, '92, 92' (two-digit years only with the apostrophe).
+YEAR_PATTERNS = [
+    r"(?<![\d.\-/])(?:19[0-9]{2}|20[0-4][0-9])(?!\d|[.\-/]\d|\s*(?:mg|mcg|ml|cc|units?|kcal|g)\b)",
+    r"(?<![\w'])'\d{2}\b",
+    r"\b\d{2}'(?!\w)",
+]
+PHONE_PATTERNS = [
+    r"(?<![\d\-])(?:\+?1[\s.\-])?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?![\d\-])(?:\s*(?:x|ext\.?)\s*\d{1,5})?",
+    r"(?i:\b(?:pager|beeper|pg|page|cell|phone|tel|fax|home|work|office|ph|call)\b\.?(?:\s*(?:#|no\.?|number)|[\s:#])*)"
+    r"(?P<value>\d{3}[\s.\-]\d{4}|\d{4,7})(?!\d)",
+]
+EMAIL = r"\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+\b"
+URL = r"\b(?:https?://|www\.)[^\s<>\"')]+"
+IP = r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])"
+SSN = r"(?<![\d\-])\d{3}-\d{2}-\d{4}(?![\d\-])"
+ID_PATTERNS = [
+    # MRN: 1234567, Acct #: A12345, Accession S19-12345, Policy #rg17, ref # 8336652, unit no 123
+    r"(?i:\b(?:mrn|mr\s*#|medical\s+record(?:\s+(?:number|no\.?))?|acct|account|accession|specimen|"
+    r"ref(?:erence)?|policy|unit\s*(?:no|number)|encounter|requisition|ssn|"
+    r"social\s+security(?:\s+number)?|identifier|device|serial|license|insurance|member)\b\.?\s*(?:#|no\.?|number)?\s*[:#]?\s*)"
+    r"(?P<value>(?=[\w\-]*\d)[A-Za-z]{0,4}[\-]?\d[\w\-]{2,})",
+    # specimen / accession numbers: S19-12345, CH19-1234
+    r"\b[A-Z]{1,3}\d{2}-\d{4,8}\b",
+    r"#\s?(?P<value>(?=[\w\-]*\d)[A-Za-z]{1,4}\d{2,}|\d{6,})\b",
+]
+AGE_PATTERN = (
+    r"(?i)(?<![\d.])(?P<value>9\d|1[0-2]\d)(?:\s*|-)(?=(?:yo|y/o|y\.o\.?|y\.?\s?o\b|yr|yrs|year|years|"
+    r"-year|y(?=\s)|m\b|f\b|male|female|man|woman|gentleman|lady|s/p)\b)"
+)
+ZIP = r"(?<=[a-z],\s[A-Z]{2}\s)\d{5}(?:-\d{4})?\b|(?i:\bzip(?:\s*code)?\s*:?\s*)(?P<value>\d{5}(?:-\d{4})?)\b"
+STREET_SUFFIX = (
+    r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|"
+    r"circle|cir|highway|hwy|parkway|pkwy|square|sq)"
+)
+# "19 Clover St.", "1200 N. Charles Street Apt 4": capitalised words before the suffix (a suffix in
+# full when the note is all capitals, where "CT" and "DR" are a scan and a doctor).
+ADDRESS = (
+    rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z'\-]+\s+){{1,3}}(?i:{STREET_SUFFIX})\b\.?"
+    r"(?:\s*(?:Apt|Unit|Suite|#)\.?\s*\w+)?"
+    r"|\b\d{1,6}\s+(?:[A-Z][A-Z'\-]+\s+){1,3}(?:STREET|AVENUE|ROAD|BOULEVARD|LANE|DRIVE|COURT|TERRACE|PLACE|HIGHWAY)\b"
+)
+FACILITY = (
+    r"(?i:\b(?:[a-z][a-z'\-&]*\s+){1,3}"
+    r"(?:hospital|hosp|medical\s+center|med\s+ctr|health\s+center|clinic|nursing\s+home|rehab(?:ilitation)?\s+center|"
+    r"infirmary|sanitarium|hospice|medical\s+group|manor|memorial)\b)"
+    r"|\b(?:St\.|ST\.|Saint|SAINT)\s+[A-Z][A-Za-z\-]+(?:'[sS])?"
+)
+
+
+def _compile(patterns: list[str], flags: int = re.IGNORECASE) -> list[re.Pattern[str]]:
+    return [re.compile(p, flags) for p in patterns]
+
+
+_DETECTORS: list[tuple[str, list[re.Pattern[str]]]] = [
+    ("EMAIL", _compile([EMAIL])),
+    ("URL", _compile([URL])),
+    ("IP", _compile([IP], 0)),
+    ("SSN", _compile([SSN], 0)),
+    ("PHONE", _compile(PHONE_PATTERNS, 0)),
+    ("DATE", _compile(DATE_PATTERNS)),
+    ("DATE", _compile(YEAR_PATTERNS, 0)),
+    ("ID", _compile(ID_PATTERNS, 0)),
+    ("AGE", _compile([AGE_PATTERN], 0)),
+    ("ZIP", _compile([ZIP], 0)),
+    ("ADDRESS", _compile([ADDRESS], 0)),
+    ("LOCATION", _compile([FACILITY], 0)),
+]
+# Facility words that are not names of a place when alone after "the"/"to" etc.
+_GENERIC_FACILITY_HEADS = re.compile(
+    r"(?i)^(?:the|this|that|a|an|to|at|from|in|of|and|or|for|with|by|via|home|outside|other|same|another|"
+    r"his|her|their|our|your|local|nearby|rehab|previous|prior|transferred|transfer|admitted|discharged)\b"
+)
+
+
+_FACILITY_HEADS = re.compile(
+    r"(?i)^(?:hospital|hosp|hospiatal|medical|center|med|ctr|health|clinic|nursing|home|rehab(?:ilitation)?|"
+    r"infirmary|sanitarium|hospice|healthcare|group|manor)\.?$"
+)
+
+
+_FRACTIONS = frozenset(["1/2", "1/3", "2/3", "1/4", "3/4", "1/8", "3/8"])
+# m/d without a year is a setting, a score or a ratio after these words or before these units
+_SETTING_BEFORE = re.compile(
+    r"(?i)(?:psv|ps|peep|cpap|bipap|simv|imv|ac|pain|x|q|@|\+|ratio|score|strength|grade)\s*$"
+)
+_SETTING_AFTER = re.compile(
+    r"(?i)\s*(?:%|pain|str\b|strength|way|amps?\b|hours?\b|hrs?\b|ns\b|\+|sem|murmur|peep|cm|fio2)"
+)
+
+
+def _not_a_date(text: str, start: int, end: int) -> bool:
+    value = text[start:end]
+    if not re.fullmatch(r"\d{1,2}/\d{1,2}", value):
+        return False
+    return (
+        value in _FRACTIONS
+        or bool(_SETTING_BEFORE.search(text[max(0, start - 12) : start]))
+        or bool(_SETTING_AFTER.match(text, end))
+    )
+
+
+def _facility_name(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The name part of a facility hit: walking back from "Hospital", the words that look like a
+    name (capitalised in a mixed-case note; rare and not medical otherwise)."""
+    from .lexicon import lexicons, zipf
+    from .names import is_mixed_case, medical_words
+
+    words = list(re.finditer(r"[\w'\-&.]+", text[start:end]))
+    if re.match(r"(?i)(?:st|saint)\b", words[0].group()):
+        # St. Mary's, St. Agnes: a saint's name, not "ST. ABGs" (sinus tachycardia, then a new sentence)
+        saint = re.sub(r"(?i)'s$", "", words[-1].group()).lower()
+        return (start, end) if saint in lexicons().first or words[-1].group().lower().endswith("'s") else None
+    while words and _FACILITY_HEADS.match(words[-1].group()):
+        words.pop()
+    mixed = is_mixed_case(text)
+    kept: list[re.Match[str]] = []
+    for word in reversed(words):
+        w = word.group()
+        low = w.lower().strip(".")
+        looks = w[:1].isupper() if mixed else (zipf(low) < 4.0 and low not in medical_words())
+        if not looks or _GENERIC_FACILITY_HEADS.match(w):
+            break
+        kept.insert(0, word)
+    if not kept:
+        return None
+    return start + kept[0].start(), start + kept[-1].end()
+
+
+def pattern_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """Every pattern hit in `text` as `(start, end, label)`; overlaps are resolved by the caller."""
+    for label, patterns in _DETECTORS:
+        for pattern in patterns:
+            for match in pattern.finditer(text):
+                start, end = match.span("value") if "value" in pattern.groupindex else match.span()
+                if start == end:
+                    continue
+                if label == "DATE" and _not_a_date(text, start, end):
+                    continue
+                if label == "LOCATION":
+                    place = _facility_name(text, start, end)
+                    if place is None:
+                        continue
+                    start, end = place
+                yield start, end, label
