@@ -95,7 +95,15 @@ def preload(pipeline: str | Language) -> str | Language:
 def doc_to_result(
     doc: Doc, doc_id: str, pipeline: str, text: str | None = None, metadata: dict[str, Any] | None = None
 ) -> Document:
-    """Convert a processed Doc into the result model (offsets into `text`, which defaults to doc.text)."""
+    """Convert a processed Doc into the result model (offsets into `text`, which defaults to doc.text).
+
+    A Doc de-identified by its tokenizer (`clinical_deid`) reports offsets into its own, de-identified
+    text, which the result then carries in `metadata["deid"]["text"]` with the PHI counts."""
+    metadata = dict(metadata or {})
+    deid = doc._.deid if Doc.has_extension("deid") else None
+    if deid is not None:
+        text = None
+        metadata["deid"] = {**deid, "text": doc.text}
     source = doc.text if text is None else text
     group = doc.spans.get(sections.SPANS_KEY, [])
     titles = doc.spans.get(sections.TITLE_KEY, [])
@@ -159,7 +167,7 @@ def doc_to_result(
         sections=out_sections,
         sentences=out_sentences,
         concepts=out_concepts,
-        metadata=dict(metadata or {}),
+        metadata=metadata,
     )
 
 

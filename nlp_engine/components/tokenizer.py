@@ -189,3 +189,58 @@ def create_clinical_tokenizer() -> Callable[[Language], ClinicalTokenizer]:
         return ClinicalTokenizer(nlp)
 
     return make
+
+
+KEY_ENV = "NLP_ENGINE_DEID_KEY"
+
+
+class DeidTokenizer(ClinicalTokenizer):
+    """De-identification as the first step of a pipeline: the text is redacted (`nlp_engine.deid`)
+    before it is tokenized, so every component and writer downstream sees only de-identified text.
+
+    `mode` is `mask` (same length: offsets still match the original), `tag` or `surrogate`. The
+    surrogate key is read from the environment variable `NLP_ENGINE_DEID_KEY` at call time (never
+    stored in the pipeline's config or files); without it surrogates are consistent within a document
+    only. `doc._.deid` holds the mode and the counts per PHI label (never the PHI).
+    """
+
+    def __init__(self, nlp: Language, mode: str = "surrogate") -> None:
+        from ..deid.surrogate import MODES
+
+        if mode not in MODES:
+            raise ValueError(f"unknown de-identification mode {mode!r}; choose from {', '.join(MODES)}")
+        super().__init__(nlp)
+        self.mode = mode
+
+    def __call__(self, text: str) -> Doc:
+        import os
+
+        from ..deid import redact
+
+        redaction = redact(text, mode=self.mode, key=os.environ.get(KEY_ENV) or None)  # type: ignore[arg-type]
+        doc = super().__call__(redaction.text)
+        doc._.deid = {"mode": self.mode, "counts": redaction.audit}
+        return doc
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_unpickle_deid_tokenizer, (self.vocab, self.inner, self.mode))
+
+
+def _unpickle_deid_tokenizer(vocab: Any, inner: Tokenizer, mode: str) -> DeidTokenizer:
+    obj = DeidTokenizer.__new__(DeidTokenizer)
+    obj.vocab, obj.inner, obj.mode = vocab, inner, mode
+    return obj
+
+
+if not Doc.has_extension("deid"):
+    Doc.set_extension("deid", default=None)
+
+
+@registry.tokenizers("nlp_engine.deid_tokenizer.v1")
+def create_deid_tokenizer(mode: str = "surrogate") -> Callable[[Language], DeidTokenizer]:
+    """The clinical tokenizer behind a de-identification step (`pipelines/clinical_deid.cfg`)."""
+
+    def make(nlp: Language) -> DeidTokenizer:
+        return DeidTokenizer(nlp, mode)
+
+    return make
