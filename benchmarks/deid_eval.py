@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import data_path, emit, peak_rss_mb, scores  # noqa: E402
+from _common import SHARED_DATA, data_path, emit, peak_rss_mb, scores  # noqa: E402
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -108,7 +108,7 @@ def main() -> None:
     gold = Path(args.gold) if args.gold else data_path("deid/physionet_nursing_dev.jsonl")
     notes = [json.loads(line) for line in gold.read_text().splitlines() if line.strip()]
     result: dict[str, Any] = {"benchmark": "deid", "data": str(gold.name), **score(notes, args.show_missed)}
-    presidio = Path(args.presidio) if args.presidio else data_path("deid/presidio_synth_dataset_v2.json")
+    presidio = Path(args.presidio) if args.presidio else SHARED_DATA / "deid/presidio_synth_dataset_v2.json"
     if presidio.exists():
         result["presidio_synth"] = {
             k: v for k, v in score(presidio_notes(presidio)).items() if k != "missed_token_shapes"

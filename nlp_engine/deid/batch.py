@@ -67,7 +67,7 @@ def _patient(record: InputRecord) -> str | None:
 
 def _text_path(root: Path, doc_id: str) -> Path:
     safe = re.sub(r"[^\w./\-]", "_", doc_id).strip("./") or "document"
-    path = (root / safe).with_suffix(".txt") if not safe.endswith(".txt") else root / safe
+    path = root / (safe if safe.endswith(".txt") else safe + ".txt")  # ids stay distinct: a.csv_1.txt
     if root.resolve() not in path.resolve().parents:  # an id with `..` must not escape the folder
         path = root / re.sub(r"[/.]", "_", safe)
     return path

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .lexicon import lexicons, zipf
 
-TOKEN = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d+|[^\sA-Za-z\d]")
+TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+|[^\s\w]|_")
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,14 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
                     and (
                         len(word) == 1
                         or _namelike(word, strict=False)
-                        or (doctor and word.isalpha() and zipf(lows[j]) < 6.0 and lows[j] not in NOT_NAMES)
+                        or (
+                            doctor
+                            and word.isalpha()
+                            and (
+                                (mixed_case and word[:1].isupper() and lows[j] not in ("the", "and"))
+                                or (lows[j] not in NOT_NAMES and zipf(lows[j]) < 6.0)
+                            )
+                        )
                     )
                     or n > 0
                     and (

@@ -127,7 +127,7 @@ _FACILITY_HEADS = re.compile(
 _FRACTIONS = frozenset(["1/2", "1/3", "2/3", "1/4", "3/4", "1/8", "3/8"])
 # m/d without a year is a setting, a score or a ratio after these words or before these units
 _SETTING_BEFORE = re.compile(
-    r"(?i)(?:psv|ps|peep|cpap|bipap|simv|imv|ac|pain|x|q|@|\+|ratio|score|strength|grade)\s*$"
+    r"(?i)(?:psv|ps|peep|cpap|bipap|simv|imv|ac|pain|x|q|@|\+|ratio|score|strength|grade|murmur|sem|gtt|drip)\s*$"
 )
 _SETTING_AFTER = re.compile(
     r"(?i)\s*(?:%|pain|str\b|strength|way|amps?\b|hours?\b|hrs?\b|ns\b|\+|sem|murmur|peep|cm|fio2)"
@@ -177,7 +177,8 @@ def pattern_spans(text: str) -> Iterator[tuple[int, int, str]]:
     for label, patterns in _DETECTORS:
         for pattern in patterns:
             for match in pattern.finditer(text):
-                start, end = match.span("value") if "value" in pattern.groupindex else match.span()
+                has_value = "value" in pattern.groupindex and match.group("value") is not None
+                start, end = match.span("value") if has_value else match.span()
                 if start == end:
                     continue
                 if label == "DATE" and _not_a_date(text, start, end):

@@ -138,9 +138,9 @@ def shift_date(value: str, shift: dt.timedelta) -> str | None:
         except ValueError:
             return None
         sep = m.group(2)
-        out = f"{moved.month}{sep}{moved.day}"
-        if len(m.group(1)) == 2:
-            out = f"{moved.month:02d}{sep}{moved.day:02d}"
+        month = f"{moved.month:02d}" if len(m.group(1)) == 2 else str(moved.month)
+        day = f"{moved.day:02d}" if len(m.group(3)) == 2 else str(moved.day)
+        out = f"{month}{sep}{day}"
         if year_text:
             out += sep + (f"{moved.year % 100:02d}" if len(year_text) == 2 else str(moved.year))
         return out
