@@ -50,7 +50,7 @@ _RELATION_WORDS = frozenset(
 
 # Not "PT", "PA", "MS", "DO", "RT": in notes they are the patient, the pulmonary artery, mental status...
 CREDENTIALS = frozenset(
-    """rn md np rrt slp msw licsw lcsw crna cna lpn pharmd rph phd bsn msn aprn fnp acnp cnm""".split()
+    """rn md np rrt crt slp msw licsw lcsw crna cna lpn pharmd rph phd bsn msn aprn fnp acnp cnm""".split()
 )
 RELATIONS = _RELATION_WORDS | frozenset(
     ["caseworker", "cm", "sw", "nurse", "np", "resident", "attending", "fellow"]
@@ -71,7 +71,17 @@ CLINICAL_WORDS = frozenset(
     awake alert await abd bs lbm sbp dbp map cvp pad pcwp ci co svr hr rr sat sats temp tmax gleason
     specimen specimens pathologic pathological margin margins grade stage tumor tumour carcinoma
     adenocarcinoma diagnosis final gross microscopic clark breslow nottingham bloom richardson ki her er pr
-    addendum comment note impression history exam assessment""".split()
+    addendum comment note impression history exam assessment min abg abgs labs hct psv fent dobut dopa
+    dilt ntg crea cv oob pacer rij eve clears mae verbal given care hemodynamics""".split()
+)
+NAME_VERBS = frozenset(
+    """called calls phoned visited visiting visits reports reported states stated aware updated came
+    requested asked spoke agrees agreed notified wants wanted feels says said""".split()
+)
+NAME_PREPS = frozenset("""with page paged per called notified contacted""".split())
+MICROBES = frozenset(
+    """coli diff difficile aureus pylori aeruginosa pneumoniae influenzae epidermidis faecalis faecium
+    albicans glabrata marcescens cloacae mirabilis maltophilia baumannii catarrhalis""".split()
 )
 MOVE_CUES = re.compile(
     r"(?i)\b(?:transfer(?:red)?|trans|tx'?d|xfer(?:red)?|admit(?:ted)?|came|presented|sent|go(?:ing)?|went|"
@@ -248,7 +258,6 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
                     or rare
                     or (_is_first(word) or _is_last(word))
                     and _namelike(word, strict=False)
-                    and _base(word) not in medical_words()
                 ):
                     found.add(j)
                     taken += 1
@@ -285,6 +294,32 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
             and zipf(_base(a)) < 3.0
         ):
             weak.add(i)
+
+    for i in range(len(tokens) - 2):
+        a, dot, b = tokens[i].text, tokens[i + 1].text, tokens[i + 2].text
+        # W. MAROTTA, d. renna: an initial, a dot, a census surname (not "E. coli", not "20's. ABG")
+        after_space = i == 0 or tokens[i].start > tokens[i - 1].end or tokens[i - 1].text in "(,"
+        if len(a) == 1 and a.isalpha() and after_space and dot == "." and len(b) > 2 and b[:1].isalpha():
+            base = _base(b)
+            if _is_last(b) and zipf(base) < 4.0 and base not in medical_words() and base not in MICROBES:
+                found.update((i, i + 2))
+        # Dr Camarda and Clifford: a second name joined to a found one
+        joined = i in found and lows[i + 1] in ("and", "&", "or") and _namelike(b, strict=True)
+        if joined and lows[i + 2] not in CLINICAL_WORDS:
+            found.add(i + 2)
+    for i, token in enumerate(tokens):
+        word = token.text
+        if not word[:1].isalpha() or len(word) < 3 or not _is_first(word) or zipf(lows[i]) >= 5.0:
+            continue
+        if mixed_case and not word[:1].isupper():
+            continue
+        before = lows[i - 1] if i > 0 else ""
+        after = lows[i + 1] if i + 1 < len(tokens) else ""
+        # "bob visited", "Emily reports", "spoke with suzette", "ask to page Suzette"
+        if lows[i] in medical_words() or lows[i] in CLINICAL_WORDS:
+            continue
+        if after in NAME_VERBS or (before in NAME_PREPS and zipf(lows[i]) < 4.5):
+            found.add(i)
 
     # places: "lives in Catonsville", "transfer to Baltimore", "from San Diego", "to Sacred Heart"
     lex = lexicons()

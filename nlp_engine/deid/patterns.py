@@ -51,7 +51,7 @@ YEAR_PATTERNS = [
     r"\b\d{2}'(?!\w)",
 ]
 PHONE_PATTERNS = [
-    r"(?<![\d\-])(?:\+?1[\s.\-])?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?![\d\-])(?:\s*(?:x|ext\.?)\s*\d{1,5})?",
+    r"(?<!\d)(?<!\d-)(?:\+?1[\s.\-])?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?![\d\-])(?:\s*(?:x|ext\.?)\s*\d{1,5})?",
     r"(?i:\b(?:pager|beeper|pg|page|cell|phone|tel|fax|home|work|office|ph|call)\b\.?(?:\s*(?:#|no\.?|number)|[\s:#])*)"
     r"(?P<value>\d{3}[\s.\-]\d{4}|\d{4,7})(?!\d)",
 ]
