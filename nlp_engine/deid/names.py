@@ -56,7 +56,7 @@ RELATIONS = _RELATION_WORDS | frozenset(
     ["caseworker", "cm", "sw", "nurse", "np", "resident", "attending", "fellow"]
 )
 PLACE_CUES = frozenset(["in", "from", "to", "at", "near"])
-TRANSFER_CUES = frozenset(["to", "from", "at", "into", "@", "@the"])
+TRANSFER_CUES = frozenset(["to", "from", "at", "into", "@", "by", "the"])
 # Where patients go that is not a named place.
 CLINICAL_PLACES = frozenset(
     """icu ccu micu sicu nicu picu csru pacu or er ed ew cath lab floor rehab home vent ct mri ir us ekg
@@ -84,9 +84,9 @@ MICROBES = frozenset(
     albicans glabrata marcescens cloacae mirabilis maltophilia baumannii catarrhalis""".split()
 )
 MOVE_CUES = re.compile(
-    r"(?i)\b(?:transfer(?:red)?|trans|tx'?d|xfer(?:red)?|admit(?:ted)?|came|presented|sent|go(?:ing)?|went|"
-    r"d/c'?d|discharged?|returned?|return|arrived?|screened|accepted|followed|seen|transported|referred|"
-    r"bed|placement)\b"
+    r"(?i)\b(?:transfer\w*|trans|tx'?d|xfer\w*|admit(?:ted)?|adm|came|come|coming|presented|sent|go(?:ing)?|"
+    r"went|d/c'?d|discharged?|returned?|return|arrived?|screened|accepted|followed|seen|transported|referred|"
+    r"bed|placement|enroute|en route|taken|brought|w/u|evaluated|outpatient)\b"
 )
 LIVES_CUES = re.compile(
     r"(?i)\b(?:lives|living|lived|resides|home|moved|born|raised|vacation|vacationing|trip)\b"
@@ -345,7 +345,10 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
             # "transfer to GH", "from kernan", "presented to Quartermain 3": a rare word or an acronym
             rare = zipf(low) < 3.3 and low not in medical_words()
             acronym = token.text.isupper() and 2 <= len(token.text) <= 5 and mixed_case
-            if rare or acronym:
+            capital = (
+                mixed_case and token.text[:1].isupper() and zipf(low) < 4.8 and low not in medical_words()
+            )
+            if rare or acronym or capital:
                 places.add(i)
     for start, end in facility_phrases(text):
         places.update(i for i, t in enumerate(tokens) if t.start < end and t.end > start)

@@ -124,10 +124,10 @@ _FACILITY_HEADS = re.compile(
 )
 
 
-_FRACTIONS = frozenset(["1/2", "1/3", "2/3", "1/4", "3/4", "1/8", "3/8"])
+_FRACTIONS = frozenset(["1/2", "1/3", "2/3", "1/4", "3/4"])
 # m/d without a year is a setting, a score or a ratio after these words or before these units
 _SETTING_BEFORE = re.compile(
-    r"(?i)(?:psv|ps|peep|cpap|bipap|simv|imv|ac|pain|x|q|@|\+|ratio|score|strength|grade|murmur|sem|gtt|drip)\s*$"
+    r"(?i)(?:psv|ps|peep|cpap|bipap|simv|imv|pain|x|q|@|\+|ratio|score|strength|grade|murmur|sem|gtt|drip)\s*$"
 )
 _SETTING_AFTER = re.compile(
     r"(?i)\s*(?:%|pain|str\b|strength|way|amps?\b|hours?\b|hrs?\b|ns\b|\+|sem|murmur|peep|cm|fio2)"
