@@ -101,16 +101,33 @@ NOT_NAMES = frozenset(
 
 
 @functools.cache
-def medical_words() -> frozenset[str]:
-    """Lower-case words of ICD-10-CM titles (from the shipped term index)."""
+def _title_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Words of ICD-10-CM titles (from the shipped term index): those written in lower case somewhere
+    (medical words), and those only ever capitalised after a title's first word (eponyms: Hodgkin,
+    Parkinson, Anderson-Fabry), which are names as often as diseases."""
     from ..resources import open_text
 
-    words: set[str] = set()
+    lower: set[str] = set()
+    capital: set[str] = set()
     with open_text("vocab:icd10cm_terms.tsv.gz") as handle:
         for line in handle:
             if line.startswith("T\t"):
-                words.update(w.lower() for w in re.findall(r"[A-Za-z]{3,}", line.split("\t", 2)[2]))
-    return frozenset(words)
+                words = re.findall(r"[A-Za-z]{3,}", line.split("\t", 2)[2])
+                for position, word in enumerate(words):
+                    if word.islower():
+                        lower.add(word)
+                    elif position > 0 and word[0].isupper() and word[1:].islower():
+                        capital.add(word.lower())
+    return frozenset(lower), frozenset(capital - lower)
+
+
+def medical_words() -> frozenset[str]:
+    """Lower-case words of ICD-10-CM titles."""
+    return _title_words()[0]
+
+
+def eponyms() -> frozenset[str]:
+    return _title_words()[1]
 
 
 @functools.cache
@@ -309,14 +326,14 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
             found.add(i + 2)
     for i, token in enumerate(tokens):
         word = token.text
-        if not word[:1].isalpha() or len(word) < 3 or not _is_first(word) or zipf(lows[i]) >= 5.0:
+        if not word[:1].isalpha() or len(word) < 3 or not _is_first(word) or zipf(lows[i]) >= 5.3:
             continue
         if mixed_case and not word[:1].isupper():
             continue
         before = lows[i - 1] if i > 0 else ""
         after = lows[i + 1] if i + 1 < len(tokens) else ""
         # "bob visited", "Emily reports", "spoke with suzette", "ask to page Suzette"
-        if lows[i] in medical_words() or lows[i] in CLINICAL_WORDS:
+        if lows[i] in medical_words() or lows[i] in CLINICAL_WORDS or lows[i] in eponyms():
             continue
         if after in NAME_VERBS or (before in NAME_PREPS and zipf(lows[i]) < 4.5):
             found.add(i)
@@ -358,7 +375,9 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
     for i, low in enumerate(lows):
         if low in names_here:
             found.add(i)
-    found = {i for i in found | weak if lows[i] not in CLINICAL_WORDS}
+    found = {i for i in found if lows[i] not in CLINICAL_WORDS} | {
+        i for i in weak if lows[i] not in CLINICAL_WORDS and lows[i] not in eponyms()
+    }
     for i in sorted(found - places):
         yield tokens[i].start, tokens[i].end, "NAME"
     for i in sorted(places):
