@@ -208,6 +208,11 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
 
     for i in range(len(tokens)):
         low = lows[i].rstrip(".")
+        if low in ("ms", "mr", "mrs") and i + 1 < len(tokens) and tokens[i + 1].text != ".":
+            # "MS worsening" is mental status: without the dot, only a census name or a capital counts
+            nxt = tokens[i + 1].text
+            if not (_is_first(nxt) or _is_last(nxt) or (mixed_case and nxt[:1].isupper() and lows[i] != "ms")):
+                continue
         if low in TITLES or low == "drs":
             # Dr. Healey / MR. EDWIN PRZYBYLO / Dr. L. Ruuska / Drs Ferullo and Saeed
             # "MS:" is mental status, not Ms.: after a title only a dot may come before the name

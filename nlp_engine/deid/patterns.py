@@ -68,7 +68,12 @@ ID_PATTERNS = [
     # specimen / accession numbers: S19-12345, CH19-1234
     r"\b[A-Z]{1,3}\d{2}-\d{4,8}\b",
     r"#\s?(?P<value>(?=[\w\-]*\d)[A-Za-z]{1,4}\d{2,}|\d{6,})\b",
+    # card and account numbers: 13-19 digits, alone or in groups of four
+    r"(?<![\d\-])(?:\d{4}[ \-]){3}\d{1,7}(?![\d\-])",
+    r"(?<![\d.\-])\d{9,19}(?![\d.\-])",
 ]
+# "My name is Stephan Fenstermacher", "Name: Teresa Kreutzmann"
+NAME_INTRO = r"(?:(?i:\bmy name is|\bname\s*:|\bnamed|\bi am|\bi'm|\bthis is)\s+)(?P<value>[A-Z][a-z][\w'\-]*(?:\s+[A-Z][a-z][\w'\-]*){0,2})"
 AGE_PATTERN = (
     r"(?i)(?<![\d.])(?P<value>9\d|1[0-2]\d)(?:\s*|-)(?=(?:yo|y/o|y\.o\.?|y\.?\s?o\b|yr|yrs|year|years|"
     r"-year|y(?=\s)|m\b|f\b|male|female|man|woman|gentleman|lady|s/p)\b)"
@@ -110,6 +115,7 @@ _DETECTORS: list[tuple[str, list[re.Pattern[str]]]] = [
     ("ZIP", _compile([ZIP], 0)),
     ("ADDRESS", _compile([ADDRESS], 0)),
     ("LOCATION", _compile([FACILITY], 0)),
+    ("NAME", _compile([NAME_INTRO], 0)),
 ]
 # Facility words that are not names of a place when alone after "the"/"to" etc.
 _GENERIC_FACILITY_HEADS = re.compile(
