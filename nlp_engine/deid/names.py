@@ -62,7 +62,7 @@ CLINICAL_PLACES = frozenset(
     """icu ccu micu sicu nicu picu csru pacu or er ed ew cath lab floor rehab home vent ct mri ir us ekg
     echo ward unit room bed bedside hospital hosp clinic snf nursing dialysis hd endo gi pt ot bathroom
     chair commode radiology xray cxr surgery stepdown tele telemetry hospice shelter family work
-    baseline""".split()
+    baseline recovery postanesthesia operating intensive holding preop postop procedure endoscopy""".split()
 )
 # Nursing shorthand that census lexicons hold as names ("Aline" is an A-line, "Levo" levophed).
 CLINICAL_WORDS = frozenset(
@@ -72,7 +72,12 @@ CLINICAL_WORDS = frozenset(
     specimen specimens pathologic pathological margin margins grade stage tumor tumour carcinoma
     adenocarcinoma diagnosis final gross microscopic clark breslow nottingham bloom richardson ki her er pr
     addendum comment note impression history exam assessment min abg abgs labs hct psv fent dobut dopa
-    dilt ntg crea cv oob pacer rij eve clears mae verbal given care hemodynamics""".split()
+    dilt ntg crea cv oob pacer rij eve clears mae verbal given care hemodynamics
+    bovie allis penrose ochsner scarpa scarpa's heaney shiley bookwalter lahey kling kocher westcott mcivor
+    pfannenstiel freer farlow kitner portnoy hasson metzenbaum mayo kelly babcock deaver weitlaner gelpi
+    adson debakey jackson pratt hemovac blake vicryl prolene monocryl ethibond dexon chromic xeroform
+    tegaderm mastisol dermabond steri trendelenburg fowler sims lloyd davies allegra langenbeck senn
+    army navy yankauer frazier kerrison leksell cobb hohmann bennett mclaughlin doppler swan ganz""".split()
 )
 NAME_VERBS = frozenset(
     """called calls phoned visited visiting visits reports reported states stated aware updated came
@@ -365,7 +370,8 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
             and MOVE_CUES.search(text[max(0, token.start - 40) : token.start])
         ):
             # "transfer to GH", "from kernan", "presented to Quartermain 3": a rare word or an acronym
-            rare = zipf(low) < 3.3 and low not in medical_words()
+            # in a mixed-case note a place name is capitalised; elsewhere it must at least be rare
+            rare = not mixed_case and zipf(low) < 3.3 and low not in medical_words()
             acronym = token.text.isupper() and 2 <= len(token.text) <= 5 and mixed_case
             capital = (
                 mixed_case and token.text[:1].isupper() and zipf(low) < 4.8 and low not in medical_words()
