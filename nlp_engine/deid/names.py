@@ -216,7 +216,9 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
         if low in ("ms", "mr", "mrs") and i + 1 < len(tokens) and tokens[i + 1].text != ".":
             # "MS worsening" is mental status: without the dot, only a census name or a capital counts
             nxt = tokens[i + 1].text
-            if not (_is_first(nxt) or _is_last(nxt) or (mixed_case and nxt[:1].isupper() and lows[i] != "ms")):
+            if not (
+                _is_first(nxt) or _is_last(nxt) or (mixed_case and nxt[:1].isupper() and lows[i] != "ms")
+            ):
                 continue
         if low in TITLES or low == "drs":
             # Dr. Healey / MR. EDWIN PRZYBYLO / Dr. L. Ruuska / Drs Ferullo and Saeed
