@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import deid, info, process, render, spark, vocab
+from . import deid, info, process, render, serve, spark, vocab
 
 app = typer.Typer(
     help="Offline clinical NLP: sections, sentences, ICD-10-CM concepts, ConText assertions, de-identification.",
@@ -14,6 +14,7 @@ app.command("process")(process.process_command)
 app.command("info")(info.info_command)
 app.command("render")(render.render_command)
 app.command("deid")(deid.deid_command)
+app.command("serve")(serve.serve_command)
 app.command("spark-process")(spark.spark_process_command)
 app.add_typer(vocab.app, name="vocab")
 

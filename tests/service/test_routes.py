@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from nlp_engine.service import Settings, create_app
+from tests.service.conftest import AUTH, TOKEN
+
+HL7 = (
+    "MSH|^~\\&|LAB|HOSP|EHR|HOSP|202401011200||ORU^R01|CTRL1|P|2.5\r"
+    "PID|1||MRN1^^^HOSP||TEST^PATIENT\r"
+    "OBR|1|PLC1|ACC1|88305^Surgical pathology\r"
+    "OBX|1|TX|22637-3^Final diagnosis||Prostatic adenocarcinoma, Gleason 3+4=7.||||||F\r"
+)
+REPORT = {
+    "resourceType": "DiagnosticReport",
+    "id": "dr1",
+    "status": "final",
+    "code": {"text": "Surgical pathology"},
+    "subject": {"reference": "Patient/p1"},
+    "presentedForm": [
+        {
+            "contentType": "text/plain",
+            "data": base64.b64encode(b"FINAL DIAGNOSIS: Invasive ductal carcinoma of the breast.").decode(),
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    app = create_app(
+        Settings(tokens=(TOKEN, "another-token"), workers=1, max_chars=5000, max_body_bytes=20000)
+    )
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def test_process_each_content_type(client: TestClient) -> None:
+    text = client.post(
+        "/v1/process",
+        content="Denies chest pain. History of CHF.",
+        headers={**AUTH, "content-type": "text/plain"},
+    )
+    assert text.status_code == 200
+    assert [(c["code"], c["assertion"]["status"]) for c in text.json()["concepts"]] == [
+        ("R07.9", "negated"),
+        ("I50.9", "historical"),
+    ]
+    as_json = client.post("/v1/process", json={"id": "n7", "text": "COPD."}, headers=AUTH).json()
+    assert (as_json["id"], as_json["concepts"][0]["code"]) == ("n7", "J44.9")
+    fhir = client.post(
+        "/v1/process", content=json.dumps(REPORT), headers={**AUTH, "content-type": "application/fhir+json"}
+    )
+    assert fhir.status_code == 200 and fhir.json()["pipeline"] == "pathology"
+    assert fhir.json()["metadata"]["resource_id"] == "dr1"
+    hl7 = client.post(
+        "/v1/process", content=HL7, headers={**AUTH, "content-type": "x-application/hl7-v2+er7"}
+    )
+    assert hl7.status_code == 200 and hl7.json()["concepts"][0]["code"] == "C61"
+    assert hl7.json()["metadata"]["patient_id"] == "MRN1"
+
+
+def test_fhir_bundle_output_validates(client: TestClient) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    response = client.post(
+        "/v1/process",
+        content=json.dumps(REPORT),
+        headers={**AUTH, "content-type": "application/fhir+json", "accept": "application/fhir+json"},
+    )
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    bundle = Bundle.model_validate(response.json())
+    (condition,) = [e.resource for e in bundle.entry]
+    assert condition.code.coding[0].code == "C50.919"
+    assert condition.evidence[0].detail[0].reference == "DiagnosticReport/dr1"
+    assert condition.subject.reference == "Patient/p1"
+
+
+def test_code_ranks_affirmed_codes_first_with_evidence(client: TestClient) -> None:
+    response = client.post(
+        "/v1/code", json={"text": "No pneumonia. Possible CHF. COPD exacerbation. COPD."}, headers=AUTH
+    )
+    codes = response.json()["codes"]
+    assert [(c["code"], c["status"]) for c in codes] == [
+        ("J44.1", "present"),
+        ("J44.9", "present"),
+        ("I50.9", "uncertain"),
+        ("J18.9", "negated"),
+    ]
+    first = codes[0]
+    assert first["evidence"] and all(
+        {"text", "start", "end", "section", "status"} <= set(e) for e in first["evidence"]
+    )
+    assert codes[-1]["status"] == "negated"
+
+
+def test_deid_route(client: TestClient) -> None:
+    response = client.post(
+        "/v1/deid", json={"text": "Seen by Dr. Healey on 7/22.", "mode": "tag"}, headers=AUTH
+    )
+    assert response.json() == {
+        "text": "Seen by Dr. [NAME] on [DATE].",
+        "mode": "tag",
+        "counts": {"NAME": 1, "DATE": 1},
+        "spans": [{"start": 12, "end": 18, "label": "NAME"}, {"start": 22, "end": 26, "label": "DATE"}],
+    }
+    assert client.post("/v1/deid", json={"text": "x", "mode": "blur"}, headers=AUTH).status_code == 422
+
+
+def test_batch_reports_failures_per_document(client: TestClient) -> None:
+    body = {
+        "documents": [
+            {"id": "a", "text": "CHF."},
+            {"id": "b", "text": "   "},
+            {"id": "c", "text": "Denies fever."},
+        ]
+    }
+    response = client.post("/v1/batch", json=body, headers=AUTH).json()
+    assert [r["id"] for r in response["results"]] == ["a", "c"]
+    assert response["failures"] == [{"id": "b", "reason": "empty document"}]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": REPORT}, {"resource": {**REPORT, "id": "dr2"}}],
+    }
+    many = client.post(
+        "/v1/batch", content=json.dumps(bundle), headers={**AUTH, "content-type": "application/fhir+json"}
+    )
+    assert [r["id"] for r in many.json()["results"]] == ["DiagnosticReport/dr1", "DiagnosticReport/dr2"]
+    one = client.post(
+        "/v1/process", content=json.dumps(bundle), headers={**AUTH, "content-type": "application/fhir+json"}
+    )
+    assert one.status_code == 422 and "/v1/batch" in one.json()["detail"]
+
+
+def test_authentication(client: TestClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"}):
+        response = client.post("/v1/process", json={"text": "CHF."}, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert (
+        client.post(
+            "/v1/process", json={"text": "CHF."}, headers={"Authorization": "Bearer another-token"}
+        ).status_code
+        == 200
+    )
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/healthz").json() == {"status": "ok"}  # probes need no token
+    assert client.get("/readyz").status_code == 200
+
+
+def test_limits_and_bad_input_are_problem_details(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret = "Zebulon Quartermaine"
+    with caplog.at_level(logging.DEBUG):
+        too_big = client.post(
+            "/v1/process", content="x" * 30000, headers={**AUTH, "content-type": "text/plain"}
+        )
+        too_long = client.post("/v1/process", json={"text": f"{secret} " * 300}, headers=AUTH)
+        binary = client.post(
+            "/v1/process",
+            content=b"\x00\x01\x02" + secret.encode(),
+            headers={**AUTH, "content-type": "text/plain"},
+        )
+        malformed = client.post(
+            "/v1/process",
+            content=b'{"text": "' + secret.encode(),
+            headers={**AUTH, "content-type": "application/json"},
+        )
+        wrong_type = client.post(
+            "/v1/process", content=b"<xml/>", headers={**AUTH, "content-type": "application/xml"}
+        )
+        bad_hl7 = client.post(
+            "/v1/process",
+            content=f"PID|1||{secret}",
+            headers={**AUTH, "content-type": "x-application/hl7-v2+er7"},
+        )
+        bad_fhir = client.post(
+            "/v1/process",
+            content=json.dumps({"resourceType": "Patient", "name": [{"text": secret}]}),
+            headers={**AUTH, "content-type": "application/fhir+json"},
+        )
+        cp1252 = client.post(
+            "/v1/process",
+            content="Seen at the café. Denies chest pain.".encode("cp1252"),
+            headers={**AUTH, "content-type": "text/plain"},
+        )
+    assert (too_big.status_code, too_long.status_code) == (413, 413)
+    assert (binary.status_code, malformed.status_code, wrong_type.status_code) == (422, 422, 415)
+    assert (bad_hl7.status_code, bad_fhir.status_code) == (422, 422)
+    assert cp1252.status_code == 200 and cp1252.json()["concepts"][0]["code"] == "R07.9"
+    for response in (too_big, too_long, binary, malformed, wrong_type, bad_hl7, bad_fhir):
+        problem = response.json()
+        assert (
+            set(problem) == {"type", "title", "status", "detail"}
+            and problem["status"] == response.status_code
+        )
+        assert secret not in response.text
+    assert secret not in caplog.text and "Zebulon" not in caplog.text
+
+
+def test_metrics_count_requests_and_documents(client: TestClient) -> None:
+    client.post("/v1/process", json={"text": "CHF."}, headers=AUTH)
+    text = client.get("/metrics", headers=AUTH).text
+    assert 'nlp_engine_requests_total{route="/v1/process",status="200"}' in text
+    assert 'nlp_engine_documents_total{route="process"}' in text
+    assert "nlp_engine_request_seconds_bucket" in text and "nlp_engine_queue_depth" in text
+    client.get("/no/such/path/1")
+    assert 'route="other"' in client.get("/metrics", headers=AUTH).text
+
+
+def test_openapi_schema_lists_the_routes(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert {"/v1/process", "/v1/code", "/v1/deid", "/v1/batch", "/healthz", "/readyz", "/metrics"} <= set(
+        schema["paths"]
+    )
+    content = schema["paths"]["/v1/process"]["post"]["requestBody"]["content"]
+    assert {"text/plain", "application/json", "application/fhir+json", "x-application/hl7-v2+er7"} <= set(
+        content
+    )
