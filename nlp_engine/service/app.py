@@ -31,6 +31,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -168,11 +169,9 @@ def create_app(config: Settings | None = None) -> FastAPI:
     metrics = Metrics()
     state: dict[str, Any] = {"pool": None, "ready": False, "pending": 0}
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def start_pool() -> ProcessPoolExecutor:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        worker.initialize(settings.pipeline, settings.deid_key)  # load before forking: workers share it
         pool = ProcessPoolExecutor(
             settings.workers, mp_context=context, initializer=worker.initialize,
             initargs=(settings.pipeline, settings.deid_key),
@@ -181,13 +180,18 @@ def create_app(config: Settings | None = None) -> FastAPI:
         await asyncio.gather(
             *(asyncio.wrap_future(pool.submit(worker.ping)) for _ in range(settings.workers))
         )
-        state.update(pool=pool, ready=True)
+        return pool
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker.initialize(settings.pipeline, settings.deid_key)  # load before forking: workers share it
+        state.update(pool=await start_pool(), ready=True)
         log.info("ready: pipeline %s, %d workers", settings.pipeline, settings.workers)
         try:
             yield
         finally:
             state["ready"] = False
-            pool.shutdown(wait=False, cancel_futures=True)
+            state["pool"].shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(
         title="nlp-engine",
@@ -298,6 +302,18 @@ def create_app(config: Settings | None = None) -> FastAPI:
         except TimeoutError:
             raise ProblemError(
                 504, "Timeout", f"processing took longer than {settings.timeout_s:g} s"
+            ) from None
+        except BrokenProcessPool:
+            # a worker died (killed, out of memory): start a fresh pool, tell the client to retry
+            log.error("a worker process died; restarting the pool")
+            broken, state["ready"] = state["pool"], False
+            try:
+                state["pool"] = await start_pool()
+            finally:
+                state["ready"] = True
+                broken.shutdown(wait=False, cancel_futures=True)
+            raise ProblemError(
+                503, "Worker restarted", "a worker process failed; retry", {"Retry-After": "1"}
             ) from None
         finally:
             state["pending"] -= 1

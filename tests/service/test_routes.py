@@ -226,3 +226,22 @@ def test_openapi_schema_lists_the_routes(client: TestClient) -> None:
     assert {"text/plain", "application/json", "application/fhir+json", "x-application/hl7-v2+er7"} <= set(
         content
     )
+
+
+def test_cors_is_off_unless_asked_for(client: TestClient) -> None:
+    preflight = {"Origin": "https://ehr.example.org", "Access-Control-Request-Method": "POST"}
+    assert "access-control-allow-origin" not in client.options("/v1/process", headers=preflight).headers
+    app = create_app(Settings(workers=1, cors_origins=("https://ehr.example.org",)))
+    with TestClient(app) as allowed:
+        response = allowed.options("/v1/process", headers=preflight)
+        assert response.headers["access-control-allow-origin"] == "https://ehr.example.org"
+
+
+def test_serve_refuses_an_open_address_without_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from nlp_engine.cli import app
+
+    monkeypatch.delenv("NLP_ENGINE_API_TOKENS", raising=False)
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--port", "0"])
+    assert result.exit_code == 2 and "without bearer tokens" in result.output

@@ -3,6 +3,7 @@ own OpenAPI schema."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -91,3 +92,20 @@ def test_api_conforms_to_its_schema(case: schemathesis.Case, server: str) -> Non
     case.call_and_validate(
         base_url=server, headers=AUTH, excluded_checks=[schemathesis.checks.positive_data_acceptance]
     )
+
+
+def crashing_process_many(docs: list[Any]) -> list[dict[str, Any]]:
+    if any("__crash__" in text for _, text, _, _ in docs):
+        os._exit(1)  # a worker dying as an out-of-memory kill would
+    return _real_process_many(docs)
+
+
+def test_dead_worker_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker, "process_many", crashing_process_many)
+    app = create_app(Settings(tokens=(TOKEN,), workers=1))
+    with running(app) as url:
+        dead = httpx.post(f"{url}/v1/process", json={"text": "__crash__"}, headers=AUTH, timeout=60)
+        assert dead.status_code == 503 and dead.json()["title"] == "Worker restarted"
+        assert httpx.get(f"{url}/readyz").status_code == 200
+        again = httpx.post(f"{url}/v1/process", json={"text": "CHF."}, headers=AUTH, timeout=60)
+        assert again.status_code == 200 and again.json()["concepts"][0]["code"] == "I50.9"
