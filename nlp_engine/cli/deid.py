@@ -59,3 +59,21 @@ def deid_command(
         console.print(f"[red]failed[/red] {doc_id}: {reason}")
     if summary.failed:
         raise typer.Exit(1)
+
+
+def train_command(
+    gold: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Gold notes, JSONL: patient, text, phi [{start, end, label}]."
+    ),
+    out: Path = typer.Option(
+        Path("vocab/deid_tagger.skops"), "--out", "-o", help="Where to write the model (skops)."
+    ),
+) -> None:
+    """Train the learned name/place layer on gold notes (e.g. the PhysioNet deid development notes)."""
+    from ..deid.learned import train
+
+    summary = train(gold, out)
+    Console().print(
+        f"trained on {summary['tokens']:,} words ({summary['phi_tokens']:,} in names or places), "
+        f"{summary['features']} features; wrote {out}"
+    )

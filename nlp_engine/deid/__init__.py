@@ -7,8 +7,8 @@
 'Seen by Dr. [NAME] on [DATE].'
 
 `find_phi` unites the pattern detectors (`patterns.py`: dates, phones, ids, ages over 89, addresses,
-facilities, ...) and the name/place rules (`names.py`, census and GeoNames lexicons). Overlapping
-hits are merged into one span. `redact` (in `surrogate.py`) rewrites the text; its result carries an
+facilities, ...) and names and places: rules (`names.py`, census and GeoNames lexicons) whose hits
+feed a trained logistic regression (`learned.py`). Overlapping hits are merged into one span. `redact` (in `surrogate.py`) rewrites the text; its result carries an
 audit (counts per label, never the PHI itself).
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from ..textio import coerce_text
 
@@ -51,14 +52,27 @@ class PhiSpan:
         return {"start": self.start, "end": self.end, "label": self.label}
 
 
-def find_phi(text: str | bytes) -> list[PhiSpan]:
-    """PHI spans in `text`, sorted, not overlapping; offsets are into `text` (bytes are decoded first)."""
+#: Probability above which the learned layer calls a word part of a name or place (chosen by
+#: cross-validation for recall; see docs/benchmarks.md).
+THRESHOLD = 0.1
+
+
+def find_phi(
+    text: str | bytes, *, learned: bool = True, model: Any = None, threshold: float = THRESHOLD
+) -> list[PhiSpan]:
+    """PHI spans in `text`, sorted, not overlapping; offsets are into `text` (bytes are decoded first).
+
+    Names and places come from the learned layer (`learned.py`, over the rules' hits) unless
+    `learned=False`, which uses the rules' own verdict; `model` replaces the shipped model."""
+    from .learned import learned_spans
     from .names import name_spans
     from .patterns import pattern_spans
 
     text = coerce_text(text)
+    patterns = list(pattern_spans(text))
+    words = learned_spans(text, threshold, model, patterns) if learned else name_spans(text)
     merged: list[tuple[int, int, str]] = []
-    for start, end, label in sorted(list(pattern_spans(text)) + list(name_spans(text))):
+    for start, end, label in sorted(patterns + list(words)):
         if merged and start < merged[-1][1]:
             s, e, kept = merged[-1]
             merged[-1] = (s, max(e, end), label if _PRIORITY.index(label) < _PRIORITY.index(kept) else kept)

@@ -203,13 +203,40 @@ def _next_words(tokens: list[Token], i: int, limit: int, skip: str = ".,:(-") ->
         j += 1
 
 
-def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
+STRONG_RULES = ("title", "relation", "credential", "initial", "joined", "name_verb", "name_prep")
+WEAK_RULES = ("pair", "capital")
+PLACE_RULES = ("city", "transfer", "facility")
+ALL_RULES = (*STRONG_RULES, *WEAK_RULES, *PLACE_RULES, "propagated")
+
+
+@dataclass
+class RuleHits:
+    """Which rules fired on which token of a note: the rules' decisions, and the learned layer's input."""
+
+    tokens: list[Token]
+    mixed_case: bool
+    flags: dict[int, set[str]]
+
+    def with_rule(self, *rules: str) -> set[int]:
+        return {i for i, fired in self.flags.items() if fired.intersection(rules)}
+
+
+def rule_hits(text: str) -> RuleHits:
+    """Run every name and place rule over `text`, recording each hit with the rule that made it."""
     tokens = tokenize(text)
     mixed_case = is_mixed_case(text)
-    found: set[int] = set()  # by context (title, relation, credential): these also propagate
-    weak: set[int] = set()  # by lexicon and shape alone
-    places: set[int] = set()
+    flags: dict[int, set[str]] = {}
     lows = [t.text.lower() for t in tokens]
+
+    strong: set[int] = set()
+
+    def mark(i: int, rule: str) -> None:
+        flags.setdefault(i, set()).add(rule)
+        if rule in STRONG_RULES:
+            strong.add(i)
+
+    def found() -> set[int]:
+        return strong
 
     for i in range(len(tokens)):
         low = lows[i].rstrip(".")
@@ -249,7 +276,7 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
                         or (mixed_case and word[:1].isupper() and _namelike(word, strict=False))
                     )
                 ):
-                    found.add(j)
+                    mark(j, "title")
                 else:
                     break
         elif low in RELATIONS:
@@ -268,7 +295,7 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
                         and _base(word) not in medical_words()
                     )
                 ):
-                    found.add(j)
+                    mark(j, "relation")
                 else:
                     break
         elif low in CREDENTIALS and i > 0 and (tokens[i - 1].text == "," or tokens[i - 1].text[:1].isalpha()):
@@ -288,7 +315,7 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
                     or (_is_first(word) or _is_last(word))
                     and _namelike(word, strict=False)
                 ):
-                    found.add(j)
+                    mark(j, "credential")
                     taken += 1
                     j -= 1
                 else:
@@ -310,7 +337,8 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
             if second and (
                 (mixed_case and capitalised and zipf(_base(a)) < 5.0) or (zipf(_base(a)) < 5.0 and zb < 3.5)
             ):
-                weak.update((i, i + 1))
+                mark(i, "pair")
+                mark(i + 1, "pair")
         if (
             (
                 mixed_case
@@ -322,7 +350,7 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
             and _namelike(a, strict=True)
             and zipf(_base(a)) < 3.0
         ):
-            weak.add(i)
+            mark(i, "capital")
 
     for i in range(len(tokens) - 2):
         a, dot, b = tokens[i].text, tokens[i + 1].text, tokens[i + 2].text
@@ -331,11 +359,17 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
         if len(a) == 1 and a.isalpha() and after_space and dot == "." and len(b) > 2 and b[:1].isalpha():
             base = _base(b)
             if _is_last(b) and zipf(base) < 4.0 and base not in medical_words() and base not in MICROBES:
-                found.update((i, i + 2))
+                mark(i, "initial")
+                mark(i + 2, "initial")
         # Dr Camarda and Clifford: a second name joined to a found one
-        joined = i in found and lows[i + 1] in ("and", "&", "or") and _namelike(b, strict=True)
+        joined = (
+            "joined" not in flags.get(i, ())
+            and i in found()
+            and lows[i + 1] in ("and", "&", "or")
+            and _namelike(b, strict=True)
+        )
         if joined and lows[i + 2] not in CLINICAL_WORDS:
-            found.add(i + 2)
+            mark(i + 2, "joined")
     for i, token in enumerate(tokens):
         word = token.text
         if not word[:1].isalpha() or len(word) < 3 or not _is_first(word) or zipf(lows[i]) >= 5.3:
@@ -347,8 +381,10 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
         # "bob visited", "Emily reports", "spoke with suzette", "ask to page Suzette"
         if lows[i] in medical_words() or lows[i] in CLINICAL_WORDS or lows[i] in eponyms():
             continue
-        if after in NAME_VERBS or (before in NAME_PREPS and zipf(lows[i]) < 4.5):
-            found.add(i)
+        if after in NAME_VERBS:
+            mark(i, "name_verb")
+        elif before in NAME_PREPS and zipf(lows[i]) < 4.5:
+            mark(i, "name_prep")
 
     # places: "lives in Catonsville", "transfer to Baltimore", "from San Diego", "to Sacred Heart"
     lex = lexicons()
@@ -358,13 +394,14 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
         before = lows[i - 1] if i > 0 else ""
         lives = LIVES_CUES.search(text[max(0, token.start - 30) : token.start])
         if two in lex.cities and before in PLACE_CUES:
-            places.update((i, i + 1))
+            mark(i, "city")
+            mark(i + 1, "city")
         elif low in lex.cities or low in lex.states and len(low) > 2:
             shaped = token.text[:1].isupper() if mixed_case else zipf(low) < 4.8
             if before in PLACE_CUES and (
                 lives or (shaped and zipf(low) < 4.8 and low not in medical_words())
             ):
-                places.add(i)
+                mark(i, "city")
         elif (
             before in TRANSFER_CUES
             and low not in CLINICAL_PLACES
@@ -379,19 +416,35 @@ def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
                 mixed_case and token.text[:1].isupper() and zipf(low) < 4.8 and low not in medical_words()
             )
             if rare or acronym or capital:
-                places.add(i)
+                mark(i, "transfer")
     for start, end in facility_phrases(text):
-        places.update(i for i, t in enumerate(tokens) if t.start < end and t.end > start)
+        for i, t in enumerate(tokens):
+            if t.start < end and t.end > start:
+                mark(i, "facility")
 
     # the same word elsewhere in the note is the same name
-    names_here = {lows[i] for i in found if len(lows[i]) > 2 and zipf(_base(lows[i])) < 4.0}
+    names_here = {lows[i] for i in found() if len(lows[i]) > 2 and zipf(_base(lows[i])) < 4.0}
     for i, low in enumerate(lows):
         if low in names_here:
-            found.add(i)
-    found = {i for i in found if lows[i] not in CLINICAL_WORDS} | {
-        i for i in weak if lows[i] not in CLINICAL_WORDS and lows[i] not in eponyms()
+            mark(i, "propagated")
+    return RuleHits(tokens, mixed_case, flags)
+
+
+def rule_decisions(hits: RuleHits) -> tuple[set[int], set[int]]:
+    """The rules' own verdict: (name tokens, place tokens)."""
+    lows = [t.text.lower() for t in hits.tokens]
+    places = hits.with_rule(*PLACE_RULES)
+    strong = hits.with_rule(*STRONG_RULES, "propagated")
+    names = {i for i in strong if lows[i] not in CLINICAL_WORDS} | {
+        i for i in hits.with_rule(*WEAK_RULES) if lows[i] not in CLINICAL_WORDS and lows[i] not in eponyms()
     }
-    for i in sorted(found - places):
-        yield tokens[i].start, tokens[i].end, "NAME"
+    return names - places, places
+
+
+def name_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    hits = rule_hits(text)
+    names, places = rule_decisions(hits)
+    for i in sorted(names):
+        yield hits.tokens[i].start, hits.tokens[i].end, "NAME"
     for i in sorted(places):
-        yield tokens[i].start, tokens[i].end, "LOCATION"
+        yield hits.tokens[i].start, hits.tokens[i].end, "LOCATION"
