@@ -326,6 +326,7 @@ def process_folder(
     formats: Sequence[str] = ("jsonl",),
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> RunSummary:
     """Library entry point: process a file or folder of reports into `out`, resumably.
 
@@ -333,7 +334,8 @@ def process_folder(
     `text_column` name the columns; by default the first of `id`/`note_id`/`report_id`/... and
     `text`/`transcription`/`note`/`report`/...); HL7 v2 files one per message; FHIR files one per report.
     `formats` adds `parquet` (`out/parquet/*.parquet`) and/or `fhir` (`out/fhir_bundles.ndjson`) to the
-    JSONL and SQLite results; `include`/`exclude` are glob patterns over the inputs' relative paths.
+    JSONL and SQLite results; `include`/`exclude` are glob patterns over the inputs' relative paths;
+    `progress(processed, failed)` is called after each committed batch.
     """
     runner = BatchRunner(
         out,
@@ -347,4 +349,4 @@ def process_folder(
         include=include,
         exclude=exclude,
     )
-    return runner.run(source)
+    return runner.run(source, progress=progress)

@@ -18,7 +18,7 @@ from rich.table import Table
 from corpora.readers import MULTI_DOCUMENT_SUFFIXES, iter_files, read_text_file
 
 from ..batch.export import check_formats, export_paths
-from ..batch.runner import BatchRunner
+from ..batch.runner import process_folder
 from ..pipeline import choose_pipeline, doc_to_result, get_pipeline
 from . import options
 
@@ -73,17 +73,6 @@ def process_command(
         n_files += 1
         multi = multi or file.suffix.lower() in MULTI_DOCUMENT_SUFFIXES
     total = None if multi else n_files
-    runner = BatchRunner(
-        out,
-        pipeline=pipeline,
-        workers=workers,
-        force=force,
-        id_column=id_column,
-        text_column=text_column,
-        formats=formats,
-        include=include,
-        exclude=exclude,
-    )
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -100,7 +89,19 @@ def process_command(
             elapsed = progress.tasks[task].elapsed or 0.0
             progress.update(task, completed=done + failed, rate=f"{done / elapsed:.0f}" if elapsed else "-")
 
-        summary = runner.run(path, progress=update)
+        summary = process_folder(
+            path,
+            out,
+            pipeline=pipeline,
+            workers=workers,
+            force=force,
+            id_column=id_column,
+            text_column=text_column,
+            formats=formats,
+            include=include,
+            exclude=exclude,
+            progress=update,
+        )
     _print_tables(out, summary.processed)
     rate = summary.processed / max(summary.seconds, 1e-9)
     Console().print(

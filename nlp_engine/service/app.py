@@ -52,6 +52,12 @@ JSON = "application/json"
 FHIR_JSON = "application/fhir+json"
 HL7 = ("x-application/hl7-v2+er7", "application/hl7-v2", "application/hl7-v2+er7")
 PROBLEM = "application/problem+json"
+FHIR_BODY_SCHEMA = {
+    "type": "object",
+    "required": ["resourceType"],
+    "properties": {"resourceType": {"enum": ["DiagnosticReport", "DocumentReference", "Bundle"]}},
+    "description": "a DiagnosticReport or DocumentReference, or a Bundle of them",
+}
 
 
 @dataclass
@@ -319,18 +325,21 @@ def create_app(config: Settings | None = None) -> FastAPI:
             state["pending"] -= 1
             metrics.queue.set(state["pending"])
 
-    def _failed(result: dict[str, Any]) -> None:
+    async def one_result(request: Request, route: str) -> dict[str, Any]:
+        """The result of the one document in the request, or a 422 saying why it failed."""
+        ((doc_id, text, meta, pipeline),) = await documents_from(request, many=False)
+        (result,) = await run(worker.process_many, [(doc_id, text, meta, pipeline)])
         if "error" in result:
             raise ProblemError(422, "Document not processed", f"{result['id']}: {result['error']}")
+        metrics.documents.labels(route=route).inc()
+        return dict(result)
 
     body_doc = {
         "requestBody": {
             "content": {
                 TEXT: {"schema": {"type": "string"}},
                 JSON: {"schema": DocumentIn.model_json_schema()},
-                FHIR_JSON: {
-                    "schema": {"type": "object", "description": "DiagnosticReport, or a Bundle with one"}
-                },
+                FHIR_JSON: {"schema": FHIR_BODY_SCHEMA},
                 HL7[0]: {"schema": {"type": "string", "description": "one HL7 v2 ORU^R01 message"}},
             },
             "required": True,
@@ -344,10 +353,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         openapi_extra=body_doc,
     )
     async def process(request: Request) -> Response:
-        ((doc_id, text, meta, pipeline),) = await documents_from(request, many=False)
-        (result,) = await run(worker.process_many, [(doc_id, text, meta, pipeline)])
-        _failed(result)
-        metrics.documents.labels(route="process").inc()
+        result = await one_result(request, "process")
         if FHIR_JSON in request.headers.get("accept", ""):
             bundle = await run(worker.to_bundle, result)
             return Response(json.dumps(bundle), media_type=FHIR_JSON)
@@ -361,10 +367,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         openapi_extra=body_doc,
     )
     async def code(request: Request) -> dict[str, Any]:
-        ((doc_id, text, meta, pipeline),) = await documents_from(request, many=False)
-        (result,) = await run(worker.process_many, [(doc_id, text, meta, pipeline)])
-        _failed(result)
-        metrics.documents.labels(route="code").inc()
+        result = await one_result(request, "code")
         return worker.ranked_codes(result)
 
     @app.post("/v1/deid", summary="De-identify a text", response_model=DeidOut, responses=PROBLEM_RESPONSES)
@@ -385,12 +388,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         "requestBody": {
             "content": {
                 JSON: {"schema": BatchIn.model_json_schema()},
-                FHIR_JSON: {
-                    "schema": {
-                        "type": "object",
-                        "description": "a Bundle of DiagnosticReports/DocumentReferences",
-                    }
-                },
+                FHIR_JSON: {"schema": FHIR_BODY_SCHEMA},
                 HL7[0]: {"schema": {"type": "string", "description": "HL7 v2 messages"}},
             },
             "required": True,
