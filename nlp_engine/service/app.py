@@ -334,17 +334,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         metrics.documents.labels(route=route).inc()
         return dict(result)
 
-    body_doc = {
-        "requestBody": {
-            "content": {
-                TEXT: {"schema": {"type": "string"}},
-                JSON: {"schema": DocumentIn.model_json_schema()},
-                FHIR_JSON: {"schema": FHIR_BODY_SCHEMA},
-                HL7[0]: {"schema": {"type": "string", "description": "one HL7 v2 ORU^R01 message"}},
-            },
-            "required": True,
-        }
-    }
+    body_doc = _request_body(DocumentIn, "one HL7 v2 ORU^R01 message", plain_text=True)
 
     @app.post(
         "/v1/process",
@@ -384,16 +374,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         metrics.documents.labels(route="deid").inc()
         return result
 
-    batch_doc = {
-        "requestBody": {
-            "content": {
-                JSON: {"schema": BatchIn.model_json_schema()},
-                FHIR_JSON: {"schema": FHIR_BODY_SCHEMA},
-                HL7[0]: {"schema": {"type": "string", "description": "HL7 v2 messages"}},
-            },
-            "required": True,
-        }
-    }
+    batch_doc = _request_body(BatchIn, "HL7 v2 messages", plain_text=False)
 
     @app.post(
         "/v1/batch",
@@ -440,6 +421,15 @@ _TITLES = {
     503: "Busy",
     504: "Timeout",
 }
+
+
+def _request_body(model: type[BaseModel], hl7: str, *, plain_text: bool) -> dict[str, Any]:
+    """The OpenAPI request body of a route that takes JSON (`model`), FHIR and HL7 (and plain text)."""
+    content: dict[str, Any] = {TEXT: {"schema": {"type": "string"}}} if plain_text else {}
+    content[JSON] = {"schema": model.model_json_schema()}
+    content[FHIR_JSON] = {"schema": FHIR_BODY_SCHEMA}
+    content[HL7[0]] = {"schema": {"type": "string", "description": hl7}}
+    return {"requestBody": {"content": content, "required": True}}
 
 
 def _check_token(request: Request, tokens: tuple[str, ...]) -> Response | None:
