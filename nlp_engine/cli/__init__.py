@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import deid, info, process, render, serve, spark, vocab
+from . import deid, info, pathology, process, render, serve, spark, vocab
 
 app = typer.Typer(
     help="Offline clinical NLP: sections, sentences, ICD-10-CM concepts, ConText assertions, de-identification.",
@@ -18,6 +18,7 @@ app.command("deid-train")(deid.train_command)
 app.command("serve")(serve.serve_command)
 app.command("spark-process")(spark.spark_process_command)
 app.add_typer(vocab.app, name="vocab")
+app.add_typer(pathology.app, name="pathology")
 
 
 def main() -> None:

@@ -1,0 +1,334 @@
+"""Synoptic extraction from surgical pathology reports, tolerant of OCR noise, with evidence.
+
+Every field is either `{"value", "start", "end", "text"}` (the character span it was read from, into
+the text as given: nothing is rewritten, so evidence offsets stay exact) or `None`. OCR noise is met
+in the patterns instead of by rewriting: `em`/`crn`/`rnm` are read as `cm`/`mm` next to numbers,
+words broken by a hyphen and a line end are matched across it, `0` and `O` are both zero in `N0`/`M0`.
+
+When a report states a field more than once (frozen section, then final diagnosis, then synoptic),
+the mention in the synoptic or final-diagnosis part wins, else the last one; the others are kept
+under `alternatives` so a reviewer can see a contradiction rather than have it resolved silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+Field = dict[str, Any] | None
+
+FIELDS = (
+    "pT",
+    "pN",
+    "pM",
+    "stage",
+    "grade",
+    "gleason",
+    "grade_group",
+    "tumor_size_mm",
+    "margins",
+    "closest_margin_mm",
+    "lymph_nodes_positive",
+    "lymph_nodes_examined",
+    "lymphovascular_invasion",
+    "perineural_invasion",
+    "laterality",
+    "er",
+    "pr",
+    "her2",
+    "ki67_percent",
+)
+
+_CM = r"(?:cm|em|crn|cin|c\.m\.)"
+_MM = r"(?:mm|rnm|nm)"
+_NUM = r"\d+(?:[.,]\d+)?"
+# Where a report states its conclusions: a mention after one of these headers wins.
+_FINAL = re.compile(
+    r"(?im)^\s*(?:final\s+(?:pathologic(?:al)?\s+)?diagnosis|diagnosis|synoptic|summary|"
+    r"(?:cancer|tumou?r)\s+(?:case\s+)?summary|pathologic\s+stag\w*|ajcc)\b"
+)
+_TNM = re.compile(
+    r"(?<![A-Za-z0-9])(?P<prefix>[yrm]?p)\s?T\s?(?P<t>[0-4][a-d]?(?:\(m\))?|is|x|X)"
+    r"(?:[\s,;/]*(?:p?\s?N\s?(?P<n>[0-3O][a-c]?(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
+    r"(?:[\s,;/]*(?:p?\s?M\s?(?P<m>[01O][a-d]?|x|X)))?",
+)
+# Without the "p": a T followed by an N ("T3a NO MX", OCR "NO" for N0), or after staging words.
+_TNM_BARE = re.compile(
+    r"(?<![A-Za-z0-9])T\s?(?P<t>[0-4l][a-d]?|is|x|X)[\s,;.]*N\s?(?P<n>[0-3O][a-c]?|x|X)(?![A-Za-z0-9])"
+    r"(?:[\s,;.]*M\s?(?P<m>[01Ol][a-d]?|x|X)(?![A-Za-z0-9]))?"
+)
+_T_STAGED = re.compile(
+    r"(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r)[^\n]{0,30}?"
+    r"(?<![A-Za-z0-9])T\s?(?P<t>[0-4l][a-d]?|is|x|X)(?![A-Za-z0-9])"
+)
+_N_ALONE = re.compile(r"(?<![A-Za-z0-9])p\s?N\s?(?P<n>[0-3O][a-c]?|x|X)(?![A-Za-z0-9])")
+_M_ALONE = re.compile(r"(?<![A-Za-z0-9])p\s?M\s?(?P<m>[01O][a-d]?|x|X)(?![A-Za-z0-9])")
+_STAGE = re.compile(
+    r"(?i)\b(?:ajcc\s+)?(?:pathologic(?:al)?\s+)?(?:tnm\s+)?stage\s*(?:group(?:ing)?)?\s*[:\-]?\s*"
+    r"(?P<stage>IV|III|II|I|0)(?P<sub>[ABC][12]?)?(?![A-Za-z])"
+)
+_GRADE_G = re.compile(r"(?<![A-Za-z0-9])G\s?(?P<g>[1-4X])(?![0-9])")
+_GRADE_WORD = re.compile(
+    r"(?i)\b(?:(?:histologic(?:al)?|nuclear|tumou?r|fuhrman|who/isup|isup)\s+)?grade\s*[:\-]?\s*"
+    r"(?P<g>[1-4]|IV|III|II|I)(?:\s*(?:of|/)\s*(?:[34]|IV|III))?\b"
+)
+_DIFFERENTIATED = re.compile(
+    r"(?i)\b(?P<d>well|moderately|poorly|un)[\s\-]*differentiated\b|\b(?P<hl>high|low)[\s\-]+grade\b"
+)
+_GLEASON = re.compile(
+    r"(?i)gleason(?:'s)?\s*(?:score|grade|sum|pattern)?\s*[:=]?\s*(?P<a>[1-5])\s*\+\s*(?P<b>[1-5])"
+    r"(?:\s*=\s*(?P<s>[2-9]|10))?"
+)
+_GRADE_GROUP = re.compile(r"(?i)\bgrade\s+group\s*[:\-]?\s*(?P<g>[1-5])\b")
+_SIZE = re.compile(
+    rf"(?i)(?P<a>{_NUM})\s*(?:(?:x|\*)\s*(?P<b>{_NUM})\s*)?(?:(?:x|\*)\s*(?P<c>{_NUM})\s*)?(?P<unit>{_CM}|{_MM})(?![a-z])"
+)
+_SIZE_CONTEXT = re.compile(
+    r"(?i)(?:tumou?r\s+size|size\s+of\s+(?:the\s+)?tumou?r|greatest\s+(?:dimension|diameter)|"
+    r"largest\s+(?:dimension|diameter)|tumou?r\s+measur\w*|(?:mass|tumou?r|lesion|nodule|carcinoma)[^.\n]{0,40}?measur\w*)"
+)
+_MARGIN_NEG = re.compile(
+    r"(?i)\bmargins?\b[^.\n]{0,40}?\b(?:free|negative|uninvolved|clear|not\s+involved|"
+    r"free\s+of\s+(?:tumou?r|carcinoma|malignancy))\b|\b(?:negative|uninvolved|clear)\s+(?:\w+\s+)?margins?\b"
+)
+_MARGIN_POS = re.compile(
+    r"(?i)\bmargins?\b[^.\n]{0,40}?\b(?:positive|involved)\b(?<!not\sinvolved)|\b(?:positive|involved)\s+(?:\w+\s+)?margins?\b"
+)
+_MARGIN_DISTANCE = re.compile(
+    rf"(?i)(?P<d>{_NUM})\s*(?P<unit>{_CM}|{_MM})\s+(?:from|to)\s+(?:the\s+)?(?:[a-z]+\s+){{0,3}}margin"
+)
+_NODES_FRACTION = re.compile(r"(?i)\(?\s*(?P<pos>\d{1,3})\s*/\s*(?P<tot>\d{1,3})\s*\)?")
+_NODES_OF = re.compile(
+    r"(?i)\b(?P<pos>\d{1,3}|no|none|zero)\s+(?:out\s+)?of\s+(?P<tot>\d{1,3})\s+(?:\w+\s+){0,3}?lymph\s*nodes?"
+)
+_NODE_SENTENCE = re.compile(r"(?i)lymph\s*nodes?|nodes?\s*\(|\bLN\b")
+_INVASION = {
+    "lymphovascular_invasion": r"(?:lympho[\s\-]?vascular|angiolymphatic|lymphatic|vascular|venous|LVI)(?:\s+space)?\s+invasion|\bLVI\b",
+    "perineural_invasion": r"peri[\s\-]?neural\s+(?:invasion|infiltration)|\bPNI\b",
+}
+_ABSENT = r"(?:not\s+identified|not\s+seen|absent|negative|none|no)"
+_PRESENT = r"(?:present|identified|positive|seen|yes)"
+_RECEPTOR = {
+    "er": r"\b(?:ER|estrogen\s+receptors?)\b",
+    "pr": r"\b(?:PR|PgR|progesterone\s+receptors?)\b",
+}
+_HER2 = re.compile(
+    r"(?i)\bHER[\s\-]?2(?:/neu)?\b[^.\n]{0,60}?\b(?P<v>positive|negative|equivocal|amplified|not\s+amplified|[0-3]\s?\+)"
+)
+_KI67 = re.compile(r"(?i)\bki[\s\-]?67\b[^.\n%]{0,40}?(?P<v>\d{1,3})(?:\s*[-–]\s*\d{1,3})?\s*%")
+_LATERALITY = re.compile(r"(?i)\b(?P<side>left|right|bilateral)\b")
+
+
+def _span(match: re.Match[str], group: str | int = 0, value: Any = None) -> dict[str, Any]:
+    start, end = match.span(group)
+    return {"value": match.group(group) if value is None else value, "start": start, "end": end}
+
+
+def _choose(text: str, found: list[dict[str, Any]]) -> Field:
+    """One mention for a field: the last one after a final/synoptic header, else the last one; the
+    others, when they disagree, are listed as `alternatives`."""
+    if not found:
+        return None
+    finals = [m.end() for m in _FINAL.finditer(text)]
+    preferred = [f for f in found if finals and f["start"] >= finals[0]] or found
+    chosen = dict(preferred[-1])
+    chosen["text"] = text[chosen["start"] : chosen["end"]]
+    others = sorted({str(f["value"]) for f in found} - {str(chosen["value"])})
+    if others:
+        chosen["alternatives"] = others
+    return chosen
+
+
+def _tnm(text: str) -> dict[str, Field]:
+    t_found, n_found, m_found = [], [], []
+    for match in _TNM.finditer(text):
+        # the whole "pT2c N1 MX" is the evidence for each of its parts
+        t_found.append(_span(match, 0, "pT" + match.group("t").replace("X", "x")))
+        if match.group("n"):
+            n_found.append(_span(match, 0, "pN" + match.group("n").replace("O", "0").replace("X", "x")))
+        if match.group("m"):
+            m_found.append(_span(match, 0, "pM" + match.group("m").replace("O", "0").replace("X", "x")))
+    if not t_found:
+
+        def clean(value: str) -> str:
+            return value.replace("O", "0").replace("l", "1").replace("X", "x")
+
+        for match in _TNM_BARE.finditer(text):
+            t_found.append(_span(match, 0, "pT" + clean(match.group("t"))))
+            n_found.append(_span(match, 0, "pN" + clean(match.group("n"))))
+            if match.group("m"):
+                m_found.append(_span(match, 0, "pM" + clean(match.group("m"))))
+        if not t_found:
+            t_found = [_span(m, 0, "pT" + clean(m.group("t"))) for m in _T_STAGED.finditer(text)]
+    if not n_found:
+        n_found = [
+            _span(m, "n", "pN" + m.group("n").replace("O", "0").replace("X", "x"))
+            for m in _N_ALONE.finditer(text)
+        ]
+    if not m_found:
+        m_found = [
+            _span(m, "m", "pM" + m.group("m").replace("O", "0").replace("X", "x"))
+            for m in _M_ALONE.finditer(text)
+        ]
+    return {"pT": _choose(text, t_found), "pN": _choose(text, n_found), "pM": _choose(text, m_found)}
+
+
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
+
+
+def _grade(text: str) -> Field:
+    found = []
+    for match in _GRADE_G.finditer(text):
+        found.append(_span(match, 0, "G" + match.group("g")))
+    for match in _GRADE_WORD.finditer(text):
+        g = match.group("g").upper()
+        found.append(_span(match, 0, f"G{_ROMAN.get(g, g)}"))
+    for match in _DIFFERENTIATED.finditer(text):
+        if match.group("d"):
+            value = {"well": "G1", "moderately": "G2", "poorly": "G3", "un": "G4"}[match.group("d").lower()]
+        else:
+            value = "High Grade" if match.group("hl").lower() == "high" else "Low Grade"
+        found.append(_span(match, 0, value))
+    found.sort(key=lambda f: f["start"])
+    return _choose(text, found)
+
+
+def _size_mm(text: str) -> Field:
+    found = []
+    for context in _SIZE_CONTEXT.finditer(text):
+        # the size sits on the context's line, before ("2.3 cm in greatest dimension") or after it
+        line_start = text.rfind("\n", 0, context.start()) + 1
+        line_end = text.find("\n", context.end())
+        line_end = len(text) if line_end < 0 else line_end
+        match = _SIZE.search(text, line_start, line_end)
+        if not match:
+            continue
+        numbers = [
+            float(x.replace(",", ".")) for x in (match.group("a"), match.group("b"), match.group("c")) if x
+        ]
+        factor = 1.0 if re.fullmatch(_MM, match.group("unit"), re.I) else 10.0
+        found.append({"value": round(max(numbers) * factor, 1), "start": match.start(), "end": match.end()})
+    found = list({f["start"]: f for f in found}.values())  # one context line may be matched twice
+    return _choose(text, found)
+
+
+def _margins(text: str) -> tuple[Field, Field]:
+    found = [_span(m, 0, "negative") for m in _MARGIN_NEG.finditer(text)]
+    found += [_span(m, 0, "involved") for m in _MARGIN_POS.finditer(text)]
+    found.sort(key=lambda f: f["start"])
+    distances = []
+    for match in _MARGIN_DISTANCE.finditer(text):
+        factor = 1.0 if re.fullmatch(_MM, match.group("unit"), re.I) else 10.0
+        distances.append(_span(match, 0, round(float(match.group("d").replace(",", ".")) * factor, 1)))
+    closest = min(distances, key=lambda f: f["value"]) if distances else None
+    if closest:
+        closest = {**closest, "text": text[closest["start"] : closest["end"]]}
+    return _choose(text, found), closest
+
+
+def _lymph_nodes(text: str) -> tuple[Field, Field]:
+    """Positive and examined nodes: `3/12`, `(0/8)` or `2 of 15 lymph nodes` in a lymph-node sentence,
+    summed over the stations of the last sentence that gives them."""
+    best: tuple[int, int, int, int] | None = None
+    for sentence in re.finditer(r"[^.\n]*(?:\n(?!\n)[^.\n]*)*", text):
+        s = sentence.group()
+        if not _NODE_SENTENCE.search(s):
+            continue
+        pairs = []
+        for match in _NODES_OF.finditer(s):
+            pos = match.group("pos").lower()
+            pairs.append((0 if pos in ("no", "none", "zero") else int(pos), int(match.group("tot"))))
+        if not pairs:
+            pairs = [
+                (int(m.group("pos")), int(m.group("tot")))
+                for m in _NODES_FRACTION.finditer(s)
+                if int(m.group("pos")) <= int(m.group("tot")) <= 150 and "/" in m.group()
+            ]
+        if pairs:
+            best = (sum(p for p, _ in pairs), sum(t for _, t in pairs), sentence.start(), sentence.end())
+    if best is None:
+        return None, None
+    positive, examined, start, end = best
+    evidence = text[start:end].strip()
+    start += text[start:end].index(evidence[:1]) if evidence else 0
+    span = {"start": start, "end": start + len(evidence), "text": evidence}
+    return {"value": positive, **span}, {"value": examined, **span}
+
+
+def _invasion(text: str, cue: str) -> Field:
+    found = []
+    pattern_after = re.compile(rf"(?i)(?:{cue})\s*[:\-]?\s*(?:is\s+|are\s+)?(?P<v>{_ABSENT}|{_PRESENT})\b")
+    pattern_before = re.compile(rf"(?i)\b(?P<v>no|without|negative\s+for)\s+(?:\w+\s+){{0,2}}(?:{cue})")
+    for match in pattern_after.finditer(text):
+        value = "absent" if re.fullmatch(_ABSENT, match.group("v"), re.I) else "present"
+        found.append(_span(match, 0, value))
+    for match in pattern_before.finditer(text):
+        found.append(_span(match, 0, "absent"))
+    found.sort(key=lambda f: f["start"])
+    return _choose(text, found)
+
+
+def _receptor(text: str, cue: str) -> Field:
+    pattern = re.compile(rf"(?i){cue}[^.\n]{{0,50}}?\b(?P<v>positive|negative|\+|-)(?![\w])")
+    found = []
+    for match in pattern.finditer(text):
+        value = {"+": "positive", "-": "negative"}.get(match.group("v"), match.group("v").lower())
+        found.append(_span(match, 0, value))
+    return _choose(text, found)
+
+
+def _simple(pattern: re.Pattern[str], convert: Callable[[re.Match[str]], Any]) -> Callable[[str], Field]:
+    def run(text: str) -> Field:
+        return _choose(text, [_span(m, 0, convert(m)) for m in pattern.finditer(text)])
+
+    return run
+
+
+_stage = _simple(_STAGE, lambda m: f"Stage {m.group('stage').upper()}{(m.group('sub') or '').upper()}")
+_gleason = _simple(
+    _GLEASON,
+    lambda m: f"{m.group('a')}+{m.group('b')}={m.group('s') or int(m.group('a')) + int(m.group('b'))}",
+)
+_grade_group = _simple(_GRADE_GROUP, lambda m: int(m.group("g")))
+_her2 = _simple(_HER2, lambda m: re.sub(r"\s+", " ", m.group("v").lower()).replace(" +", "+"))
+_ki67 = _simple(_KI67, lambda m: int(m.group("v")))
+
+
+def _laterality(text: str) -> Field:
+    sides = [m for m in _LATERALITY.finditer(text)]
+    if not sides:
+        return None
+    values = {m.group("side").lower() for m in sides}
+    if values == {"left", "right"}:
+        values = {"bilateral"} if re.search(r"(?i)\bbilateral\b", text) else values
+    chosen = _choose(text, [_span(m, 0, m.group("side").capitalize()) for m in sides])
+    if chosen and len({m.group("side").lower() for m in sides}) > 1:
+        chosen["alternatives"] = sorted({m.group("side").capitalize() for m in sides} - {chosen["value"]})
+    return chosen
+
+
+def extract(text: str) -> dict[str, Field]:
+    """Synoptic fields of one pathology report (see `FIELDS`), each with its evidence span or None."""
+    from ..textio import coerce_text
+
+    text = coerce_text(text)
+    fields: dict[str, Field] = dict(_tnm(text))
+    fields["stage"] = _stage(text)
+    fields["grade"] = _grade(text)
+    fields["gleason"] = _gleason(text)
+    fields["grade_group"] = _grade_group(text)
+    fields["tumor_size_mm"] = _size_mm(text)
+    fields["margins"], fields["closest_margin_mm"] = _margins(text)
+    fields["lymph_nodes_positive"], fields["lymph_nodes_examined"] = _lymph_nodes(text)
+    for name, cue in _INVASION.items():
+        fields[name] = _invasion(text, cue)
+    fields["laterality"] = _laterality(text)
+    for name, cue in _RECEPTOR.items():
+        fields[name] = _receptor(text, cue)
+    fields["her2"] = _her2(text)
+    fields["ki67_percent"] = _ki67(text)
+    for field in fields.values():
+        if field is not None and "text" not in field:
+            field["text"] = text[field["start"] : field["end"]]
+    return {name: fields.get(name) for name in FIELDS}

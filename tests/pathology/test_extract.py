@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nlp_engine.pathology import FIELDS, extract
+
+REPORT = """SURGICAL PATHOLOGY REPORT
+FROZEN SECTION: Carcinoma, at least pT1.
+FINAL DIAGNOSIS:
+A. Breast, left, lumpectomy: Invasive ductal carcinoma, Nottingham grade 2 (moderately differentiated).
+Tumor size: 2.3 x 1.5 x 1.1 em (greatest dimension).
+Margins are free of tumor; the carcinoma is 2 mm from the posterior margin.
+Lymph nodes: 0/8 (axillary), 1/3 (sentinel).
+Lymphovascular invasion: present. Perineural invasion: not identified.
+Pathologic stage: pT2 pN1a pM0.
+ER: positive (90%). PR negative. HER2: 2+ equivocal. Ki-67: 15%.
+"""
+
+
+def test_fields_with_exact_evidence() -> None:
+    fields = extract(REPORT)
+    assert set(fields) == set(FIELDS)
+    values = {name: f["value"] for name, f in fields.items() if f is not None}
+    assert values == {
+        "pT": "pT2",
+        "pN": "pN1a",
+        "pM": "pM0",
+        "grade": "G2",
+        "tumor_size_mm": 23.0,  # the largest dimension, OCR "em" read as cm
+        "margins": "negative",
+        "closest_margin_mm": 2.0,
+        "lymph_nodes_positive": 1,  # summed over the stations
+        "lymph_nodes_examined": 11,
+        "lymphovascular_invasion": "present",
+        "perineural_invasion": "absent",
+        "laterality": "Left",
+        "er": "positive",
+        "pr": "negative",
+        "her2": "2+",
+        "ki67_percent": 15,
+    }
+    for field in fields.values():
+        if field is not None:
+            assert REPORT[field["start"] : field["end"]] == field["text"]
+    # the frozen-section mention loses to the final diagnosis, and is kept as an alternative
+    assert fields["pT"]["alternatives"] == ["pT1"]
+    assert fields["gleason"] is None and fields["stage"] is None
+
+
+def test_prostate_and_ocr_noise() -> None:
+    text = "DIAGNOSIS: Adenocarcinoma, Gleason score 4+3 (Grade Group 3).\nTNM: T3a NO MX. AJCC Stage IIIB."
+    fields = extract(text)
+    assert fields["gleason"]["value"] == "4+3=7"
+    assert fields["grade_group"]["value"] == 3
+    assert (fields["pT"]["value"], fields["pN"]["value"], fields["pM"]["value"]) == ("pT3a", "pN0", "pMx")
+    assert fields["stage"]["value"] == "Stage IIIB"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Benign prostatic tissue. No carcinoma identified.",
+        "x7#",  # failed OCR
+        "Specimen A1-A3: cassettes T1-T3 submitted.",  # cassette labels are not T categories
+    ],
+)
+def test_no_tumour_means_no_invented_values(text: str) -> None:
+    fields = extract(text)
+    assert fields["pT"] is None and fields["pN"] is None and fields["tumor_size_mm"] is None
+    assert fields["lymph_nodes_examined"] is None
+
+
+def test_contradictions_are_visible() -> None:
+    fields = extract("Right breast mass. Left axillary node. FINAL DIAGNOSIS: Right breast carcinoma.")
+    assert fields["laterality"]["value"] == "Right" and fields["laterality"]["alternatives"] == ["Left"]
+
+
+def test_extract_command(tmp_path: Path) -> None:
+    import csv
+
+    from typer.testing import CliRunner
+
+    from nlp_engine.cli import app
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "r1.txt").write_text(REPORT)
+    (tmp_path / "in" / "empty.txt").write_text("")
+    result = CliRunner().invoke(
+        app, ["pathology", "extract", str(tmp_path / "in"), "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 1 and "empty.txt" in result.output  # reported, and the rest went on
+    with open(tmp_path / "out" / "pathology.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["id"], r["pT"], r["lymph_nodes_examined"]) for r in rows] == [("r1.txt", "pT2", "11")]
