@@ -3,11 +3,12 @@
 `fit(texts, records)` learns one classifier per field (`records` are dicts with the TCGA-CDR column
 names: `cancer_type`, `icd_10`, `icd_o_3_site`, `icd_o_3_histology`, `pathologic_T`, ...; empty
 values are left out of that field's training). Features: word 1-2-grams (TF-IDF) plus the synoptic
-fields `extract` finds, as tokens (`__pT_pT2`); one multinomial logistic regression per field. `predict(texts)` gives one dict per text with the same keys; where
-`extract` read a staging or grade field from the text itself, that value is used (it has evidence
-of its own), else the classifier's. `predict_ranked(texts, k)` gives the k best alternatives per field
-with probabilities, and `explain(text, field)` the words that weighed most for the prediction, with
-their spans in the text.
+fields `extract` finds, as tokens (`__pT_pT2`); one multinomial logistic regression per field.
+`predict(texts)` gives one dict per text with the same keys; where `extract` read pT or pN from the
+text itself, that value is used (it has evidence of its own), else the classifier's.
+`predict_ranked(texts, k)` gives the k best alternatives per field with probabilities, and
+`explain(text, field)` the features that weighed most for the prediction, with their spans in the
+text.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ TARGETS = (
 _EXTRACTED = {
     "pathologic_T": ("pT", lambda v: re.sub(r"^[yrm]?p", "", v).replace("(m)", "").replace("x", "X")),
     "pathologic_N": ("pN", lambda v: re.sub(r"^[yrm]?p", "", v).split("(")[0].replace("x", "X")),
-    "neoplasm_histologic_grade": ("grade", lambda v: v),
-    "laterality": ("laterality", lambda v: v),
 }
+# Grade and laterality are also read by `extract`, but its value goes in as a feature only: measured,
+# the classifier does better on them than the extracted value does (docs/benchmarks.md).
 _MISSING = ("", "[Not Available]", "[Not Applicable]", "[Unknown]", "[Discrepancy]", "[Not Evaluated]")
 
 
