@@ -1,8 +1,9 @@
 """Exports of a run's committed results (`OUT/results.jsonl`) to Parquet tables and FHIR bundles.
 
 `results.jsonl` and `results.sqlite` are the run's committed state (what makes a run resumable), so
-they are always written; `parquet` and `fhir` are rebuilt from `results.jsonl` at the end of a run,
-streaming one document at a time, so they always hold exactly the documents of the results file.
+they are always written; `parquet` and `fhir` are rebuilt from `results.jsonl` at the end of a run in
+which the results changed since they were last built, streaming one document at a time, so they
+always hold exactly the documents of the results file.
 """
 
 from __future__ import annotations

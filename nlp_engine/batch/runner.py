@@ -178,8 +178,7 @@ class BatchRunner:
             jsonl.close()
             self._write_reports(db)
             db.close()
-        if summary.processed or not all(p.exists() for p in export_paths(self.out, self.formats)):
-            export_results(self.out, self.formats)
+        self._export()
         summary.seconds = round(time.perf_counter() - started, 3)
         (self.out / "manifest.json").write_text(json.dumps(self._manifest_totals(summary), indent=2))
         return summary
@@ -217,6 +216,7 @@ class BatchRunner:
             db.conn.execute(
                 "INSERT OR REPLACE INTO run_state VALUES ('jsonl_bytes', ?)", (str(jsonl.tell()),)
             )
+            _bump_version(db.conn)
             if repeated:
                 # Recorded with the batch, so a run killed before compacting still compacts next time.
                 db.conn.execute("INSERT OR REPLACE INTO run_state VALUES ('needs_compaction', '1')")
@@ -271,6 +271,34 @@ class BatchRunner:
             os.replace(tmp, self.out / "results.jsonl")
             db.conn.execute("INSERT OR REPLACE INTO run_state VALUES ('jsonl_bytes', ?)", (str(size),))
             db.conn.execute("DELETE FROM run_state WHERE key = 'needs_compaction'")
+            _bump_version(db.conn)
+
+    def _export(self) -> None:
+        """Rebuild each requested export whose last build predates the results' current version (so a
+        run killed after committing but before exporting is caught up by the next run, even when that
+        one has nothing left to process)."""
+        formats = [f for f in self.formats if f in ("parquet", "fhir")]
+        if not formats:
+            return
+        conn = sqlite3.connect(self.out / "results.sqlite")
+        try:
+            state = dict(conn.execute("SELECT key, value FROM run_state").fetchall())
+            version = state.get("results_version", "0")
+            stale = [
+                f
+                for f in formats
+                if state.get(f"exported:{f}") != version
+                or not all(p.exists() for p in export_paths(self.out, [f]))
+            ]
+            if stale:
+                export_results(self.out, stale)
+                with conn:
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO run_state VALUES (?, ?)",
+                        [(f"exported:{f}", version) for f in stale],
+                    )
+        finally:
+            conn.close()
 
     def _write_reports(self, db: SqliteWriter) -> None:
         """`quarantine.tsv` and `codes.csv`, derived from the database, so they match it exactly."""
@@ -288,6 +316,14 @@ class BatchRunner:
             "run": {k: v for k, v in summary.to_dict().items() if k != "failures"},
             "failures": [{"id": doc_id, "reason": reason} for doc_id, reason in summary.failures],
         }
+
+
+def _bump_version(conn: sqlite3.Connection) -> None:
+    """Count changes to the committed results (inside the caller's transaction)."""
+    conn.execute(
+        "INSERT INTO run_state VALUES ('results_version', '1') "
+        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+    )
 
 
 CODES_COLUMNS = ("doc_id", "concept", "start", "end", "code", "title", "score", "label", "section", "status")

@@ -215,3 +215,27 @@ def test_repeated_ids_in_one_run_are_written_once(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
     k1 = next(doc for doc in lines if doc["id"] == "t.csv#k1")
     assert [c["code"] for c in k1["concepts"]] == ["J18.9"]
+
+
+def test_exports_catch_up_after_a_crash_before_exporting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    from nlp_engine.batch import runner
+
+    ids = make_inputs(tmp_path / "in", 5)
+    out = tmp_path / "out"
+    process_folder(tmp_path / "in", out, formats=["parquet"], include=["sub0/*"])
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("killed before exporting")
+
+    monkeypatch.setattr(runner, "export_results", crash)
+    with pytest.raises(RuntimeError):
+        process_folder(tmp_path / "in", out, formats=["parquet"])  # everything committed, nothing exported
+    monkeypatch.undo()
+    summary = process_folder(tmp_path / "in", out, formats=["parquet"])
+    assert summary.processed == 0  # nothing left to process, and yet:
+    documents = pq.read_table(out / "parquet" / "documents.parquet").column("id").to_pylist()
+    assert sorted(documents) == ids
