@@ -90,7 +90,12 @@ def candidates(hits: RuleHits) -> list[int]:
     return [i for i, t in enumerate(hits.tokens) if t.text[:1].isalpha()]
 
 
-def features(text: str, hits: RuleHits, patterns: list[tuple[int, int, str]]) -> tuple[list[int], np.ndarray]:
+def features(
+    text: str,
+    hits: RuleHits,
+    patterns: list[tuple[int, int, str]],
+    decisions: tuple[set[int], set[int]] | None = None,
+) -> tuple[list[int], np.ndarray]:
     """`(token indexes, one feature row each)` for the candidate words of a note (vectorised: a note of
     thousands of words costs milliseconds)."""
     tokens = hits.tokens
@@ -103,7 +108,7 @@ def features(text: str, hits: RuleHits, patterns: list[tuple[int, int, str]]) ->
         for rule in fired:
             rules[i, ALL_RULES.index(rule)] = 1.0
     words = np.asarray([_word_features(t.text) for t in tokens], dtype=np.float32)
-    names, places = rule_decisions(hits)
+    names, places = decisions if decisions is not None else rule_decisions(hits)
     decided = np.zeros((n, 2), dtype=np.float32)
     decided[list(names), 0] = 1.0
     decided[list(places), 1] = 1.0
@@ -197,15 +202,15 @@ def learned_spans(
     """Name and place tokens by the model's probability; the label is the rules' when they have one.
     `patterns` are the pattern hits when the caller has them already."""
     hits = rule_hits(text)
-    index, x = features(text, hits, patterns if patterns is not None else list(pattern_spans(text)))
+    names, places = rule_decisions(hits)
+    patterns = patterns if patterns is not None else list(pattern_spans(text))
+    index, x = features(text, hits, patterns, (names, places))
     if not index:
         return
     probability = (model or load_model()).predict_proba(x)[:, 1]
-    places = hits.with_rule("city", "transfer", "facility")
     # what the context rules found stays found; the model decides the rest (and the weak rules' hits)
-    names, rule_places = rule_decisions(hits)
-    kept = (names & hits.with_rule(*STRONG_RULES, "propagated")) | rule_places
-    place_spans = [(start, end) for start, end, label in (patterns or []) if label == "LOCATION"]
+    kept = (names & hits.with_rule(*STRONG_RULES, "propagated")) | places
+    place_spans = [(start, end) for start, end, label in patterns if label == "LOCATION"]
     for i, p in zip(index, probability, strict=True):
         token = hits.tokens[i]
         # the cue words themselves (Husband, Dr, RN, ...) are never the name

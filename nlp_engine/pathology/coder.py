@@ -139,7 +139,7 @@ class PathologyCoder:
     def explain(self, text: str, target: str, k: int = 5) -> list[dict[str, Any]]:
         """The word features that weighed most for the predicted value, with their first span in `text`."""
         model = self.models_[target]
-        inputs, _ = self._inputs([text])
+        inputs, (fields,) = self._inputs([text])
         x = self._matrix(inputs)
         label = model.predict(x)[0]
         row = list(model.classes_).index(label) if len(model.classes_) > 2 else None
@@ -150,7 +150,6 @@ class PathologyCoder:
         )
         contributions = x[0].multiply(coef).tocoo()
         names = self.words_.get_feature_names_out()
-        fields = extract(text)
         out = []
         for j, weight in sorted(zip(contributions.col, contributions.data, strict=True), key=lambda p: -p[1])[
             :k

@@ -296,16 +296,8 @@ _ki67 = _simple(_KI67, lambda m: int(m.group("v")))
 
 
 def _laterality(text: str) -> Field:
-    sides = [m for m in _LATERALITY.finditer(text)]
-    if not sides:
-        return None
-    values = {m.group("side").lower() for m in sides}
-    if values == {"left", "right"}:
-        values = {"bilateral"} if re.search(r"(?i)\bbilateral\b", text) else values
-    chosen = _choose(text, [_span(m, 0, m.group("side").capitalize()) for m in sides])
-    if chosen and len({m.group("side").lower() for m in sides}) > 1:
-        chosen["alternatives"] = sorted({m.group("side").capitalize() for m in sides} - {chosen["value"]})
-    return chosen
+    # sides that disagree stay visible as `alternatives` (see `_choose`)
+    return _choose(text, [_span(m, 0, m.group("side").capitalize()) for m in _LATERALITY.finditer(text)])
 
 
 def extract(text: str) -> dict[str, Field]:
