@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import deid, info, pathology, process, render, serve, spark, vocab
+from . import coder, deid, embed, info, pathology, process, render, serve, spark, vocab
 
 app = typer.Typer(
     help="Offline clinical NLP: sections, sentences, ICD-10-CM concepts, ConText assertions, de-identification.",
@@ -19,6 +19,8 @@ app.command("serve")(serve.serve_command)
 app.command("spark-process")(spark.spark_process_command)
 app.add_typer(vocab.app, name="vocab")
 app.add_typer(pathology.app, name="pathology")
+app.add_typer(embed.app, name="embed")
+app.add_typer(coder.app, name="coder")
 
 
 def main() -> None:

@@ -11,8 +11,8 @@
 
 from __future__ import annotations
 
-from .codes import CodingError, clean_code_lists, normalize_code
 from .coder import CLASSIFIERS, DiagnosisCoder
+from .codes import CodingError, clean_code_lists, normalize_code
 from .features import (
     FEATURIZERS,
     ConceptFeatures,

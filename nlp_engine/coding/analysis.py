@@ -14,12 +14,22 @@ from typing import Any
 from ..pipeline import get_pipeline
 
 # ConText status, best (most affirmative) first; a rank is used as a numeric feature.
-STATUS_RANK = {"present": 0, "historical": 1, "uncertain": 2, "family": 3, "other": 3, "hypothetical": 4, "negated": 5}
+STATUS_RANK = {
+    "present": 0,
+    "historical": 1,
+    "uncertain": 2,
+    "family": 3,
+    "other": 3,
+    "hypothetical": 4,
+    "negated": 5,
+}
 NO_STATUS = 9
 _CACHE_SIZE = 20_000
 _cache: OrderedDict[tuple[str, str], list[Mention]] = OrderedDict()
 _WORD = re.compile(r"[a-z][a-z0-9]+")
-_STOP = frozenset("and or of the with without in on to for by as at from other unspecified specified not due".split())
+_STOP = frozenset(
+    "and or of the with without in on to for by as at from other unspecified specified not due".split()
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ def analyze(texts: Sequence[str], pipeline: str = "clinical", n_process: int = 1
     keys = [(pipeline, hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest()) for t in texts]
     missing = {k: i for i, k in enumerate(keys) if k not in _cache}
     if missing:
-        items = [(str(i), texts[i], {}) for i in missing.values()]
+        items: list[tuple[str, str, dict[str, Any]]] = [(str(i), texts[i], {}) for i in missing.values()]
         for key, doc in zip(missing, iter_documents(items, pipeline, n_process=n_process), strict=True):
             _cache[key] = [
                 Mention(
@@ -67,7 +77,8 @@ def analyze(texts: Sequence[str], pipeline: str = "clinical", n_process: int = 1
 def kb_titles(pipeline: str = "clinical") -> dict[str, str]:
     """ICD-10-CM code -> title, from the pipeline's term index."""
     nlp, _ = get_pipeline(pipeline)
-    return dict(nlp.get_pipe("icd10_concepts").index.titles)
+    linker: Any = nlp.get_pipe("icd10_concepts")
+    return dict(linker.index.titles)
 
 
 def title_words(title: str) -> frozenset[str]:
@@ -102,6 +113,13 @@ def linker_signals(mentions: list[Mention]) -> tuple[dict[str, list[float]], dic
 
 def mention_dicts(mentions: list[Mention]) -> list[dict[str, Any]]:
     return [
-        {"start": m.start, "end": m.end, "text": m.text, "code": m.code, "status": m.status, "section": m.section}
+        {
+            "start": m.start,
+            "end": m.end,
+            "text": m.text,
+            "code": m.code,
+            "status": m.status,
+            "section": m.section,
+        }
         for m in mentions
     ]

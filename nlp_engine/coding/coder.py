@@ -38,13 +38,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MultiLabelBinarizer, normalize
 from sklearn.svm import LinearSVC
 
 from .analysis import (
     NO_STATUS,
-    STATUS_RANK,
     Mention,
     analyze,
     kb_titles,
@@ -93,7 +91,15 @@ class LabelModel(BaseEstimator):
     """The learned part for one training set: featurizer, classifier over the codes seen often
     enough, and the training matrix for nearest-neighbour votes."""
 
-    def __init__(self, featurizer: Any, classifier: str, C: float | None, min_code_count: int, random_state: int, n_jobs: int):
+    def __init__(
+        self,
+        featurizer: Any,
+        classifier: str,
+        C: float | None,
+        min_code_count: int,
+        random_state: int,
+        n_jobs: int,
+    ):
         self.featurizer = featurizer
         self.classifier = classifier
         self.C = C
@@ -105,7 +111,9 @@ class LabelModel(BaseEstimator):
         self.featurizer_ = clone(self.featurizer).fit(texts)
         X = self.featurizer_.transform(texts)
         counts = np.asarray(Y.sum(axis=0)).ravel()
-        self.columns_ = np.flatnonzero((counts >= self.min_code_count) & (counts < Y.shape[0])).astype(np.int64)
+        self.columns_ = np.flatnonzero((counts >= self.min_code_count) & (counts < Y.shape[0])).astype(
+            np.int64
+        )
         self.n_classes_ = Y.shape[1]
         self.reducer_: Any = None
         self.estimator_: Any = None
@@ -118,7 +126,10 @@ class LabelModel(BaseEstimator):
                 est = OneVsRestClassifier(LinearSVC(C=C), n_jobs=self.n_jobs)
             elif self.classifier == "forest":
                 est = RandomForestClassifier(
-                    n_estimators=200, n_jobs=self.n_jobs, random_state=self.random_state, class_weight="balanced_subsample"
+                    n_estimators=200,
+                    n_jobs=self.n_jobs,
+                    random_state=self.random_state,
+                    class_weight="balanced_subsample",
                 )
                 target = target.toarray()
             else:
@@ -126,14 +137,20 @@ class LabelModel(BaseEstimator):
                 self.reducer_ = TruncatedSVD(n_components=n_components, random_state=self.random_state)
                 est = OneVsRestClassifier(
                     HistGradientBoostingClassifier(
-                        max_iter=60, learning_rate=0.1, max_leaf_nodes=15, early_stopping=False, random_state=self.random_state
+                        max_iter=60,
+                        learning_rate=0.1,
+                        max_leaf_nodes=15,
+                        early_stopping=False,
+                        random_state=self.random_state,
                     ),
                     n_jobs=self.n_jobs,
                 )
                 target = target.toarray()
             features = self.reducer_.fit_transform(X) if self.reducer_ is not None else X
             self.estimator_ = est.fit(features, target)
-        self.train_matrix_ = sparse.csr_matrix(normalize(X)) if sparse.issparse(X) else normalize(np.asarray(X))
+        self.train_matrix_ = (
+            sparse.csr_matrix(normalize(X)) if sparse.issparse(X) else normalize(np.asarray(X))
+        )
         self.train_labels_ = sparse.csr_matrix(Y, dtype=np.float32)
         return self
 
@@ -165,7 +182,9 @@ class LabelModel(BaseEstimator):
             nearest = np.argpartition(-sims[i], k - 1)[:k]
             weights = np.clip(sims[i, nearest], 0, None)
             if weights.sum() > 0:
-                votes[i] = (self.train_labels_[nearest].multiply(weights[:, None])).sum(axis=0).A1 / weights.sum()
+                votes[i] = (self.train_labels_[nearest].multiply(weights[:, None])).sum(
+                    axis=0
+                ).A1 / weights.sum()
         return base, votes, X
 
 
@@ -226,7 +245,9 @@ class DiagnosisCoder(BaseEstimator):
             cache_dir=self.cache_dir,
             pipeline=self.pipeline,
         )
-        return LabelModel(featurizer, self.classifier, self.C, self.min_code_count, self.random_state, self.n_jobs)
+        return LabelModel(
+            featurizer, self.classifier, self.C, self.min_code_count, self.random_state, self.n_jobs
+        )
 
     def fit(self, texts: Sequence[str], code_lists: Sequence[Sequence[str]]) -> DiagnosisCoder:
         started = time.perf_counter()
@@ -235,7 +256,9 @@ class DiagnosisCoder(BaseEstimator):
             raise CodingError(f"{len(texts)} texts but {len(code_lists)} code lists")
         if len(texts) < 2:
             raise CodingError(f"need at least 2 coded documents to train, got {len(texts)}")
-        codes, report = clean_code_lists(code_lists, known=set(kb_titles(self.pipeline)), unknown=self.unknown_codes)
+        codes, report = clean_code_lists(
+            code_lists, known=set(kb_titles(self.pipeline)), unknown=self.unknown_codes
+        )
         if report["codes"] == 0:
             raise CodingError("no codes in the training data: every code list is empty")
         if len({tuple(sorted(c)) for c in codes}) == 1:
@@ -246,7 +269,9 @@ class DiagnosisCoder(BaseEstimator):
         self.mlb_ = MultiLabelBinarizer(sparse_output=True).fit(codes)
         self.classes_ = np.asarray(self.mlb_.classes_, dtype=object)
         Y = sparse.csr_matrix(self.mlb_.transform(codes))
-        self.train_counts_ = {str(c): int(n) for c, n in zip(self.classes_, np.asarray(Y.sum(axis=0)).ravel(), strict=True)}
+        self.train_counts_ = {
+            str(c): int(n) for c, n in zip(self.classes_, np.asarray(Y.sum(axis=0)).ravel(), strict=True)
+        }
         mentions = analyze(texts, self.pipeline) if self.hybrid else [[] for _ in texts]
 
         # Cross-fitting: classifier on k-1 folds, candidates of the held-out fold -> ranker data.
@@ -260,10 +285,16 @@ class DiagnosisCoder(BaseEstimator):
             if not any(sub_codes):
                 continue
             sub_mlb = MultiLabelBinarizer(sparse_output=True).fit(sub_codes)
-            model = self._label_model().fit([texts[i] for i in train_idx], sparse.csr_matrix(sub_mlb.transform(sub_codes)))
+            model = self._label_model().fit(
+                [texts[i] for i in train_idx], sparse.csr_matrix(sub_mlb.transform(sub_codes))
+            )
             counts = Counter(c for cs in sub_codes for c in cs)
             x, keys = self._candidates(
-                model, list(sub_mlb.classes_), counts, [texts[i] for i in held_idx], [mentions[i] for i in held_idx]
+                model,
+                list(sub_mlb.classes_),
+                counts,
+                [texts[i] for i in held_idx],
+                [mentions[i] for i in held_idx],
             )
             rows.append(x)
             labels.append(np.array([code in codes[held_idx[i]] for i, code in keys], dtype=np.int8))
@@ -295,7 +326,11 @@ class DiagnosisCoder(BaseEstimator):
 
     def _new_ranker(self) -> HistGradientBoostingClassifier:
         return HistGradientBoostingClassifier(
-            max_iter=200, learning_rate=0.05, max_leaf_nodes=31, early_stopping=False, random_state=self.random_state
+            max_iter=200,
+            learning_rate=0.05,
+            max_leaf_nodes=31,
+            early_stopping=False,
+            random_state=self.random_state,
         )
 
     def _held_out_probabilities(self, x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -306,7 +341,9 @@ class DiagnosisCoder(BaseEstimator):
             return out
         for train_idx, test_idx in GroupKFold(3).split(x, y, groups):
             if len(set(y[train_idx].tolist())) == 2:
-                out[test_idx] = self._new_ranker().fit(x[train_idx], y[train_idx]).predict_proba(x[test_idx])[:, 1]
+                out[test_idx] = (
+                    self._new_ranker().fit(x[train_idx], y[train_idx]).predict_proba(x[test_idx])[:, 1]
+                )
         return out
 
     def _signals(self) -> tuple[str, ...]:
@@ -380,7 +417,9 @@ class DiagnosisCoder(BaseEstimator):
             raise CodingError("this DiagnosisCoder is not fitted yet: call fit() or load a saved model")
         texts = _check_texts(texts)
         mentions = analyze(texts, self.pipeline) if self.hybrid else [[] for _ in texts]
-        x, keys = self._candidates(self.label_model_, list(self.classes_), self.train_counts_, texts, mentions)
+        x, keys = self._candidates(
+            self.label_model_, list(self.classes_), self.train_counts_, texts, mentions
+        )
         if self.ranker_ is not None and len(x):
             probs = self.ranker_.predict_proba(x)[:, 1]
         else:
@@ -410,14 +449,28 @@ class DiagnosisCoder(BaseEstimator):
         titles = kb_titles(self.pipeline)
         out = []
         for code, p, row in chosen:
-            evidence = [
-                {"start": m.start, "end": m.end, "text": m.text, "source": "linker", "code": m.code, "status": m.status}
+            evidence: list[dict[str, Any]] = [
+                {
+                    "start": m.start,
+                    "end": m.end,
+                    "text": m.text,
+                    "source": "linker",
+                    "code": m.code,
+                    "status": m.status,
+                }
                 for m in mentions
                 if m.code == code or any(c == code for c, _ in m.candidates[:1])
             ]
             if not evidence:
                 evidence = [
-                    {"start": m.start, "end": m.end, "text": m.text, "source": "linker-category", "code": m.code, "status": m.status}
+                    {
+                        "start": m.start,
+                        "end": m.end,
+                        "text": m.text,
+                        "source": "linker-category",
+                        "code": m.code,
+                        "status": m.status,
+                    }
                     for m in mentions
                     if m.code and category(m.code) == category(code)
                 ]
@@ -425,14 +478,22 @@ class DiagnosisCoder(BaseEstimator):
             for term, weight in terms:
                 for match in _term_matches(text, term):
                     evidence.append(
-                        {"start": match[0], "end": match[1], "text": text[match[0] : match[1]], "source": "classifier", "weight": weight}
+                        {
+                            "start": match[0],
+                            "end": match[1],
+                            "text": text[match[0] : match[1]],
+                            "source": "classifier",
+                            "weight": weight,
+                        }
                     )
             out.append(
                 {
                     "code": code,
                     "title": titles.get(code, ""),
                     "score": round(p, 4),
-                    "signals": {name: round(float(v), 4) for name, v in zip(self._signals(), row, strict=True)},
+                    "signals": {
+                        name: round(float(v), 4) for name, v in zip(self._signals(), row, strict=True)
+                    },
                     "features": [{"feature": t, "contribution": w} for t, w in terms],
                     "evidence": sorted(evidence, key=lambda e: (e["start"], e["end"])),
                 }
@@ -456,12 +517,18 @@ class DiagnosisCoder(BaseEstimator):
             return []
         x = sparse.csr_matrix(model.featurizer_.transform([text]))
         contrib = x.multiply(sparse.csr_matrix(coef.reshape(1, -1))).tocsr()
-        names = model.featurizer_.get_feature_names_out() if hasattr(model.featurizer_, "get_feature_names_out") else None
+        names = (
+            model.featurizer_.get_feature_names_out()
+            if hasattr(model.featurizer_, "get_feature_names_out")
+            else None
+        )
         if names is None or contrib.nnz == 0:
             return []
         order = np.argsort(-contrib.data)[:k]
         return [
-            (str(names[contrib.indices[o]]), round(float(contrib.data[o]), 4)) for o in order if contrib.data[o] > 0
+            (str(names[contrib.indices[o]]), round(float(contrib.data[o]), 4))
+            for o in order
+            if contrib.data[o] > 0
         ]
 
 

