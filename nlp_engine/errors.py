@@ -49,3 +49,22 @@ class SpanError(NLPEngineError, ValueError):
     """A caller-supplied character span that is out of range or empty."""
 
     code = "E006"
+
+
+class EmbeddingError(NLPEngineError, ValueError):
+    """Embedding training or loading that cannot go on: no tokens, a vector file that is not ours."""
+
+    code = "E007"
+
+
+class CodingError(NLPEngineError, ValueError):
+    """Training or coding input that cannot give a trustworthy model: no documents, malformed codes,
+    a single label, a model file that is not ours or was changed."""
+
+    code = "E008"
+
+
+class ImagingError(NLPEngineError, ValueError):
+    """An image that cannot be read or used: corrupt, unsupported encoding, wrong shape, untrained model."""
+
+    code = "E009"

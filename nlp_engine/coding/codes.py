@@ -6,18 +6,11 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
-from ..errors import NLPEngineError
+from ..errors import CodingError
 
 _CODE = re.compile(r"^([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{1,4})?$")
 
 UnknownPolicy = Literal["keep", "drop", "error"]
-
-
-class CodingError(NLPEngineError, ValueError):
-    """Training or coding input that cannot give a trustworthy model: no documents, malformed codes,
-    a single label, a model file that is not ours or was changed."""
-
-    code = "E008"
 
 
 def normalize_code(code: str) -> str:

@@ -23,18 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MissingResourceError, NLPEngineError
+from ..errors import EmbeddingError, MissingResourceError
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 _PUNCT = re.compile(r"^\W+$")
 _SPACE = re.compile(r"\s+")
 PHRASE_JOIN = "_"
-
-
-class EmbeddingError(NLPEngineError, ValueError):
-    """Embedding training or loading that cannot go on: no tokens, a vector file that is not ours."""
-
-    code = "E007"
 
 
 @functools.cache
