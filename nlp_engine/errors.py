@@ -68,3 +68,9 @@ class ImagingError(NLPEngineError, ValueError):
     """An image that cannot be read or used: corrupt, unsupported encoding, wrong shape, untrained model."""
 
     code = "E009"
+
+
+class TabularError(NLPEngineError, ValueError):
+    """Structured data that cannot train or feed a model: a missing target or feature column, one class."""
+
+    code = "E010"

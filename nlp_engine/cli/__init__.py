@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import coder, deid, embed, image, info, pathology, process, render, serve, spark, vocab
+from . import coder, deid, embed, image, info, pathology, process, render, serve, spark, tabular, vocab
 
 app = typer.Typer(
     help="Offline clinical NLP: sections, sentences, ICD-10-CM concepts, ConText assertions, de-identification.",
@@ -22,6 +22,7 @@ app.add_typer(pathology.app, name="pathology")
 app.add_typer(embed.app, name="embed")
 app.add_typer(coder.app, name="coder")
 app.add_typer(image.app, name="image")
+app.add_typer(tabular.app, name="tabular")
 
 
 def main() -> None:
