@@ -26,4 +26,14 @@ app.add_typer(tabular.app, name="tabular")
 
 
 def main() -> None:
-    app()
+    """The console script: library errors (`NLPEngineError`) end as one line `error: [E0xx] ...` on stderr
+    and exit status 2, not a traceback (their messages never hold PHI)."""
+    import sys
+
+    from ..errors import NLPEngineError
+
+    try:
+        app()
+    except NLPEngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

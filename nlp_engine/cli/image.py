@@ -9,12 +9,28 @@ import typer
 
 app = typer.Typer(help="Medical images: train, evaluate and apply the CNN classifier.", no_args_is_help=True)
 
+DATA_HELP = (
+    "A MedMNIST-style .npz (train_images, train_labels, val_..., test_...) or a folder with one "
+    "sub-folder of DICOM/PNG/JPEG/TIFF images per class."
+)
+
+
+def _dataset(data: Path, split: str, size: int) -> tuple:
+    """`(images, labels, class_names)` of DATA: a split of an .npz, or a whole class folder (resized)."""
+    from ..imaging import load_folder, load_npz
+
+    if data.is_dir():
+        images, labels, classes, skipped = load_folder(data, size=size)
+        for reason in skipped:
+            typer.echo(f"skipped: {reason}", err=True)
+        return images, labels, classes
+    images, labels = load_npz(data, split)
+    return images, labels, None
+
 
 @app.command("train")
 def train_command(
-    data: Path = typer.Argument(
-        ..., exists=True, help="A MedMNIST-style .npz (train_images, train_labels, ...)."
-    ),
+    data: Path = typer.Argument(..., exists=True, help=DATA_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for weights.safetensors and model_card.json."),
     epochs: int = typer.Option(40, help="Most epochs (early stopping on held-out AUC may end sooner)."),
     patience: int = typer.Option(8, help="Epochs without a better held-out AUC before stopping."),
@@ -23,16 +39,19 @@ def train_command(
     backbone: str = typer.Option("small", help="small (residual CNN) or resnet18 (needs torchvision)."),
     augment: bool = typer.Option(True, help="Flips, shifts, rotations, brightness/contrast jitter."),
     seed: int = typer.Option(0),
+    image_size: int = typer.Option(28, help="Images are resized to SIZE x SIZE for the network."),
     device: str = typer.Option(None, help="cpu, cuda, ... (default: CUDA when present)."),
     evaluate_split: str = typer.Option(
-        "val", help="Split of DATA to report metrics on after training ('' for none)."
+        "val", help="Split of an .npz DATA to report metrics on after training ('' for none)."
     ),
 ) -> None:
-    """Train on DATA's train split (10% held out for early stopping) and report on its val split."""
+    """Train on DATA (an .npz's train split, or a class folder), 10% held out for early stopping; report
+    on the .npz's val split."""
     from ..imaging import ImageClassifier, load_npz, metrics
 
-    images, labels = load_npz(data, "train")
+    images, labels, classes = _dataset(data, "train", image_size)
     model = ImageClassifier(
+        image_size=image_size,
         epochs=epochs,
         patience=patience,
         batch_size=batch_size,
@@ -43,7 +62,9 @@ def train_command(
         device=device,
     ).fit(images, labels)
     card: dict = {"data": {"path": str(data), "train_images": int(len(images))}}
-    if evaluate_split:
+    if classes:
+        card["class_names"] = classes
+    if evaluate_split and not data.is_dir():
         v_images, v_labels = load_npz(data, evaluate_split)
         card["metrics"] = {"split": evaluate_split, **metrics(v_labels, model.predict_proba(v_images))}
     model.save(out, card=card)
@@ -57,16 +78,16 @@ def train_command(
 
 @app.command("evaluate")
 def evaluate_command(
-    data: Path = typer.Argument(..., exists=True, help="A MedMNIST-style .npz."),
+    data: Path = typer.Argument(..., exists=True, help=DATA_HELP),
     model: Path = typer.Option(..., "--model", "-m", exists=True),
-    split: str = typer.Option("val", help="Which split of DATA."),
+    split: str = typer.Option("val", help="Which split of an .npz DATA."),
     plot: Path = typer.Option(None, help="Write the ROC curve to this PNG."),
 ) -> None:
     """ROC AUC, accuracy and confusion matrix on a split (JSON), and optionally the ROC curve."""
-    from ..imaging import ImageClassifier, load_npz, metrics, roc_plot
+    from ..imaging import ImageClassifier, metrics, roc_plot
 
     classifier = ImageClassifier.load(model)
-    images, labels = load_npz(data, split)
+    images, labels, _ = _dataset(data, split, classifier.image_size)
     probs = classifier.predict_proba(images)
     result = {"data": str(data), "split": split, **metrics(labels, probs)}
     if plot is not None:
@@ -97,10 +118,12 @@ def predict_command(
             continue
         frames = image.pixels if image.pixels.ndim == 3 else image.pixels[None]
         probs = classifier.predict_proba(frames).mean(axis=0)
+        names = classifier.card_.get("class_names")
         typer.echo(
             json.dumps(
                 {
                     "path": str(path),
+                    **({"label": names[int(np.argmax(probs))]} if names else {}),
                     "frames": int(len(frames)),
                     "probabilities": [round(float(p), 4) for p in probs],
                     "predicted": int(np.argmax(probs)),

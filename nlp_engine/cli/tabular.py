@@ -105,6 +105,12 @@ def predict_command(
     estimator = TabularModel.load(model)
     df = _table(data)
     probs = estimator.predict_proba(df)
+    if estimator.unseen_:
+        typer.echo(
+            "values not seen in training (scored as rare/missing), count per column: "
+            + json.dumps(estimator.unseen_),
+            err=True,
+        )
     key = id_column or ("patient_id" if "patient_id" in df.columns else df.columns[0])
     result = pd.DataFrame({key: df[key].to_numpy()})
     result["predicted"] = [estimator.classes_[i] for i in probs.argmax(axis=1)]

@@ -4,7 +4,7 @@ classifier in PyTorch with its training loop, and evaluation (AUC, confusion mat
 from __future__ import annotations
 
 from .evaluate import metrics, roc_plot
-from .io import IMAGE_SUFFIXES, Image, ImagingError, load_npz, read_dicom, read_image
+from .io import IMAGE_SUFFIXES, Image, ImagingError, load_folder, load_npz, read_dicom, read_image
 from .model import ImageClassifier, resize
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "Image",
     "ImageClassifier",
     "ImagingError",
+    "load_folder",
     "load_npz",
     "metrics",
     "read_dicom",

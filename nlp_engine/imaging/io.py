@@ -145,6 +145,50 @@ def read_image(path: str | Path, *, window: tuple[float, float] | None = None) -
     )
 
 
+def load_folder(
+    path: str | Path, *, size: int | None = None, window: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """A labelled image folder, one sub-folder per class (`DATA/benign/*.png`, `DATA/malignant/*.dcm`):
+    `(images, labels, class_names, skipped)`. Classes are the sub-folder names in sorted order (label
+    0, 1, ...). With `size`, every image is resized to `size x size`; without it, images of different
+    sizes are an `ImagingError` saying which sizes were found. A multi-frame image gives its middle
+    frame. Files that cannot be read are listed in `skipped` (file name and reason), the rest go on."""
+    from .model import resize
+
+    root = Path(path)
+    if not root.is_dir():
+        raise ImagingError(f"{root.name}: not a folder of class sub-folders")
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise ImagingError(f"{root.name}: no class sub-folders (expected DATA/<class>/<image files>)")
+    arrays: list[np.ndarray] = []
+    labels: list[int] = []
+    skipped: list[str] = []
+    for label, name in enumerate(classes):
+        for file in sorted((root / name).rglob("*")):
+            if not file.is_file() or file.suffix.lower() not in DICOM_SUFFIXES + PIL_SUFFIXES:
+                continue
+            try:
+                pixels = read_image(file, window=window).pixels
+            except ImagingError as exc:
+                skipped.append(str(exc))
+                continue
+            if pixels.ndim == 3:
+                pixels = pixels[len(pixels) // 2]
+            arrays.append(resize(pixels[None], size)[0] if size else pixels)
+            labels.append(label)
+    if not arrays:
+        raise ImagingError(f"{root.name}: no readable images under its class sub-folders")
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        found = ", ".join(f"{h}x{w}" for h, w in sorted(shapes)[:5])
+        raise ImagingError(
+            f"{root.name}: images of different sizes ({found}{', ...' if len(shapes) > 5 else ''}); "
+            "give a size to resize them to"
+        )
+    return np.stack(arrays).astype(np.float32), np.asarray(labels, dtype=np.int64), classes, skipped
+
+
 def load_npz(path: str | Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """`(images, labels)` of one split of a MedMNIST-style archive (`<split>_images`, `<split>_labels`):
     images as float32 `(N, H, W)` in [0, 1], labels as int64 `(N,)`."""
@@ -158,6 +202,8 @@ def load_npz(path: str | Path, split: str = "train") -> tuple[np.ndarray, np.nda
                 )
             images = data[f"{split}_images"]
             labels = data[f"{split}_labels"]
+    except ImagingError:
+        raise
     except (OSError, ValueError) as exc:
         raise ImagingError(f"{path.name}: not a readable .npz archive ({type(exc).__name__})") from None
     if images.ndim == 4 and images.shape[-1] in (1, 3):

@@ -94,6 +94,22 @@ def resize(images: np.ndarray, size: int) -> np.ndarray:
     return out[:, 0].numpy()
 
 
+def _stack(images: Any) -> np.ndarray:
+    """Images as one `(N, H, W)` float32 array; a clear error for images of different sizes."""
+    if isinstance(images, np.ndarray) and images.ndim == 3:
+        return images.astype(np.float32, copy=False)
+    arrays = [np.asarray(image) for image in images]
+    shapes = sorted({a.shape for a in arrays})
+    if any(len(shape) != 2 for shape in shapes):
+        raise ImagingError(f"images must be 2-D grey arrays, got shapes {shapes[:5]}")
+    if len(shapes) > 1:
+        raise ImagingError(
+            f"images of different sizes {shapes[:5]}: resize them first (nlp_engine.imaging.resize, "
+            "or load_folder(..., size=N))"
+        )
+    return np.stack(arrays).astype(np.float32)
+
+
 def _auc(labels: np.ndarray, probs: np.ndarray) -> float:
     from sklearn.metrics import roc_auc_score
 
@@ -172,6 +188,7 @@ class ImageClassifier:
         from sklearn.model_selection import train_test_split
 
         labels = np.asarray(labels).astype(np.int64).ravel()
+        images = _stack(images)
         if len(images) != len(labels):
             raise ImagingError(f"{len(images)} images but {len(labels)} labels")
         self.classes_ = sorted(set(labels.tolist()))
@@ -248,6 +265,7 @@ class ImageClassifier:
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         if self.net is None:
             raise ImagingError("this ImageClassifier is not trained yet: call fit() or load a saved model")
+        images = _stack(images)
         torch = _torch()
         device = next(self.net.parameters()).device
         self.net.eval()

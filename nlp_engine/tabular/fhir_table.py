@@ -25,15 +25,20 @@ def _resources(source: Any) -> Iterator[dict[str, Any]]:
         path = Path(source)
         files = sorted(path.rglob("*.json")) + sorted(path.rglob("*.ndjson")) if path.is_dir() else [path]
         for file in files:
-            text = file.read_text(encoding="utf-8")
             try:
-                items = (
-                    [json.loads(line) for line in text.splitlines() if line.strip()]
-                    if file.suffix == ".ndjson"
-                    else [json.loads(text)]
-                )
-            except json.JSONDecodeError as exc:
-                raise TabularError(f"{file.name}: not valid JSON (line {exc.lineno})") from None
+                text = file.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                raise TabularError(f"{file.name}: not UTF-8 text (FHIR JSON must be UTF-8)") from None
+            lines = text.splitlines() if file.suffix == ".ndjson" else [text]
+            items = []
+            for number, line in enumerate(lines, 1):
+                if not line.strip():
+                    continue
+                try:
+                    items.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    where = number if file.suffix == ".ndjson" else exc.lineno
+                    raise TabularError(f"{file.name}: not valid JSON (line {where})") from None
             for item in items:
                 yield from _resources([item])
         return

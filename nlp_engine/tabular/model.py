@@ -1,9 +1,11 @@
 """`TabularModel`: a scikit-learn `Pipeline` for one target column of a patient-level table.
 
 Columns are typed from the training table: numbers (imputed with the median plus a missing-value
-indicator, then scaled) and categories (imputed with the most frequent value, then one-hot encoded
-with rare categories (`min_frequency`) pooled and categories never seen in training mapped to the
-infrequent bucket, so prediction never fails on a new value). Columns that are empty in training,
+indicator, then scaled) and categories (missing as its own value, one-hot encoded with rare
+categories (`min_frequency`) pooled and categories never seen in training mapped to the infrequent
+bucket; for gradient boosting, ordinal codes split natively, unseen values treated as missing), so
+prediction never fails on a new value: `predict`/`predict_proba` count such values per column in
+`unseen_` so callers can say so. Columns that are empty in training,
 identifiers (one value per row) and the columns named in `drop` are left out and listed in
 `report_`. Models: logistic regression, random forest, histogram gradient boosting; optional
 isotonic/sigmoid calibration (`CalibratedClassifierCV`). `cross_validate` gives stratified K-fold
@@ -103,29 +105,36 @@ class TabularModel:
         from sklearn.impute import SimpleImputer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import Pipeline, make_pipeline
-        from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+        from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
+        numeric_steps = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
+        as_text = FunctionTransformer(_as_text, feature_names_out="one-to-one")
+        if self.model == "hgb":
+            # gradient boosting splits on categories natively: ordinal codes, rare ones pooled, unseen
+            # and missing values as NaN (its own branch), categorical columns first so their positions
+            # are known
+            categorical_steps = make_pipeline(
+                as_text,
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value",
+                    unknown_value=np.nan,
+                    encoded_missing_value=np.nan,
+                    min_frequency=self.min_frequency,
+                    max_categories=250,
+                ),
+            )
+        else:
+            categorical_steps = make_pipeline(
+                as_text,
+                SimpleImputer(strategy="constant", fill_value="(missing)"),
+                OneHotEncoder(
+                    handle_unknown="infrequent_if_exist",
+                    min_frequency=self.min_frequency,
+                    sparse_output=False,
+                ),
+            )
         prep = ColumnTransformer(
-            [
-                (
-                    "num",
-                    make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler()),
-                    numeric,
-                ),
-                (
-                    "cat",
-                    make_pipeline(
-                        FunctionTransformer(_as_text, feature_names_out="one-to-one"),
-                        SimpleImputer(strategy="constant", fill_value="(missing)"),
-                        OneHotEncoder(
-                            handle_unknown="infrequent_if_exist",
-                            min_frequency=self.min_frequency,
-                            sparse_output=False,
-                        ),
-                    ),
-                    categorical,
-                ),
-            ],
+            [("cat", categorical_steps, categorical), ("num", numeric_steps, numeric)],
             verbose_feature_names_out=True,
         )
         if self.model == "logreg":
@@ -136,7 +145,11 @@ class TabularModel:
             )
         else:
             clf = HistGradientBoostingClassifier(
-                max_iter=200, learning_rate=0.05, random_state=self.random_state
+                max_iter=200,
+                learning_rate=0.05,
+                categorical_features=list(range(len(categorical))) or None,
+                early_stopping=True,
+                random_state=self.random_state,
             )
         if self.calibrate:
             clf = CalibratedClassifierCV(clf, method=self.calibrate, cv=3)
@@ -154,6 +167,7 @@ class TabularModel:
             raise TabularError("no usable feature columns (all empty, identifiers or dropped)")
         self.features_ = numeric + categorical
         self.numeric_ = numeric
+        self.categories_ = {col: sorted(set(_as_text(X[[col]])[col].dropna())) for col in categorical}
         self.pipeline_ = self._pipeline(numeric, categorical).fit(X[self.features_], y)
         self.classes_ = [str(c) for c in self.pipeline_.classes_]
         self.report_.update(rows=int(len(y)), numeric=numeric, categorical=categorical, classes=self.classes_)
@@ -165,11 +179,17 @@ class TabularModel:
         missing = [c for c in self.features_ if c not in df.columns]
         if missing:
             raise TabularError(f"missing feature columns: {missing}")
+        import pandas as pd
+
         X = df[self.features_].copy()
         for col in self.numeric_:
-            import pandas as pd
-
             X[col] = pd.to_numeric(X[col], errors="coerce")
+        self.unseen_ = {}
+        for col, known in getattr(self, "categories_", {}).items():
+            values = _as_text(X[[col]])[col].dropna()
+            count = int((~values.isin(known)).sum())
+            if count:
+                self.unseen_[col] = count
         return X
 
     def predict_proba(self, df: Any) -> np.ndarray:
@@ -255,6 +275,7 @@ class TabularModel:
             "calibrate": self.calibrate,
             "features": self.features_,
             "numeric": self.numeric_,
+            "categories": self.categories_,
             "classes": self.classes_,
             "report": self.report_,
             "versions": {"nlp_engine": __version__, "scikit-learn": sklearn.__version__},
@@ -298,6 +319,7 @@ class TabularModel:
         model.pipeline_ = sio.load(model_path, trusted=untrusted)
         model.features_, model.numeric_, model.classes_ = card["features"], card["numeric"], card["classes"]
         model.report_ = card.get("report", {})
+        model.categories_ = card.get("categories", {})
         return model
 
 
