@@ -74,3 +74,9 @@ class TabularError(NLPEngineError, ValueError):
     """Structured data that cannot train or feed a model: a missing target or feature column, one class."""
 
     code = "E010"
+
+
+class CohortError(NLPEngineError, ValueError):
+    """Cohort tools: too few reports, an unknown embedding or method, an index that does not fit."""
+
+    code = "E011"

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from . import coder, deid, embed, image, info, pathology, process, render, serve, spark, tabular, vocab
+from . import (
+    coder,
+    cohort,
+    deid,
+    embed,
+    image,
+    info,
+    pathology,
+    process,
+    render,
+    serve,
+    spark,
+    tabular,
+    vocab,
+)
 
 app = typer.Typer(
     help="Offline clinical NLP: sections, sentences, ICD-10-CM concepts, ConText assertions, de-identification.",
@@ -23,6 +37,7 @@ app.add_typer(embed.app, name="embed")
 app.add_typer(coder.app, name="coder")
 app.add_typer(image.app, name="image")
 app.add_typer(tabular.app, name="tabular")
+app.add_typer(cohort.app, name="cohort")
 
 
 def main() -> None:

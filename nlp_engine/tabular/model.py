@@ -14,16 +14,13 @@ ROC AUC, accuracy and Brier score; `importance` gives permutation importance on 
 
 from __future__ import annotations
 
-import datetime as _dt
-import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from ..errors import TabularError
+from ..model_files import load_model, save_model
 
 MODELS = ("logreg", "forest", "hgb")
 CARD_FORMAT = "nlp_engine.tabular.v1"
@@ -80,62 +77,18 @@ class TabularModel:
         return known.drop(columns=[self.target]), y
 
     def _columns(self, X: Any) -> tuple[list[str], list[str]]:
-        import pandas as pd
-
-        numeric, categorical, dropped = [], [], {}
-        for col in X.columns:
-            series = X[col]
-            if col in self.drop:
-                dropped[col] = "asked"
-            elif series.isna().all():
-                dropped[col] = "empty"
-            elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-                numeric.append(col)
-            elif series.nunique(dropna=True) == len(series) and len(series) > 20:
-                dropped[col] = "identifier (one value per row)"
-            else:
-                categorical.append(col)
+        numeric, categorical, dropped = column_types(X, self.drop)
         self.report_["dropped_columns"] = dropped
         return numeric, categorical
 
     def _pipeline(self, numeric: list[str], categorical: list[str]) -> Any:
         from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.compose import ColumnTransformer
         from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
-        from sklearn.impute import SimpleImputer
         from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import Pipeline, make_pipeline
-        from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+        from sklearn.pipeline import Pipeline
 
-        numeric_steps = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
-        as_text = FunctionTransformer(_as_text, feature_names_out="one-to-one")
-        if self.model == "hgb":
-            # gradient boosting splits on categories natively: ordinal codes, rare ones pooled, unseen
-            # and missing values as NaN (its own branch), categorical columns first so their positions
-            # are known
-            categorical_steps = make_pipeline(
-                as_text,
-                OrdinalEncoder(
-                    handle_unknown="use_encoded_value",
-                    unknown_value=np.nan,
-                    encoded_missing_value=np.nan,
-                    min_frequency=self.min_frequency,
-                    max_categories=250,
-                ),
-            )
-        else:
-            categorical_steps = make_pipeline(
-                as_text,
-                SimpleImputer(strategy="constant", fill_value="(missing)"),
-                OneHotEncoder(
-                    handle_unknown="infrequent_if_exist",
-                    min_frequency=self.min_frequency,
-                    sparse_output=False,
-                ),
-            )
-        prep = ColumnTransformer(
-            [("cat", categorical_steps, categorical), ("num", numeric_steps, numeric)],
-            verbose_feature_names_out=True,
+        prep = preprocessor(
+            numeric, categorical, native_categories=self.model == "hgb", min_frequency=self.min_frequency
         )
         if self.model == "logreg":
             clf: Any = LogisticRegression(C=1.0, max_iter=5000)
@@ -260,16 +213,9 @@ class TabularModel:
 
     # -- persistence ---------------------------------------------------------------------------------
     def save(self, out: str | Path, *, card: dict[str, Any] | None = None) -> Path:
-        import sklearn
-        import skops.io as sio
-
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "model.skops"
-        sio.dump(self.pipeline_, path)
+        if self.pipeline_ is None:
+            raise TabularError("nothing to save: the model is not trained")
         full = {
-            "format": CARD_FORMAT,
-            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "target": self.target,
             "model": self.model,
             "calibrate": self.calibrate,
@@ -278,49 +224,88 @@ class TabularModel:
             "categories": self.categories_,
             "classes": self.classes_,
             "report": self.report_,
-            "versions": {"nlp_engine": __version__, "scikit-learn": sklearn.__version__},
             **(card or {}),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         }
-        (out / "model_card.json").write_text(json.dumps(full, indent=2, default=str), encoding="utf-8")
-        return out
+        return save_model(self.pipeline_, out, fmt=CARD_FORMAT, card=full)
 
     @classmethod
     def load(cls, path: str | Path) -> TabularModel:
-        import sklearn
-        import skops.io as sio
-
-        path = Path(path)
-        card_path, model_path = path / "model_card.json", path / "model.skops"
-        if not card_path.exists() or not model_path.exists():
-            raise TabularError(
-                f"{path}: not a saved tabular model (model_card.json and model.skops expected)"
-            )
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        if card.get("format") != CARD_FORMAT:
-            raise TabularError(f"{card_path}: not an nlp_engine tabular model card")
-        if hashlib.sha256(model_path.read_bytes()).hexdigest() != card.get("sha256"):
-            raise TabularError(
-                f"{model_path}: the file changed since it was saved (SHA-256 differs from the card)"
-            )
-        if card["versions"].get("scikit-learn") != sklearn.__version__:
-            raise TabularError(
-                f"{path}: saved with scikit-learn {card['versions'].get('scikit-learn')}, this is {sklearn.__version__}"
-            )
-        untrusted = sio.get_untrusted_types(file=model_path)
-        unexpected = [
-            t
-            for t in untrusted
-            if not t.startswith(("sklearn.", "numpy.", "scipy.", "nlp_engine.tabular.", "builtins."))
-        ]
-        if unexpected:
-            raise TabularError(f"{model_path}: unexpected types in the model file: {unexpected[:5]}")
+        pipeline, card = load_model(
+            path,
+            fmt=CARD_FORMAT,
+            error=TabularError,
+            what="tabular model",
+            trusted=("nlp_engine.tabular.",),
+            retrain="`nlp-engine tabular train`",
+        )
         model = cls(card["target"], model=card["model"], calibrate=card.get("calibrate"))
-        model.pipeline_ = sio.load(model_path, trusted=untrusted)
+        model.pipeline_ = pipeline
         model.features_, model.numeric_, model.classes_ = card["features"], card["numeric"], card["classes"]
         model.report_ = card.get("report", {})
         model.categories_ = card.get("categories", {})
         return model
+
+
+def column_types(
+    X: Any, drop: tuple[str, ...] | list[str] = ()
+) -> tuple[list[str], list[str], dict[str, str]]:
+    """`(numeric, categorical, dropped)` columns of a feature table; `dropped` says why: asked (in
+    `drop`), empty (all missing) or an identifier (text with one value per row)."""
+    import pandas as pd
+
+    numeric, categorical, dropped = [], [], {}
+    for col in X.columns:
+        series = X[col]
+        if col in drop:
+            dropped[col] = "asked"
+        elif series.isna().all():
+            dropped[col] = "empty"
+        elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            numeric.append(col)
+        elif series.nunique(dropna=True) == len(series) and len(series) > 20:
+            dropped[col] = "identifier (one value per row)"
+        else:
+            categorical.append(col)
+    return numeric, categorical, dropped
+
+
+def preprocessor(
+    numeric: list[str], categorical: list[str], *, native_categories: bool = False, min_frequency: int = 5
+) -> Any:
+    """The `ColumnTransformer` of the module docstring: categorical columns first (their output
+    positions are `0..len(categorical)-1` when `native_categories`, for gradient boosting's native
+    categorical splits), then the numeric columns with missing-value indicators."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    numeric_steps = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
+    as_text = FunctionTransformer(_as_text, feature_names_out="one-to-one")
+    if native_categories:
+        # ordinal codes, rare ones pooled, unseen and missing values as NaN (their own branch)
+        categorical_steps = make_pipeline(
+            as_text,
+            OrdinalEncoder(
+                handle_unknown="use_encoded_value",
+                unknown_value=np.nan,
+                encoded_missing_value=np.nan,
+                min_frequency=min_frequency,
+                max_categories=250,
+            ),
+        )
+    else:
+        categorical_steps = make_pipeline(
+            as_text,
+            SimpleImputer(strategy="constant", fill_value="(missing)"),
+            OneHotEncoder(
+                handle_unknown="infrequent_if_exist", min_frequency=min_frequency, sparse_output=False
+            ),
+        )
+    return ColumnTransformer(
+        [("cat", categorical_steps, categorical), ("num", numeric_steps, numeric)],
+        verbose_feature_names_out=True,
+    )
 
 
 def _as_text(X: Any) -> Any:
