@@ -19,6 +19,28 @@ def data_path(relative: str, override: str | None = None) -> Path:
     return path
 
 
+def import_without_spacy() -> None:
+    """Where spaCy is not installed (a bare GPU machine with torch and transformers only), register
+    `nlp_engine` and `nlp_engine.embeddings` as bare packages so that modules which do not need spaCy
+    (imaging, the transformer encoder) import without running the package's `__init__`."""
+    try:
+        import spacy  # noqa: F401
+
+        return
+    except ImportError:
+        pass
+    import types
+
+    for name, folder in (
+        ("nlp_engine", ROOT / "nlp_engine"),
+        ("nlp_engine.embeddings", ROOT / "nlp_engine" / "embeddings"),
+    ):
+        package = types.ModuleType(name)
+        package.__path__ = [str(folder)]
+        sys.modules[name] = package
+    sys.modules["nlp_engine"].__version__ = "bare"  # type: ignore[attr-defined]
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process and its finished children, in MiB (Linux reports KiB)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -17,40 +17,23 @@ only torch, transformers and numpy.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import tempfile
 import time
-import types
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import import_without_spacy  # noqa: E402
 
 
 def encoder_class() -> Any:
-    try:
-        from nlp_engine.embeddings.transformer import TransformerEncoder
+    import_without_spacy()
+    from nlp_engine.embeddings.transformer import TransformerEncoder
 
-        return TransformerEncoder
-    except ImportError:  # no spaCy here: load errors.py and transformer.py as a bare package
-        package = types.ModuleType("nlp_engine")
-        package.__path__ = [str(ROOT / "nlp_engine")]
-        sys.modules["nlp_engine"] = package
-        for name in ("errors", "embeddings.transformer"):
-            if name.startswith("embeddings"):
-                sub = types.ModuleType("nlp_engine.embeddings")
-                sub.__path__ = [str(ROOT / "nlp_engine" / "embeddings")]
-                sys.modules["nlp_engine.embeddings"] = sub
-            spec = importlib.util.spec_from_file_location(
-                f"nlp_engine.{name}", ROOT / "nlp_engine" / (name.replace(".", "/") + ".py")
-            )
-            assert spec and spec.loader
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[f"nlp_engine.{name}"] = module
-            spec.loader.exec_module(module)
-        return sys.modules["nlp_engine.embeddings.transformer"].TransformerEncoder
+    return TransformerEncoder
 
 
 def random_model(config_dir: Path) -> Path:

@@ -51,8 +51,9 @@ class FusionModel(BaseEstimator, ClassifierMixin):
         *,
         mode: str = "early",
         featurizer: str = "tfidf",
-        tabular_weight: float = 3.0,
+        tabular_weight: float = 1.0,
         C: float = 10.0,
+        tabular_iterations: int = 150,
         drop: tuple[str, ...] = (),
         random_state: int = 0,
     ) -> None:
@@ -61,6 +62,7 @@ class FusionModel(BaseEstimator, ClassifierMixin):
         self.featurizer = featurizer
         self.tabular_weight = tabular_weight
         self.C = C
+        self.tabular_iterations = tabular_iterations
         self.drop = drop
         self.random_state = random_state
 
@@ -105,8 +107,9 @@ class FusionModel(BaseEstimator, ClassifierMixin):
             return make_pipeline(
                 self._tabular_branch(numeric, categorical, native=True),
                 HistGradientBoostingClassifier(
-                    max_iter=150,
-                    learning_rate=0.05,
+                    max_iter=self.tabular_iterations,
+                    learning_rate=0.1,
+                    min_samples_leaf=min(20, max(2, len(X) // 20)),  # small tables can still split
                     categorical_features=list(range(len(categorical))) or None,
                     random_state=self.random_state,
                 ),
@@ -134,7 +137,7 @@ class FusionModel(BaseEstimator, ClassifierMixin):
             [("text", make_pipeline(self._text_branch(), self._logistic())), ("tabular", boosting())],
             final_estimator=self._logistic(),
             stack_method="predict_proba",
-            cv=5,
+            cv=3,
         )
 
     def fit(self, X: Any, y: Any) -> FusionModel:
