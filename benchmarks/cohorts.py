@@ -37,6 +37,19 @@ def purity(labels: list[str], clusters: Any) -> float:
     return sum(c.most_common(1)[0][1] for c in by_cluster.values()) / len(labels)
 
 
+class Precomputed:
+    """A fitted embedder and its matrix, reused by every clustering run on the same notes."""
+
+    def __init__(self, embedder: Any, matrix: Any) -> None:
+        self.embedding, self.terms_, self.matrix = embedder.embedding, embedder.terms_, matrix
+
+    def fit(self, texts: Any, y: Any = None) -> Precomputed:
+        return self
+
+    def transform(self, texts: Any) -> Any:
+        return self.matrix
+
+
 def clustering(path: Path, embeddings: list[str]) -> dict[str, Any]:
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -62,14 +75,6 @@ def clustering(path: Path, embeddings: list[str]) -> dict[str, Any]:
         matrix = embedder.transform(texts)
         embed_seconds = time.perf_counter() - started
 
-        class Fixed(ReportEmbedder):  # reuse the embedding across the runs below
-            def fit(self, texts: Any, y: Any = None) -> Fixed:
-                self.terms_ = embedder.terms_
-                return self
-
-            def transform(self, texts: Any) -> Any:
-                return matrix
-
         runs: dict[str, Any] = {
             "embed_seconds": round(embed_seconds, 1),
             "docs_per_s": round(len(texts) / embed_seconds, 1),
@@ -80,8 +85,8 @@ def clustering(path: Path, embeddings: list[str]) -> dict[str, Any]:
             ("dbscan", {"method": "dbscan", "min_samples": 5}),
         ):
             started = time.perf_counter()
-            fixed = Fixed(embedding)
-            cohorts = cluster_reports(texts, codes=none, embedder=fixed, **options)
+            fixed = Precomputed(embedder, matrix)
+            cohorts = cluster_reports(texts, codes=none, embedder=fixed, **options)  # type: ignore[arg-type]
             clustered = cohorts.labels
             runs[name] = {
                 "seconds": round(time.perf_counter() - started, 1),
