@@ -27,8 +27,13 @@ CARD_FORMAT = "nlp_engine.tabular.v1"
 
 
 def read_table(path: str | Path) -> Any:
-    """A pandas DataFrame from CSV, TSV or Parquet."""
+    """A pandas DataFrame from CSV, TSV or Parquet. CSV/TSV text may be UTF-8 (with or without a BOM),
+    UTF-16/32 with a BOM, cp1252 or latin-1: the encoding is sniffed (`textio.sniff_file_encoding`)
+    and recorded in `table.attrs["encoding"]`; binary data is a `TabularError`."""
     import pandas as pd
+
+    from ..errors import NotTextError
+    from ..textio import sniff_file_encoding
 
     path = Path(path)
     suffix = path.suffix.lower()
@@ -36,7 +41,14 @@ def read_table(path: str | Path) -> Any:
         if suffix == ".parquet":
             return pd.read_parquet(path)
         if suffix in (".csv", ".tsv"):
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", low_memory=False)
+            encoding = sniff_file_encoding(path)
+            table = pd.read_csv(
+                path, sep="\t" if suffix == ".tsv" else ",", low_memory=False, encoding=encoding
+            )
+            table.attrs["encoding"] = encoding
+            return table
+    except NotTextError:
+        raise TabularError(f"{path.name}: binary data, not a {suffix} table") from None
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise TabularError(f"{path.name}: not a readable table ({type(exc).__name__})") from None
     raise TabularError(f"{path.name}: tables must be .csv, .tsv or .parquet")

@@ -89,6 +89,19 @@ def test_bad_tables_are_clear_errors(tmp_path: Path, breast: pd.DataFrame) -> No
         read_table(tmp_path / "bin.parquet")
 
 
+def test_tables_in_cp1252_and_utf16_are_read_and_binary_is_refused(tmp_path: Path) -> None:
+    rows = "clinic,age,outcome\nCl\u00ednica S\u00e3o Jos\u00e9 \u2013 north,61,alive\nWest,70,dead\n"
+    (tmp_path / "cp.csv").write_bytes(rows.encode("cp1252"))
+    (tmp_path / "u16.csv").write_text(rows, encoding="utf-16")
+    for name, encoding in (("cp.csv", "cp1252"), ("u16.csv", "utf-16")):
+        table = read_table(tmp_path / name)
+        assert table.attrs["encoding"] == encoding
+        assert table.loc[0, "clinic"] == "Cl\u00ednica S\u00e3o Jos\u00e9 \u2013 north"
+    (tmp_path / "blob.csv").write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(TabularError, match="blob.csv: binary data"):
+        read_table(tmp_path / "blob.csv")
+
+
 def test_rows_without_a_target_are_left_out_and_counted(breast: pd.DataFrame) -> None:
     frame = breast.copy()
     frame.loc[:9, "target"] = None
