@@ -14,7 +14,6 @@ Saved as `weights.safetensors` (tensors only: loading runs no code) and `model_c
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..model_files import sha256
 from .io import ImagingError
 
 CARD_FORMAT = "nlp_engine.image_classifier.v1"
@@ -318,7 +318,7 @@ class ImageClassifier:
             },
             "versions": {"nlp_engine": __version__, "torch": torch.__version__},
             **(card or {}),
-            "sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+            "sha256": sha256(weights),
         }
         (out / "model_card.json").write_text(json.dumps(full, indent=2), encoding="utf-8")
         return out
@@ -339,7 +339,7 @@ class ImageClassifier:
             raise ImagingError(f"{card_path}: the model card is not valid JSON") from None
         if card.get("format") != CARD_FORMAT:
             raise ImagingError(f"{card_path}: not an nlp_engine image model card")
-        if hashlib.sha256(weights.read_bytes()).hexdigest() != card.get("sha256"):
+        if sha256(weights) != card.get("sha256"):
             raise ImagingError(
                 f"{weights}: the file changed since it was saved (SHA-256 differs from the card)"
             )
