@@ -70,23 +70,46 @@ def cluster_command(
     dims: int = typer.Option(100, help="LSA dimensions."),
     text_column: str = TEXT_COLUMN,
     codes_column: str = CODES_COLUMN,
+    tabular: bool = typer.Option(
+        False, "--tabular", help="CORPUS is a patient-level table (CSV/TSV/Parquet): cluster its columns."
+    ),
+    id_column: str = typer.Option(None, "--id-column", help="With --tabular: the row id column."),
+    drop: list[str] = typer.Option([], "--drop", help="With --tabular: columns to leave out. Repeatable."),
     seed: int = typer.Option(0),
 ) -> None:
-    """Cluster the reports; describe each cluster by top terms and codes; draw the cluster map."""
-    from ..cohorts import cluster_map, cluster_reports
+    """Cluster the reports (or, with --tabular, the rows of a table); describe each cluster by its top
+    terms or features and codes; draw the cluster map."""
+    from ..cohorts import cluster_map, cluster_reports, cluster_table
 
-    ids, texts, codes = read_corpus(corpus, text_column, codes_column)
-    cohorts = cluster_reports(
-        texts,
-        ids=ids,
-        codes=codes,
-        method=method,
-        k=k,
-        eps=eps,
-        min_samples=min_samples,
-        embedder=_embedder(embedding, model_dir, dims),
-        seed=seed,
-    )
+    if tabular:
+        from ..tabular import read_table
+
+        table = read_table(corpus)
+        cohorts = cluster_table(
+            table,
+            id_column=id_column,
+            codes_column=codes_column,
+            drop=drop,
+            method=method,
+            k=k,
+            eps=eps,
+            min_samples=min_samples,
+            seed=seed,
+        )
+        ids = table[id_column].astype(str).tolist() if id_column else [str(i) for i in range(len(table))]
+    else:
+        ids, texts, codes = read_corpus(corpus, text_column, codes_column)
+        cohorts = cluster_reports(
+            texts,
+            ids=ids,
+            codes=codes,
+            method=method,
+            k=k,
+            eps=eps,
+            min_samples=min_samples,
+            embedder=_embedder(embedding, model_dir, dims),
+            seed=seed,
+        )
     out.mkdir(parents=True, exist_ok=True)
     (out / "clusters.json").write_text(
         json.dumps({"summary": cohorts.summary, "clusters": cohorts.clusters}, indent=2), encoding="utf-8"

@@ -4,7 +4,15 @@ code recommendation from similar cases and by item-based collaborative filtering
 from __future__ import annotations
 
 from ..errors import CohortError
-from .clusters import METHODS, Cohorts, cluster_map, cluster_reports, describe_clusters, linker_codes
+from .clusters import (
+    METHODS,
+    Cohorts,
+    cluster_map,
+    cluster_reports,
+    cluster_table,
+    describe_clusters,
+    linker_codes,
+)
 from .embedding import EMBEDDINGS, ReportEmbedder
 from .similar import CaseIndex, CodeRecommender
 
@@ -18,6 +26,7 @@ __all__ = [
     "ReportEmbedder",
     "cluster_map",
     "cluster_reports",
+    "cluster_table",
     "describe_clusters",
     "linker_codes",
 ]

@@ -8,7 +8,7 @@
   `min_samples`-th neighbour; reports in no dense region get the label -1 (noise) and are counted.
 
 Each cluster is described by its size, the terms whose mean TF-IDF in the cluster most exceeds their
-mean over all reports, the codes most typical of it (share of its reports with the code, and lift =
+mean over all reports (for tables, `cluster_table`: the features most above their average), the codes most typical of it (share of its reports with the code, and lift =
 that share over the share among all reports), and a few report ids. Codes are the ones given (a coded
 corpus) or, without them, the pipeline's affirmed ICD-10-CM concepts (ConText present or historical).
 """
@@ -66,11 +66,11 @@ def _choose_k(x: np.ndarray, seed: int) -> tuple[int, dict[int, float]]:
     return max(scores, key=lambda k: scores[k]), scores
 
 
-def _auto_eps(x: np.ndarray, min_samples: int) -> float:
+def _auto_eps(x: np.ndarray, min_samples: int, metric: str = "cosine") -> float:
     from sklearn.neighbors import NearestNeighbors
 
     k = min(min_samples, len(x) - 1)
-    distances, _ = NearestNeighbors(n_neighbors=k + 1, metric="cosine").fit(x).kneighbors(x)
+    distances, _ = NearestNeighbors(n_neighbors=k + 1, metric=metric).fit(x).kneighbors(x)
     return float(np.median(distances[:, k]))
 
 
@@ -120,6 +120,57 @@ def describe_clusters(
     return out
 
 
+def _cluster_matrix(
+    x: np.ndarray, method: str, k: int | None, eps: float | None, min_samples: int, seed: int, metric: str
+) -> tuple[np.ndarray, dict[str, Any], np.ndarray]:
+    """`(labels, summary, 2-D projection)` of the rows of `x` (see the module docstring)."""
+    from sklearn.cluster import DBSCAN, KMeans
+    from sklearn.decomposition import PCA
+    from sklearn.metrics import silhouette_score
+
+    if method not in METHODS:
+        raise CohortError(f"unknown clustering method {method!r}; choose from {', '.join(METHODS)}")
+    if len(x) < 3:
+        raise CohortError(f"clustering needs at least 3 rows, got {len(x)}")
+    summary: dict[str, Any] = {"method": method}
+    if method == "kmeans":
+        if k is None:
+            k, scores = _choose_k(x, seed)
+            summary["silhouette_by_k"] = scores
+        if not 2 <= k <= len(x):
+            raise CohortError(f"k must be between 2 and the number of rows ({len(x)}), got {k}")
+        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(x)
+        summary["k"] = int(k)
+    else:
+        eps = eps if eps is not None else _auto_eps(x, min_samples, metric)
+        labels = DBSCAN(eps=eps, min_samples=min_samples, metric=metric).fit_predict(x)
+        summary.update(
+            eps=round(float(eps), 4),
+            min_samples=min_samples,
+            noise_fraction=round(float(np.mean(labels == -1)), 4),
+        )
+    clustered = labels != -1
+    if len(set(labels[clustered].tolist())) > 1:
+        summary["silhouette"] = round(
+            float(silhouette_score(x[clustered], labels[clustered], metric=metric)), 4
+        )
+    summary["clusters"] = len(set(labels.tolist()) - {-1})
+    dims = min(2, x.shape[1])
+    projection = PCA(dims, random_state=seed).fit_transform(x) if len(x) > dims else np.zeros((len(x), 2))
+    if projection.shape[1] < 2:
+        projection = np.hstack([projection, np.zeros((len(x), 1))])
+    return labels, summary, projection
+
+
+def _titles() -> dict[str, str]:
+    try:
+        from ..coding.analysis import kb_titles
+
+        return kb_titles()
+    except Exception:  # noqa: BLE001 - titles are a nicety; the codes stand without them
+        return {}
+
+
 def cluster_reports(
     texts: Sequence[str],
     *,
@@ -133,10 +184,6 @@ def cluster_reports(
     seed: int = 0,
 ) -> Cohorts:
     """See the module docstring."""
-    from sklearn.cluster import DBSCAN, KMeans
-    from sklearn.decomposition import PCA
-    from sklearn.metrics import silhouette_score
-
     if method not in METHODS:
         raise CohortError(f"unknown clustering method {method!r}; choose from {', '.join(METHODS)}")
     texts = list(texts)
@@ -145,52 +192,71 @@ def cluster_reports(
     ids = [str(i) for i in ids] if ids is not None else [str(i) for i in range(len(texts))]
     embedder = embedder if embedder is not None else ReportEmbedder(random_state=seed)
     x = embedder.fit(texts).transform(texts)
-    summary: dict[str, Any] = {"reports": len(texts), "method": method, "embedding": embedder.embedding}
-    if method == "kmeans":
-        if k is None:
-            k, scores = _choose_k(x, seed)
-            summary["silhouette_by_k"] = scores
-        if not 2 <= k <= len(texts):
-            raise CohortError(f"k must be between 2 and the number of reports ({len(texts)}), got {k}")
-        labels = KMeans(k, n_init=10, random_state=seed).fit_predict(x)
-        summary["k"] = int(k)
-    else:
-        eps = eps if eps is not None else _auto_eps(x, min_samples)
-        labels = DBSCAN(eps=eps, min_samples=min_samples, metric="cosine").fit_predict(x)
-        summary.update(
-            eps=round(float(eps), 4),
-            min_samples=min_samples,
-            noise_fraction=round(float(np.mean(labels == -1)), 4),
-        )
-    clustered = labels != -1
-    if len(set(labels[clustered].tolist())) > 1:
-        summary["silhouette"] = round(
-            float(silhouette_score(x[clustered], labels[clustered], metric="cosine")), 4
-        )
-    summary["clusters"] = len(set(labels.tolist()) - {-1})
+    labels, summary, projection = _cluster_matrix(x, method, k, eps, min_samples, seed, "cosine")
+    summary = {"reports": len(texts), "embedding": embedder.embedding, **summary}
     if codes is None:
         codes = linker_codes(texts)
         summary["codes_from"] = "pipeline (affirmed ICD-10-CM concepts)"
     else:
         summary["codes_from"] = "given"
-    try:
-        from ..coding.analysis import kb_titles
-
-        titles = kb_titles()
-    except Exception:  # noqa: BLE001 - titles are a nicety; the codes stand without them
-        titles = {}
     clusters = describe_clusters(
         labels,
         embedder.terms_.transform(texts),
         embedder.terms_.get_feature_names_out(),
         codes,
         ids,
-        titles=titles,
+        titles=_titles(),
     )
-    dims = min(2, x.shape[1])
-    projection = PCA(dims, random_state=seed).fit_transform(x) if len(x) > dims else np.zeros((len(x), 2))
-    if projection.shape[1] < 2:
-        projection = np.hstack([projection, np.zeros((len(x), 1))])
+    return Cohorts(labels=labels, projection=projection, clusters=clusters, summary=summary)
+
+
+def cluster_table(
+    table: Any,
+    *,
+    id_column: str | None = None,
+    codes_column: str | None = None,
+    drop: Sequence[str] = (),
+    method: str = "kmeans",
+    k: int | None = None,
+    eps: float | None = None,
+    min_samples: int = 5,
+    seed: int = 0,
+) -> Cohorts:
+    """Clusters of the rows of a patient-level table (`nlp_engine.tabular` typing and preprocessing:
+    numbers imputed, indicated and scaled, categories one-hot; Euclidean distance). Each cluster is
+    described by the features most above their average in it (`top_features`: high values of a
+    number, over-represented categories) and, with `codes_column` (codes split on `;`, `,`, `|` or
+    spaces), its typical codes."""
+    import re
+
+    from ..tabular import column_types, preprocessor
+
+    if method not in METHODS:
+        raise CohortError(f"unknown clustering method {method!r}; choose from {', '.join(METHODS)}")
+    for column in (id_column, codes_column):
+        if column and column not in table.columns:
+            raise CohortError(f"no column {column!r} (columns: {list(table.columns)[:20]})")
+    ids = table[id_column].astype(str).tolist() if id_column else [str(i) for i in range(len(table))]
+    codes = (
+        [[c for c in re.split(r"[;,|\s]+", str(v)) if c and c != "nan"] for v in table[codes_column].tolist()]
+        if codes_column
+        else [[] for _ in range(len(table))]
+    )
+    features = table.drop(columns=[c for c in (id_column, codes_column) if c])
+    numeric, categorical, dropped = column_types(features, tuple(drop))
+    if not numeric and not categorical:
+        raise CohortError("no usable feature columns (all empty, identifiers or dropped)")
+    prep = preprocessor(numeric, categorical)
+    x = np.asarray(prep.fit_transform(features[numeric + categorical]), dtype=np.float64)
+    labels, summary, projection = _cluster_matrix(x, method, k, eps, min_samples, seed, "euclidean")
+    summary = {"rows": len(table), "features": numeric + categorical, "dropped_columns": dropped, **summary}
+    summary["codes_from"] = codes_column or "none"
+    names = [re.sub(r"^(num|cat)__", "", str(n)) for n in prep.get_feature_names_out()]
+    clusters = describe_clusters(
+        labels, x, names, codes, ids, top=6, titles=_titles() if codes_column else None
+    )
+    for cluster in clusters:
+        cluster["top_features"] = cluster.pop("top_terms")
     return Cohorts(labels=labels, projection=projection, clusters=clusters, summary=summary)
 
 
@@ -211,7 +277,8 @@ def cluster_map(cohorts: Cohorts, out: str | Path, title: str = "Report cohorts"
         label = info["cluster"]
         members = cohorts.labels == label
         colour = "lightgrey" if label == -1 else cmap(label % 20)
-        name = "noise" if label == -1 else f"{label}: {', '.join(info['top_terms'][:3])} ({info['size']})"
+        words = info.get("top_terms") or info.get("top_features") or []
+        name = "noise" if label == -1 else f"{label}: {', '.join(words[:3])} ({info['size']})"
         ax.scatter(xy[members, 0], xy[members, 1], s=8, color=colour, label=name, alpha=0.7, linewidths=0)
         if label != -1:
             cx, cy = xy[members].mean(axis=0)

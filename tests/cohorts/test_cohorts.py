@@ -164,3 +164,36 @@ def test_embeddings_are_unit_length_or_zero_without_known_terms(coded_notes: Not
     x = ReportEmbedder(dims=6).fit(texts).transform([*texts[:16], "zzz qqq"])
     np.testing.assert_allclose(np.linalg.norm(x[:16], axis=1), 1.0, atol=1e-5)
     assert not x[16].any()  # no term seen in training: similar to nothing, not to everything
+
+
+def test_tables_cluster_by_their_columns_with_features_and_codes(tmp_path: Path) -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    young = pd.DataFrame({"age": rng.normal(30, 3, 40), "sex": "F", "dx": "O80"})
+    old = pd.DataFrame({"age": rng.normal(75, 3, 40), "sex": rng.choice(["M", "F"], 40), "dx": "I10;E11.9"})
+    table = pd.concat([young, old], ignore_index=True)
+    table["pid"] = [f"p{i}" for i in range(len(table))]
+    table.loc[3, "age"] = None
+    from nlp_engine.cohorts import cluster_table
+
+    cohorts = cluster_table(table, id_column="pid", codes_column="dx", k=2)
+    assert adjusted_rand_score([0] * 40 + [1] * 40, cohorts.labels) > 0.9
+    old_cluster = next(
+        c for c in cohorts.clusters if c["top_codes"] and c["top_codes"][0]["code"] in ("I10", "E11.9")
+    )
+    assert (
+        "age" in old_cluster["top_features"][:3] and 39 <= old_cluster["size"] <= 41
+    )  # the row without age may go either way
+    assert cohorts.summary["features"] == ["age", "sex"]
+    with pytest.raises(CohortError, match="no column 'patient'"):
+        cluster_table(table, id_column="patient")
+    table.to_csv(tmp_path / "patients.csv", index=False)
+    result = CliRunner().invoke(
+        app,
+        ["cohort", "cluster", str(tmp_path / "patients.csv"), "--tabular", "--id-column", "pid",
+         "--codes-column", "dx", "--k", "2", "--out", str(tmp_path / "c")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert sorted(json.loads(result.output)["sizes"].values()) in ([39, 41], [40, 40])
+    assert (tmp_path / "c" / "assignments.csv").read_text().splitlines()[1].startswith("p")
