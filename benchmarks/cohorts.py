@@ -13,6 +13,8 @@ Usage: python benchmarks/cohorts.py [--embeddings lsa transformer] [--mtsamples 
 3. Item-based collaborative filtering on CodiEsp codes: fitted on the training cases' codes; for each
    dev case with at least 4 codes, half its codes (seeded draw) are given and the other half must be
    recommended: hit rate and recall at 10, MAP, against a most-frequent-codes baseline.
+4. Clustering a table: K-means (k by silhouette) over the TCGA clinical table's demographic and
+   staging columns, compared with the cancer type it was not given (`--only-table` runs just this).
 Prints one JSON object.
 """
 
@@ -180,18 +182,68 @@ def similar_cases(root: Path, embeddings: list[str]) -> dict[str, Any]:
     return out
 
 
+def table_clustering(path: Path) -> dict[str, Any]:
+    """K-means over the TCGA clinical table's staging and demographic columns (cancer type, codes and
+    survival left out), compared with the cancer type it was not given."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from nlp_engine.cohorts import cluster_table
+    from nlp_engine.tabular import read_table
+
+    table = read_table(path)
+    keep = ["bcr_patient_barcode", "gender", "age_at_initial_pathologic_diagnosis", "icd_10",
+            "neoplasm_histologic_grade", "ajcc_pathologic_tumor_stage", "pathologic_T", "pathologic_N",
+            "pathologic_M", "vital_status"]  # fmt: skip
+    started = time.perf_counter()
+    cohorts = cluster_table(table[keep], id_column="bcr_patient_barcode", codes_column="icd_10", k=None)
+    seconds = time.perf_counter() - started
+    truth = table["acronym"].fillna("?").tolist()
+    out = {
+        "rows": len(table),
+        "features": cohorts.summary["features"],
+        "k_by_silhouette": cohorts.summary["k"],
+        "silhouette": cohorts.summary.get("silhouette"),
+        "adjusted_rand_vs_cancer_type": round(float(adjusted_rand_score(truth, cohorts.labels)), 4),
+        "nmi_vs_cancer_type": round(float(normalized_mutual_info_score(truth, cohorts.labels)), 4),
+        "seconds": round(seconds, 1),
+        "clusters": [
+            {
+                "size": c["size"],
+                "top_features": c["top_features"][:4],
+                "top_codes": [t["code"] for t in c["top_codes"][:3]],
+            }
+            for c in sorted(cohorts.clusters, key=lambda c: -c["size"])
+        ],
+    }
+    print("table", {k: v for k, v in out.items() if k != "clusters"}, file=sys.stderr)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embeddings", nargs="*", default=["lsa", "transformer"])
     parser.add_argument("--mtsamples", default=None)
     parser.add_argument("--codiesp", default=None)
+    parser.add_argument("--tcga", default=None)
+    parser.add_argument("--only-table", action="store_true", help="Only the TCGA table clustering.")
     args = parser.parse_args()
+    tcga = data_path("tcga_clinical/tcga_patient_icd_codes.csv", args.tcga)
+    if args.only_table:
+        emit(
+            {
+                "benchmark": "cohorts",
+                "clustering_tcga_table": table_clustering(tcga),
+                "peak_rss_mb": peak_rss_mb(),
+            }
+        )
+        return
     mtsamples = data_path("mtsamples/mtsamples.csv", args.mtsamples)
     codiesp = data_path("codiesp", args.codiesp)
     result = {
         "benchmark": "cohorts",
         "clustering_mtsamples": clustering(mtsamples, args.embeddings),
         "similar_cases_codiesp": similar_cases(codiesp, args.embeddings),
+        "clustering_tcga_table": table_clustering(tcga),
         "peak_rss_mb": peak_rss_mb(),
     }
     emit(result)
