@@ -5,7 +5,8 @@ column) and documents with one class label (MTSamples specialties).
   `case<TAB>code` and `text_files_en/*.txt`), English text by default. Codes keep the file's order,
   are upper-cased, and are de-duplicated per case.
 - `read_coded(path)`: a CodiEsp split folder, or a CSV/TSV/JSONL file with a text column and a codes
-  column (a JSON list, or codes separated by `;`, `|`, `,` or spaces).
+  column (a JSON list, or codes separated by `;`, `|`, `,` or spaces); the file's encoding (UTF-8,
+  UTF-16/32 with a BOM, cp1252, latin-1) is sniffed, binary data is a `NotTextError`.
 - `read_mtsamples(path)`: MTSamples rows with their specialty, and a group id per distinct text
   (the same note appears under several specialties: split with `GroupKFold` on it).
 """
@@ -18,6 +19,8 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from nlp_engine.textio import sniff_file_encoding
 
 _SPLIT_CODES = re.compile(r"[;|,\s]+")
 TEXT_COLUMNS = ("text", "transcription", "note", "report")
@@ -102,11 +105,12 @@ def read_coded(
     if path.is_dir():
         return read_codiesp(path)
     suffix = path.suffix.lower()
+    encoding = sniff_file_encoding(path) if suffix in (".jsonl", ".csv", ".tsv") else "utf-8"
     if suffix == ".jsonl":
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding=encoding) as handle:
             rows = [json.loads(line) for line in handle if line.strip()]
     elif suffix in (".csv", ".tsv"):
-        with open(path, encoding="utf-8", newline="") as handle:
+        with open(path, encoding=encoding, newline="") as handle:
             rows = list(csv.DictReader(handle, delimiter="\t" if suffix == ".tsv" else ","))
     else:
         raise ValueError(f"{path}: coded data must be a CodiEsp folder or a .csv, .tsv or .jsonl file")

@@ -39,6 +39,20 @@ def test_read_coded_tables(tmp_path: Path) -> None:
         read_coded(tmp_path / "a.txt")
 
 
+def test_read_coded_tables_in_other_encodings(tmp_path: Path) -> None:
+    from nlp_engine.errors import NotTextError
+
+    rows = 'id,text,codes\n1,"Neumon\u00eda \u2013 caf\u00e9 worker","J18.9"\n'
+    (tmp_path / "cp.csv").write_bytes(rows.encode("cp1252"))
+    (tmp_path / "u16.csv").write_text(rows, encoding="utf-16")
+    for name in ("cp.csv", "u16.csv"):
+        doc = read_coded(tmp_path / name)[0]
+        assert (doc.text, doc.codes) == ("Neumon\u00eda \u2013 caf\u00e9 worker", ["J18.9"])
+    (tmp_path / "bin.csv").write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(NotTextError, match="looks binary"):
+        read_coded(tmp_path / "bin.csv")
+
+
 def test_read_codiesp_layout(tmp_path: Path) -> None:
     split = tmp_path / "train"
     (split / "text_files_en").mkdir(parents=True)
