@@ -28,6 +28,12 @@ def main() -> None:
     parser.add_argument("path", nargs="?", default=None)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--min-texts", type=int, default=30)
+    parser.add_argument(
+        "--modes",
+        nargs="*",
+        default=["early", "stack", "text", "tabular"],
+        help="Add text-stack for the control: the text model alone behind the stacking meta-learner.",
+    )
     args = parser.parse_args()
     from corpora.coded import read_mtsamples
     from nlp_engine.fusion import compare_fusion
@@ -48,7 +54,9 @@ def main() -> None:
     coverage = {f: round(float(table[f].notna().mean()), 4) for f in FIELDS}
     table["text"] = texts
     table["specialty"] = [d.label for d in docs]
-    result = compare_fusion(table, "specialty", "text", groups=[d.group for d in docs], folds=args.folds)
+    result = compare_fusion(
+        table, "specialty", "text", groups=[d.group for d in docs], folds=args.folds, modes=args.modes
+    )
     emit(
         {
             "benchmark": "fusion",

@@ -11,7 +11,8 @@
   (histogram gradient boosting) are each fitted, and a logistic regression learns to combine their
   out-of-fold class probabilities (`StackingClassifier`).
 - `mode="text"` and `mode="tabular"`: either side alone, for the comparison that says whether
-  fusion is worth it.
+  fusion is worth it; `mode="text-stack"`: the text model alone behind the same stacking
+  meta-learner, the control that separates what the fields add from what the recalibration adds.
 
 `compare_fusion(df, target, text_column, groups=...)` cross-validates all four with the same grouped
 folds and reports accuracy and macro-F1 for each. `nlp_engine.structured.fields_table` turns notes
@@ -28,7 +29,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from .errors import TabularError
 
-MODES = ("early", "stack", "text", "tabular")
+MODES = ("early", "stack", "text", "tabular", "text-stack")
 
 
 class _Column(BaseEstimator):
@@ -98,7 +99,7 @@ class FusionModel(BaseEstimator, ClassifierMixin):
             X.drop(columns=[self.text_column]), self.drop
         )
         self.tabular_columns_ = numeric + categorical
-        if self.mode != "text" and not self.tabular_columns_:
+        if self.mode not in ("text", "text-stack") and not self.tabular_columns_:
             raise TabularError(
                 "no usable tabular columns beside the text (all empty, identifiers or dropped)"
             )
@@ -117,6 +118,13 @@ class FusionModel(BaseEstimator, ClassifierMixin):
 
         if self.mode == "text":
             return make_pipeline(self._text_branch(), self._logistic())
+        if self.mode == "text-stack":
+            return StackingClassifier(
+                [("text", make_pipeline(self._text_branch(), self._logistic()))],
+                final_estimator=self._logistic(),
+                stack_method="predict_proba",
+                cv=3,
+            )
         if self.mode == "tabular":
             return boosting()
         if self.mode == "early":
@@ -162,7 +170,7 @@ def compare_fusion(
     *,
     groups: Sequence[Any] | None = None,
     folds: int = 5,
-    modes: Sequence[str] = MODES,
+    modes: Sequence[str] = ("early", "stack", "text", "tabular"),
     **options: Any,
 ) -> dict[str, Any]:
     """Grouped K-fold accuracy and macro-F1 of each mode on the same folds (see the module docstring)."""

@@ -59,6 +59,9 @@ def test_bad_input(frame: pd.DataFrame) -> None:
         FusionModel("text", mode="late").fit(X, y)
     with pytest.raises(TabularError, match="no usable tabular columns"):
         FusionModel("text").fit(X[["text"]], y)
+    # the control needs no tabular columns: the text model behind the stacking meta-learner
+    control = FusionModel("text", mode="text-stack").fit(X[["text"]], y)
+    assert set(control.predict(X[["text"]].head(4))) <= set(y)
     with pytest.raises(TabularError, match="two classes"):
         FusionModel("text").fit(X, ["a"] * len(X))
     with pytest.raises(TabularError, match="no target column"):
