@@ -36,7 +36,7 @@ def read_corpus(
         docs = (
             read_coded(path, text_column=text_column, codes_column=codes_column)
             if codes_column
-            else (read_codiesp(path))
+            else read_codiesp(path)
         )
         return [d.id for d in docs], [d.text for d in docs], [d.codes for d in docs]
     ids, texts = [], []
@@ -96,7 +96,6 @@ def cluster_command(
             min_samples=min_samples,
             seed=seed,
         )
-        ids = table[id_column].astype(str).tolist() if id_column else [str(i) for i in range(len(table))]
     else:
         ids, texts, codes = read_corpus(corpus, text_column, codes_column)
         cohorts = cluster_reports(
@@ -117,7 +116,7 @@ def cluster_command(
     with open(out / "assignments.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "cluster", "x", "y"])
-        for doc_id, label, (x, y) in zip(ids, cohorts.labels, cohorts.projection, strict=True):
+        for doc_id, label, (x, y) in zip(cohorts.ids, cohorts.labels, cohorts.projection, strict=True):
             writer.writerow([doc_id, int(label), round(float(x), 4), round(float(y), 4)])
     plot = cluster_map(cohorts, out / "cluster_map.png", title=f"{corpus.name}: {method}")
     typer.echo(

@@ -53,36 +53,13 @@ def evaluate_command(
     importance: bool = typer.Option(True, help="Add permutation importance of each column."),
 ) -> None:
     """ROC AUC, accuracy and (optionally) permutation importance on a labelled table not used in training."""
-    import numpy as np
-    from sklearn.metrics import accuracy_score, roc_auc_score
-
     from ..tabular import TabularModel
 
     estimator = TabularModel.load(model)
     df = _table(data)
-    known = df[df[estimator.target].notna()] if estimator.target in df.columns else df
-    if estimator.target not in df.columns:
-        from ..errors import TabularError
-
-        raise TabularError(f"no target column {estimator.target!r} in {data.name}")
-    y = known[estimator.target].astype(str).to_numpy()
-    probs = estimator.predict_proba(known)
-    classes = estimator.classes_
-    result: dict[str, Any] = {
-        "rows": int(len(y)),
-        "accuracy": round(float(accuracy_score(y, np.asarray(classes)[probs.argmax(axis=1)])), 4),
-    }
-    if len(set(y.tolist())) > 1:
-        result["roc_auc"] = round(
-            float(
-                roc_auc_score(y == classes[1], probs[:, 1])
-                if len(classes) == 2
-                else roc_auc_score(y, probs, multi_class="ovr", labels=classes)
-            ),
-            4,
-        )
+    result: dict[str, Any] = estimator.evaluate(df)
     if importance:
-        result["permutation_importance"] = estimator.importance(known)[:15]
+        result["permutation_importance"] = estimator.importance(df)[:15]
     typer.echo(json.dumps(result, indent=2))
 
 

@@ -32,6 +32,7 @@ METHODS = ("kmeans", "dbscan")
 
 @dataclass
 class Cohorts:
+    ids: list[str]
     labels: np.ndarray
     projection: np.ndarray
     clusters: list[dict[str, Any]]
@@ -207,7 +208,7 @@ def cluster_reports(
         ids,
         titles=_titles(),
     )
-    return Cohorts(labels=labels, projection=projection, clusters=clusters, summary=summary)
+    return Cohorts(ids=ids, labels=labels, projection=projection, clusters=clusters, summary=summary)
 
 
 def cluster_table(
@@ -257,7 +258,7 @@ def cluster_table(
     )
     for cluster in clusters:
         cluster["top_features"] = cluster.pop("top_terms")
-    return Cohorts(labels=labels, projection=projection, clusters=clusters, summary=summary)
+    return Cohorts(ids=ids, labels=labels, projection=projection, clusters=clusters, summary=summary)
 
 
 def cluster_map(cohorts: Cohorts, out: str | Path, title: str = "Report cohorts") -> Path:

@@ -58,7 +58,6 @@ class CodeRecommender:
         weight = cosine * both / (both + self.shrinkage)
         self.similarity_ = sparse.csr_matrix((weight, (r, c)), shape=(len(self.codes_), len(self.codes_)))
         self.index_ = index
-        self.counts_ = counts
         return self
 
     def recommend(self, known: Sequence[str], k: int = 10) -> list[tuple[str, float]]:

@@ -167,14 +167,13 @@ class TabularModel:
 
     def cross_validate(self, df: Any, folds: int = 5) -> dict[str, Any]:
         """Stratified K-fold ROC AUC (one-vs-rest macro for several classes), accuracy and Brier score."""
-        from sklearn.metrics import accuracy_score, roc_auc_score
         from sklearn.model_selection import StratifiedKFold
 
         X, y = self._split(df, training=True)
         numeric, categorical = self._columns(X)
         cols = numeric + categorical
-        probs = np.zeros((len(y), len(set(y.tolist()))))
         classes = sorted(set(y.tolist()))
+        probs = np.zeros((len(y), len(classes)))
         for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=self.random_state).split(
             X, y
         ):
@@ -183,20 +182,20 @@ class TabularModel:
             for j, c in enumerate(pipe.classes_):
                 probs[test_idx, classes.index(c)] = fold_probs[:, j]
         onehot = np.array([[c == label for c in classes] for label in y], dtype=float)
-        auc = (
-            roc_auc_score(y == classes[1], probs[:, 1])
-            if len(classes) == 2
-            else roc_auc_score(y, probs, multi_class="ovr", labels=classes)
-        )
         return {
             "rows": int(len(y)),
             "classes": classes,
             "folds": folds,
-            "roc_auc": round(float(auc), 4),
-            "accuracy": round(float(accuracy_score(y, np.asarray(classes)[probs.argmax(axis=1)])), 4),
+            **_scores(y, probs, classes),
             "majority_class_accuracy": round(float(max(np.mean(y == c) for c in classes)), 4),
             "brier": round(float(np.mean(np.sum((probs - onehot) ** 2, axis=1))), 4),
         }
+
+    def evaluate(self, df: Any) -> dict[str, Any]:
+        """Rows, accuracy and (when `df` holds more than one class) ROC AUC on a labelled table that was
+        not used in training; rows without a target value are left out."""
+        X, y = self._split(df, training=False)
+        return {"rows": int(len(y)), **_scores(y, self.predict_proba(X), self.classes_)}
 
     def importance(self, df: Any, repeats: int = 5) -> list[dict[str, Any]]:
         """Permutation importance (drop in ROC AUC / accuracy) of each input column on `df`, which should
@@ -256,6 +255,22 @@ class TabularModel:
         model.report_ = card.get("report", {})
         model.categories_ = card.get("categories", {})
         return model
+
+
+def _scores(y: np.ndarray, probs: np.ndarray, classes: list[str]) -> dict[str, float]:
+    """Accuracy of the most probable class and, when `y` holds more than one class, ROC AUC (one-vs-rest
+    macro for several classes); `probs` columns follow `classes`."""
+    from sklearn.metrics import accuracy_score, roc_auc_score
+
+    out = {"accuracy": round(float(accuracy_score(y, np.asarray(classes)[probs.argmax(axis=1)])), 4)}
+    if len(set(y.tolist())) > 1:
+        auc = (
+            roc_auc_score(y == classes[1], probs[:, 1])
+            if len(classes) == 2
+            else roc_auc_score(y, probs, multi_class="ovr", labels=classes)
+        )
+        out = {"roc_auc": round(float(auc), 4), **out}
+    return out
 
 
 def column_types(
