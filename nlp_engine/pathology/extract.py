@@ -16,9 +16,13 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from . import icdo
+
 Field = dict[str, Any] | None
 
 FIELDS = (
+    "histologic_type",
+    "primary_site",
     "pT",
     "pN",
     "pM",
@@ -305,7 +309,10 @@ def extract(text: str) -> dict[str, Field]:
     from ..textio import coerce_text
 
     text = coerce_text(text)
+    finals = [m.end() for m in _FINAL.finditer(text)]
     fields: dict[str, Field] = dict(_tnm(text))
+    fields["histologic_type"] = icdo.histologic_type(text, finals[0] if finals else None)
+    fields["primary_site"] = icdo.primary_site(text, finals[0] if finals else None, fields["histologic_type"])
     fields["stage"] = _stage(text)
     fields["grade"] = _grade(text)
     fields["gleason"] = _gleason(text)

@@ -1,0 +1,202 @@
+"""Histologic type and primary site of a pathology report, coded to ICD-O-3, with evidence.
+
+The vocabularies are `vocab/icdo3_morphology.tsv` (morphology codes such as `8140/3` with their
+terms and the codes each refines) and `vocab/icdo3_topography.tsv` (topography codes such as `C34.1`).
+
+Histologic type: every mention of a term, overlapping mentions resolved to the longest, mentions in a
+negated phrase on their line dropped (`negative for carcinoma`, `no residual tumor`). Each code then
+scores its mentions (twice over in the final-diagnosis or synoptic part) plus the scores of the codes
+it refines, so `renal cell carcinoma ... histologic type: clear cell` is coded 8310/3 (clear cell
+refines renal cell carcinoma) and a lone `carcinoma` does not outvote `adenocarcinoma`. The evidence
+is the chosen code's mention in the final part, else its first one.
+
+Primary site: the organ (three-character topography category) named most, counting the line of the
+chosen histologic type and its specimen header three times and the final part twice; then the most
+named subsite of that organ (`upper lobe` refines lung only where the organ is the lung), else the
+organ's own code. A report with no tumour mention gets no histologic type and no site is invented.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from ..resources import open_text
+
+GENERIC_MORPHOLOGY = "8010/3"
+_NEGATED = re.compile(
+    r"(?i)\b(?:no|not|negative\s+for|without|free\s+of|absence\s+of|rule\s+out|r/o|"
+    r"no\s+evidence\s+of|no\s+residual|uninvolved\s+by|history\s+of)\b[^.;:\n]*$"
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str
+    name: str
+    pattern: re.Pattern[str]
+    refines: tuple[str, ...] = ()
+    # a word every mention contains, per term, or () when some term has none: a cheap test on the
+    # lower-cased text that skips the pattern for most reports
+    anchors: tuple[str, ...] = ()
+
+
+def _compile(terms: str) -> re.Pattern[str]:
+    alternatives = [t.strip().replace("-", r"[\s\-]*").replace(" ", r"[\s\-]+") for t in _top_level(terms)]
+    return re.compile(r"(?i)(?<![A-Za-z0-9])(?:" + "|".join(alternatives) + r")(?![A-Za-z0-9])")
+
+
+def _top_level(terms: str) -> list[str]:
+    """The `|`-separated alternatives outside any group."""
+    parts, depth, current, escaped = [], 0, "", False
+    for char in terms:
+        if not escaped:
+            depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0 and not escaped:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+        escaped = char == "\\" and not escaped
+    return [*parts, current]
+
+
+def _anchors(terms: str) -> tuple[str, ...]:
+    anchors = []
+    for term in _top_level(terms):
+        # drop groups (innermost first), classes, escapes and optional characters: what is left occurs
+        # in every mention of the term
+        required, reduced = "", re.sub(r"\\.", " ", term.lower())
+        while reduced != required:
+            required, reduced = reduced, re.sub(r"\((?:\?(?:<?[=!]|:))?[^()]*\)[?*]?", " ", reduced)
+        required = re.sub(r"\[[^\]]*\][?*]?|.[?*]", " ", required)
+        words = re.findall(r"[a-z]{3,}", required)
+        if not words:
+            return ()
+        anchors.append(max(words, key=len))
+    return tuple(anchors)
+
+
+@cache
+def vocabulary(name: str) -> tuple[Entry, ...]:
+    """The entries of `vocab/icdo3_<name>.tsv` (`morphology` or `topography`)."""
+    entries = []
+    with open_text(f"vocab:icdo3_{name}.tsv") as handle:
+        for line in handle:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#") or line.startswith("code\t"):
+                continue
+            code, label, terms, *rest = line.split("\t")
+            refines = tuple(c for c in (rest[0].split(",") if rest else []) if c)
+            entries.append(Entry(code, label, _compile(terms), refines, _anchors(terms)))
+    return tuple(entries)
+
+
+def names(name: str) -> dict[str, str]:
+    """Code -> preferred name for one vocabulary."""
+    return {entry.code: entry.name for entry in vocabulary(name)}
+
+
+def _mentions(text: str, entries: tuple[Entry, ...]) -> list[tuple[int, int, Entry]]:
+    """Non-overlapping mentions (the longest wins), in text order, without negated ones."""
+    lowered = text.lower()
+    found = [
+        (m.start(), m.end(), e)
+        for e in entries
+        if not e.anchors or any(a in lowered for a in e.anchors)
+        for m in e.pattern.finditer(text)
+    ]
+    found.sort(key=lambda f: (f[0] - f[1], f[0]))
+    kept: list[tuple[int, int, Entry]] = []
+    for start, end, entry in found:
+        if all(end <= s or start >= e for s, e, _ in kept):
+            kept.append((start, end, entry))
+    kept.sort(key=lambda f: f[0])
+    # `search(text, pos, endpos)` anchors `$` at endpos: a cue on the mention's line, before it
+    return [f for f in kept if not _NEGATED.search(text, text.rfind("\n", 0, f[0]) + 1, f[0])]
+
+
+def _field(text: str, mention: tuple[int, int, Entry], alternatives: list[str]) -> dict[str, Any]:
+    start, end, entry = mention
+    field: dict[str, Any] = {
+        "value": entry.code,
+        "name": entry.name,
+        "start": start,
+        "end": end,
+        "text": text[start:end],
+    }
+    if alternatives:
+        field["alternatives"] = alternatives
+    return field
+
+
+def histologic_type(text: str, final_start: int | None) -> dict[str, Any] | None:
+    """The ICD-O-3 morphology of the report's tumour (see the module docstring), or None."""
+    mentions = _mentions(text, vocabulary("morphology"))
+    if not mentions:
+        return None
+    weight: Counter[str] = Counter()
+    for start, _, entry in mentions:
+        weight[entry.code] += 2 if final_start is not None and start >= final_start else 1
+    by_code = {e.code: e for e in vocabulary("morphology")}
+
+    def lineage(code: str, seen: frozenset[str] = frozenset()) -> float:
+        entry = by_code[code]
+        parents = entry.refines or (() if code == GENERIC_MORPHOLOGY else (GENERIC_MORPHOLOGY,))
+        own = weight[code] + 0.5 * len(seen)  # deeper codes win ties
+        return own + sum(lineage(p, seen | {code}) for p in parents if p not in seen)
+
+    scores = {code: lineage(code) for code in weight}
+    best = max(scores, key=lambda c: (scores[c], -min(s for s, _, e in mentions if e.code == c)))
+    chosen = [m for m in mentions if m[2].code == best]
+    in_final = [m for m in chosen if final_start is not None and m[0] >= final_start]
+    others = sorted(c for c in scores if c != best and c != GENERIC_MORPHOLOGY)
+    return _field(text, (in_final or chosen)[0], others)
+
+
+# categories that name parts of one organ: the uterus NOS (C55) is refined by its corpus (C54)
+_SAME_ORGAN = {"C55": "C54"}
+
+
+def _organ(code: str) -> str:
+    return _SAME_ORGAN.get(code[:3], code[:3])
+
+
+def primary_site(
+    text: str, final_start: int | None, histology: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The ICD-O-3 topography of the tumour's site (see the module docstring), or None."""
+    if histology is None:
+        return None
+    mentions = _mentions(text, vocabulary("topography"))
+    if not mentions:
+        return None
+    # the histology's line and the line before it (`A. Lung, right upper lobe:` above the diagnosis)
+    line_start = text.rfind("\n", 0, histology["start"]) + 1
+    near_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
+    near_end = text.find("\n", histology["end"])
+    near_end = len(text) if near_end < 0 else near_end
+    organ_weight: Counter[str] = Counter()
+    for start, _, entry in mentions:
+        w = 3 if near_start <= start < near_end else 2 if final_start is not None and start >= final_start else 1
+        organ_weight[_organ(entry.code)] += w
+    organ = max(
+        organ_weight, key=lambda o: (organ_weight[o], -min(s for s, _, e in mentions if _organ(e.code) == o))
+    )
+    in_organ = [m for m in mentions if _organ(m[2].code) == organ]
+    sub_weight: Counter[str] = Counter()
+    for start, _, entry in in_organ:
+        if not entry.code.endswith(".9"):
+            sub_weight[entry.code] += 3 if near_start <= start < near_end else 1
+    organ_codes = [m for m in in_organ if m[2].code.endswith(".9")]
+    if sub_weight:
+        code = max(sub_weight, key=lambda c: sub_weight[c])
+        chosen = [m for m in in_organ if m[2].code == code]
+    else:
+        chosen = organ_codes or in_organ
+    near = [m for m in chosen if near_start <= m[0] < near_end]
+    others = sorted({m[2].code for m in mentions} - {chosen[0][2].code})
+    return _field(text, (near or chosen)[0], others)
