@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/pathology.py [../shared/data/tcga_reports/tcga_reports_dev.csv] [--limit N]
 
-For each field the record has (pT, pN, pM, AJCC stage, grade, laterality), over the reports whose
+For each field the record has (ICD-O-3 histology and site, pT, pN, pM, AJCC stage, grade, laterality), over the reports whose
 record gives a value: how often `nlp_engine.pathology.extract` gives one (coverage), how often it
 equals the record when it does (precision), and overall (a missing value counts as wrong). The
 labels are the patient's, not the report's: a biopsy or an addendum may not support them, so 1.0 is
@@ -34,6 +34,8 @@ def norm_stage(value: str) -> str:
 
 # label column -> (extracted field, normaliser for both sides)
 FIELDS: dict[str, tuple[str, Any]] = {
+    "icd_o_3_histology": ("histologic_type", str.strip),
+    "icd_o_3_site": ("primary_site", str.strip),
     "pathologic_T": ("pT", norm_t),
     "pathologic_N": ("pN", norm_t),
     "pathologic_M": ("pM", norm_t),
@@ -44,11 +46,9 @@ FIELDS: dict[str, tuple[str, Any]] = {
 
 
 def coder_cv(rows: list[dict[str, str]], folds: int) -> dict[str, Any]:
-    import numpy as np
-    from sklearn.metrics import f1_score
     from sklearn.model_selection import GroupKFold
 
-    from nlp_engine.pathology.coder import _MISSING, TARGETS, PathologyCoder
+    from nlp_engine.pathology.coder import TARGETS, PathologyCoder, score_predictions
 
     texts = [row["text"] for row in rows]
     hybrid: list[dict[str, Any]] = [{} for _ in rows]
@@ -63,18 +63,16 @@ def coder_cv(rows: list[dict[str, str]], folds: int) -> dict[str, Any]:
         coder.use_extracted = False
         for i, out in zip(test, coder.predict([texts[i] for i in test]), strict=True):
             learned[i] = out
-    scores: dict[str, Any] = {}
-    for target in TARGETS:
-        index = [i for i, row in enumerate(rows) if row[target] not in _MISSING]
-        gold = [rows[i][target] for i in index]
-        entry: dict[str, Any] = {"labelled": len(index)}
-        for name, predictions in (("with_extracted", hybrid), ("learned_only", learned)):
-            predicted = [str(predictions[i].get(target) or "") for i in index]
-            entry[name] = {
-                "accuracy": round(float(np.mean([g == p for g, p in zip(gold, predicted, strict=True)])), 4),
-                "macro_f1": round(float(f1_score(gold, predicted, average="macro", zero_division=0)), 4),
-            }
-        scores[target] = entry
+    with_extracted = score_predictions(rows, hybrid, TARGETS)
+    learned_only = score_predictions(rows, learned, TARGETS)
+    scores = {
+        target: {
+            "labelled": entry.pop("labelled"),
+            "with_extracted": entry,
+            "learned_only": {k: v for k, v in learned_only[target].items() if k != "labelled"},
+        }
+        for target, entry in with_extracted.items()
+    }
     return {
         "folds": folds,
         "fit_seconds_per_fold": round(sum(fit_seconds) / len(fit_seconds), 1),

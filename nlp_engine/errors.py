@@ -80,3 +80,10 @@ class CohortError(NLPEngineError, ValueError):
     """Cohort tools: too few reports, an unknown embedding or method, an index that does not fit."""
 
     code = "E011"
+
+
+class PathologyError(NLPEngineError, ValueError):
+    """Pathology coding that cannot go on: no labelled reports, a missing text or label column, a model
+    file that is not ours or was changed."""
+
+    code = "E012"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+from contextlib import ExitStack
 from pathlib import Path
 
 import typer
@@ -9,7 +10,18 @@ from rich.console import Console
 
 from . import options
 
-app = typer.Typer(help="Pathology reports: synoptic fields with evidence.", no_args_is_help=True)
+app = typer.Typer(
+    help="Pathology reports: synoptic fields with evidence; train and evaluate cancer coders.",
+    no_args_is_help=True,
+)
+FORMATS = ("jsonl", "csv", "fhir")
+LABELLED = typer.Argument(
+    ...,
+    exists=True,
+    dir_okay=False,
+    help="CSV/TSV/Parquet of reports: a text column and one column per coded field "
+    "(cancer_type, icd_10, icd_o_3_site, icd_o_3_histology, pathologic_T, ... as in TCGA-CDR).",
+)
 
 
 @app.command("extract")
@@ -18,27 +30,59 @@ def extract_command(
         ..., exists=True, help="A report file or a folder (any format `process` reads)."
     ),
     out: Path = typer.Option(
-        ..., "--out", "-o", help="Output folder: pathology.jsonl (with evidence) and pathology.csv."
+        ...,
+        "--out",
+        "-o",
+        help="Output folder: pathology.jsonl (with evidence), pathology.csv, fhir_bundles.ndjson.",
+    ),
+    formats: str = typer.Option(
+        "jsonl,csv", "--format", "-f", help="Comma-separated: jsonl, csv, fhir (FHIR R4 bundles, NDJSON)."
+    ),
+    model: Path = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="A trained pathology coder (`pathology train`): adds its codes with scores.",
     ),
     id_column: str = options.ID_COLUMN,
     text_column: str = options.TEXT_COLUMN,
     include: list[str] = options.INCLUDE,
     exclude: list[str] = options.EXCLUDE,
 ) -> None:
-    """Extract pT/pN/pM, stage, grade, size, margins, nodes, invasion, laterality and receptors."""
+    """Extract histologic type and site (ICD-O-3), pT/pN/pM, stage, grade, size, margins, nodes,
+    invasion, laterality and receptors, each with its evidence; with --model also the coder's codes."""
     from corpora.readers import iter_records
 
-    from ..pathology import FIELDS, extract
+    from ..pathology import FIELDS, extract, review
 
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = sorted(set(chosen) - set(FORMATS))
+    if unknown or not chosen:
+        raise typer.BadParameter(f"unknown format(s) {unknown}; choose from {', '.join(FORMATS)}")
+    coder = None
+    if model is not None:
+        from ..pathology.model_io import load_pathology_coder
+
+        coder = load_pathology_coder(model)
     out.mkdir(parents=True, exist_ok=True)
     done = failed = 0
     console = Console(stderr=True)
-    with (
-        open(out / "pathology.jsonl", "w", encoding="utf-8") as jsonl,
-        open(out / "pathology.csv", "w", encoding="utf-8", newline="") as table,
-    ):
-        writer = csv.writer(table)
-        writer.writerow(["id", *FIELDS])
+    with ExitStack() as stack:
+        jsonl = (
+            stack.enter_context(open(out / "pathology.jsonl", "w", encoding="utf-8"))
+            if "jsonl" in chosen
+            else None
+        )
+        table = None
+        if "csv" in chosen:
+            table = csv.writer(
+                stack.enter_context(open(out / "pathology.csv", "w", encoding="utf-8", newline=""))
+            )
+            coded_columns = [f"coded_{t}" for t in coder.models_] if coder else []
+            table.writerow(["id", *FIELDS, "status", *coded_columns])
+        bundles = None
+        if "fhir" in chosen:
+            bundles = stack.enter_context(open(out / "fhir_bundles.ndjson", "w", encoding="utf-8"))
         records = iter_records(
             source, id_column=id_column, text_column=text_column, include=include, exclude=exclude
         )
@@ -48,15 +92,108 @@ def extract_command(
                 console.print(f"[red]failed[/red] {record.id}: {record.error}")
                 continue
             fields = extract(record.text)
-            jsonl.write(json.dumps({"id": record.id, "fields": fields}, ensure_ascii=False) + "\n")
-            writer.writerow([record.id, *(_value(fields[f]) for f in FIELDS)])
+            row: dict[str, object] = {"id": record.id, "fields": fields, **review(record.text, fields)}
+            coded: dict[str, object] = {}
+            if coder is not None:
+                coded = dict(coder.predict([record.text])[0])
+                row["coded"] = coded
+                row["coded_alternatives"] = coder.predict_ranked([record.text], k=3)[0]
+            if jsonl is not None:
+                jsonl.write(json.dumps(row, ensure_ascii=False) + "\n")
+            if table is not None:
+                table.writerow(
+                    [
+                        record.id,
+                        *(_value(fields[f]) for f in FIELDS),
+                        row["status"],
+                        *(coded.get(t) or "" for t in coded),
+                    ]
+                )
+            if bundles is not None:
+                from ..pathology.fhir import pathology_bundle
+
+                bundle = pathology_bundle(record.id, fields, coded)
+                bundles.write(json.dumps(bundle, ensure_ascii=False, separators=(",", ":")) + "\n")
             done += 1
-    Console().print(
-        f"extracted {done} reports, failed {failed}; wrote {out / 'pathology.jsonl'}, {out / 'pathology.csv'}"
-    )
+    Console().print(f"extracted {done} reports, failed {failed}; wrote {', '.join(chosen)} to {out}")
     if failed:
         raise typer.Exit(1)
 
 
 def _value(field: dict[str, object] | None) -> object:
     return "" if field is None else field["value"]
+
+
+def _labelled(data: Path, text_column: str) -> tuple[list[str], list[dict[str, str]]]:
+    from ..errors import PathologyError
+    from ..pathology.coder import TARGETS
+    from ..tabular import read_table
+
+    table = read_table(data)
+    if text_column not in table.columns:
+        raise PathologyError(
+            f"{data.name}: no text column {text_column!r} (columns: {', '.join(map(str, table.columns[:12]))})"
+        )
+    fields = [t for t in TARGETS if t in table.columns]
+    if not fields:
+        raise PathologyError(f"{data.name}: none of the coded fields ({', '.join(TARGETS)}) is a column")
+    table = table.fillna("")
+    texts = [str(t) for t in table[text_column]]
+    records = [
+        {f: str(v) for f, v in zip(fields, values, strict=True)}
+        for values in table[fields].itertuples(index=False)
+    ]
+    return texts, records
+
+
+@app.command("train")
+def train_command(
+    data: Path = LABELLED,
+    model: Path = typer.Option(..., "--model", "-m", help="Folder to write the coder and its card to."),
+    text_column: str = typer.Option("text", "--text-column", help="The report text column."),
+    c: float = typer.Option(2.0, "--C", help="Inverse regularisation of the linear SVMs."),
+    field_weight: float = typer.Option(0.15, help="Weight of the extracted-field features beside the words."),
+) -> None:
+    """Train a PathologyCoder (one classifier per coded field present in DATA) and save it safely."""
+    import time
+
+    from ..errors import PathologyError
+    from ..pathology.coder import PathologyCoder
+    from ..pathology.model_io import save_pathology_coder
+
+    texts, records = _labelled(data, text_column)
+    if len(texts) < 2:
+        raise PathologyError(
+            f"{data.name}: {len(texts)} report(s); a coder needs labelled reports to learn from"
+        )
+    started = time.perf_counter()
+    coder = PathologyCoder(targets=tuple(records[0]), C=c, field_weight=field_weight).fit(texts, records)
+    if not coder.models_:
+        raise PathologyError(f"{data.name}: no field has two or more values to learn")
+    seconds = round(time.perf_counter() - started, 1)
+    save_pathology_coder(
+        coder, model, card={"training": {"data": data.name, "reports": len(texts), "fit_seconds": seconds}}
+    )
+    Console().print(
+        f"trained {len(coder.models_)} fields ({', '.join(coder.models_)}) on {len(texts)} reports "
+        f"in {seconds} s; saved to {model}"
+    )
+
+
+@app.command("evaluate")
+def evaluate_command(
+    data: Path = LABELLED,
+    model: Path = typer.Option(..., "--model", "-m", help="A coder saved by `pathology train`."),
+    text_column: str = typer.Option("text", "--text-column", help="The report text column."),
+) -> None:
+    """Accuracy and macro-F1 per field of a saved coder on labelled reports (JSON on stdout)."""
+    from ..pathology.coder import evaluate
+    from ..pathology.model_io import load_pathology_coder
+
+    coder = load_pathology_coder(model)
+    texts, records = _labelled(data, text_column)
+    typer.echo(
+        json.dumps(
+            {"data": data.name, "reports": len(texts), "fields": evaluate(coder, texts, records)}, indent=2
+        )
+    )

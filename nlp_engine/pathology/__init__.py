@@ -8,6 +8,14 @@
 
 from __future__ import annotations
 
-from .extract import FIELDS, extract
+from .extract import FIELDS, extract, review
 
-__all__ = ["FIELDS", "extract"]
+__all__ = ["FIELDS", "PathologyCoder", "extract", "review"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "PathologyCoder":  # scikit-learn loads only when the coder is used
+        from .coder import PathologyCoder
+
+        return PathologyCoder
+    raise AttributeError(name)

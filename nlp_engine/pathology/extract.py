@@ -129,13 +129,25 @@ def _span(match: re.Match[str], group: str | int = 0, value: Any = None) -> dict
     return {"value": match.group(group) if value is None else value, "start": start, "end": end}
 
 
+_FROZEN = re.compile(r"(?i)frozen\s+section|intra[\s\-]?operative\s+consult\w*|\bFS[A-Z]?\d?\b")
+
+
+def _frozen(text: str, start: int) -> bool:
+    """A mention on a frozen-section / intraoperative line (or the paragraph such a header opens): the
+    permanent sections overrule it."""
+    paragraph = text.rfind("\n\n", 0, start) + 2 if "\n\n" in text[:start] else 0
+    line = text.rfind("\n", 0, start) + 1
+    return bool(_FROZEN.search(text, line, start) or _FROZEN.match(text, paragraph))
+
+
 def _choose(text: str, found: list[dict[str, Any]]) -> Field:
     """One mention for a field: the last one after a final/synoptic header, else the last one; the
     others, when they disagree, are listed as `alternatives`."""
     if not found:
         return None
     finals = [m.end() for m in _FINAL.finditer(text)]
-    preferred = [f for f in found if finals and f["start"] >= finals[0]] or found
+    considered = [f for f in found if not _frozen(text, f["start"])] or found
+    preferred = [f for f in considered if finals and f["start"] >= finals[0]] or considered
     chosen = dict(preferred[-1])
     chosen["text"] = text[chosen["start"] : chosen["end"]]
     others = sorted({str(f["value"]) for f in found} - {str(chosen["value"])})
@@ -331,3 +343,56 @@ def extract(text: str) -> dict[str, Field]:
         if field is not None and "text" not in field:
             field["text"] = text[field["start"] : field["end"]]
     return {name: fields.get(name) for name in FIELDS}
+
+
+_NO_TUMOUR = re.compile(
+    r"(?i)\b(?:negative\s+for\s+(?:malignancy|carcinoma|tumou?r|neoplasm)|no\s+(?:evidence\s+of\s+)?"
+    r"(?:residual\s+)?(?:malignancy|carcinoma|tumou?r|neoplasm)|benign)\b"
+)
+
+
+# fields whose disagreeing mentions need a reader: other fields (a side named in a margin, a grade of a
+# second lesion) disagree too often to flag
+_REVIEWED = ("histologic_type", "pT", "pN", "pM", "stage")
+
+
+def review(text: str, fields: dict[str, Field]) -> dict[str, Any]:
+    """Why fields may be missing or doubtful: `{"status", "reasons"}` with status `ok`, `unreadable`
+    (too little legible text: failed OCR), `no_tumour` (no histologic type named, with the benign or
+    negative wording found, if any) or `review` (pT, pN, pM or stage stated with different values, or
+    tumour types named that do not refine one another). Reasons name fields, values and offsets, never report text."""
+    from ..textio import coerce_text
+
+    text = coerce_text(text)
+    words = re.findall(r"[A-Za-z]{3,}", text)
+    if len(words) < 20:
+        return {
+            "status": "unreadable",
+            "reasons": [f"only {len(words)} legible words: failed OCR or an empty report"],
+        }
+    reasons = []
+    status = "ok"
+    if fields.get("histologic_type") is None:
+        status = "no_tumour"
+        negative = _NO_TUMOUR.search(text)
+        reasons.append(
+            "no histologic type named"
+            + (
+                f"; benign or negative wording at characters {negative.start()}-{negative.end()}"
+                if negative
+                else ""
+            )
+        )
+    for name, field in fields.items():
+        if name in _REVIEWED and field is not None and field.get("alternatives"):
+            if status == "ok":
+                status = "review"
+            kind = (
+                "several tumour types or sites named"
+                if name in ("histologic_type", "primary_site")
+                else "stated differently"
+            )
+            reasons.append(
+                f"{name}: {kind} ({field['value']} chosen; also {', '.join(map(str, field['alternatives']))})"
+            )
+    return {"status": status, "reasons": reasons}

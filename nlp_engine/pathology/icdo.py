@@ -133,6 +133,17 @@ def _field(text: str, mention: tuple[int, int, Entry], alternatives: list[str]) 
     return field
 
 
+def _ancestors(code: str, by_code: dict[str, Entry]) -> set[str]:
+    """The codes `code` refines, transitively (carcinoma, NOS for all)."""
+    out, todo = {GENERIC_MORPHOLOGY}, list(by_code[code].refines)
+    while todo:
+        parent = todo.pop()
+        if parent not in out:
+            out.add(parent)
+            todo.extend(by_code[parent].refines)
+    return out - {code}
+
+
 def histologic_type(text: str, final_start: int | None) -> dict[str, Any] | None:
     """The ICD-O-3 morphology of the report's tumour (see the module docstring), or None."""
     mentions = _mentions(text, vocabulary("morphology"))
@@ -153,7 +164,10 @@ def histologic_type(text: str, final_start: int | None) -> dict[str, Any] | None
     best = max(scores, key=lambda c: (scores[c], -min(s for s, _, e in mentions if e.code == c)))
     chosen = [m for m in mentions if m[2].code == best]
     in_final = [m for m in chosen if final_start is not None and m[0] >= final_start]
-    others = sorted(c for c in scores if c != best and c != GENERIC_MORPHOLOGY)
+    ancestors = _ancestors(best, by_code)
+    others = sorted(
+        c for c in scores if c != best and c not in ancestors and best not in _ancestors(c, by_code)
+    )
     return _field(text, (in_final or chosen)[0], others)
 
 
@@ -181,7 +195,13 @@ def primary_site(
     near_end = len(text) if near_end < 0 else near_end
     organ_weight: Counter[str] = Counter()
     for start, _, entry in mentions:
-        w = 3 if near_start <= start < near_end else 2 if final_start is not None and start >= final_start else 1
+        w = (
+            3
+            if near_start <= start < near_end
+            else 2
+            if final_start is not None and start >= final_start
+            else 1
+        )
         organ_weight[_organ(entry.code)] += w
     organ = max(
         organ_weight, key=lambda o: (organ_weight[o], -min(s for s, _, e in mentions if _organ(e.code) == o))

@@ -1,0 +1,172 @@
+"""FHIR R4 output of a pathology report's synoptic fields: one `Bundle` (type `collection`) per report.
+
+- a `DiagnosticReport` (LOINC 11526-1, pathology study) identifying the report, whose `result` lists
+  the Observations;
+- one `Observation` per extracted field of the cancer pathology panel, coded with LOINC where LOINC
+  has the item (pT 21899-0, pN 21900-6, pM 21901-4, stage group 21902-2, tumour size 21889-1, nodes
+  positive 21893-3 and examined 21894-1, Gleason score 35266-6, ER 16112-5, PR 16113-3, HER2
+  48676-1), else with the field's name under `urn:nlp-engine:pathology-field`; the value as a
+  `valueQuantity` (mm, UCUM), `valueInteger` (node counts) or `valueCodeableConcept` (the value as
+  written), and a note with the evidence's character offsets (and disagreeing mentions, if any);
+- one `Condition` for the tumour when a histologic type was found (or coded by a model): the ICD-O-3
+  morphology (`http://terminology.hl7.org/CodeSystem/icd-o-3`) and, from a `PathologyCoder`, the
+  ICD-10 code; `bodySite` the ICD-O-3 topography; `stage` pointing at the stage Observation.
+
+Ids are UUIDs derived from the report id, so the same input gives identical bundles on every run.
+Validated against the R4B models of `fhir.resources`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..fhir import DOCUMENT_ID_SYSTEM, LOINC, _codeable, _uuid, validate_bundle
+from . import icdo
+
+ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+FIELD_SYSTEM = "urn:nlp-engine:pathology-field"
+UCUM = "http://unitsofmeasure.org"
+_LOINC = {
+    "pT": ("21899-0", "Primary tumor.pathology [Class] Cancer"),
+    "pN": ("21900-6", "Regional lymph nodes.pathology [Class] Cancer"),
+    "pM": ("21901-4", "Distant metastases.pathology [Class] Cancer"),
+    "stage": ("21902-2", "Stage group.pathology Cancer"),
+    "tumor_size_mm": ("21889-1", "Size Tumor"),
+    "lymph_nodes_positive": ("21893-3", "Regional lymph nodes positive [#] Specimen"),
+    "lymph_nodes_examined": ("21894-1", "Regional lymph nodes examined [#] Specimen"),
+    "gleason": ("35266-6", "Gleason score in Specimen Qualitative"),
+    "er": ("16112-5", "Estrogen receptor [Interpretation] in Tissue"),
+    "pr": ("16113-3", "Progesterone receptor [Interpretation] in Tissue"),
+    "her2": ("48676-1", "HER2 [Interpretation] in Tissue"),
+}
+_CONDITION_FIELDS = ("histologic_type", "primary_site")
+
+
+def _evidence_note(field: dict[str, Any]) -> dict[str, str]:
+    note = f"nlp-engine: read from characters {field['start']}-{field['end']} of the report"
+    if field.get("alternatives"):
+        note += f"; other values stated: {', '.join(map(str, field['alternatives']))}"
+    return {"text": note}
+
+
+def _value(name: str, value: Any) -> dict[str, Any]:
+    if name.endswith("_mm"):
+        return {"valueQuantity": {"value": value, "unit": "mm", "system": UCUM, "code": "mm"}}
+    if name.startswith("lymph_nodes_") or name in ("grade_group", "ki67_percent"):
+        return {"valueInteger": int(value)}
+    return {"valueCodeableConcept": {"text": str(value)}}
+
+
+def pathology_bundle(
+    report_id: str, fields: dict[str, Any], coded: dict[str, Any] | None = None, *, validate: bool = True
+) -> dict[str, Any]:
+    """The Bundle for one report: `fields` from `extract`, `coded` (optional) one row of
+    `PathologyCoder.predict`."""
+    report_uuid = _uuid(report_id, "pathology-report")
+    subject = {"display": "the patient of the source report"}
+    source = {"reference": f"urn:uuid:{report_uuid}"}
+    entries: list[dict[str, Any]] = []
+    results = []
+    stage_ref = None
+    for name, field in fields.items():
+        if field is None or name in _CONDITION_FIELDS:
+            continue
+        obs_uuid = _uuid(report_id, "pathology-observation", name)
+        code, display = _LOINC.get(name, (None, None))
+        observation = {
+            "resourceType": "Observation",
+            "id": obs_uuid,
+            "status": "final",
+            "category": [
+                _codeable("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory")
+            ],
+            "code": _codeable(LOINC, code, display) if code else _codeable(FIELD_SYSTEM, name, text=name),
+            "subject": subject,
+            "derivedFrom": [source],
+            **_value(name, field["value"]),
+            "note": [_evidence_note(field)],
+        }
+        entries.append({"fullUrl": f"urn:uuid:{obs_uuid}", "resource": observation})
+        results.append({"reference": f"urn:uuid:{obs_uuid}"})
+        if name == "stage":
+            stage_ref = {"reference": f"urn:uuid:{obs_uuid}"}
+    condition = _condition(report_id, fields, coded or {}, subject, source, stage_ref)
+    if condition is not None:
+        entries.append({"fullUrl": f"urn:uuid:{condition['id']}", "resource": condition})
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": report_uuid,
+        "identifier": [{"system": DOCUMENT_ID_SYSTEM, "value": report_id}],
+        "status": "final",
+        "code": _codeable(LOINC, "11526-1", "Pathology study"),
+        "subject": subject,
+        "result": results,
+    }
+    bundle = {
+        "resourceType": "Bundle",
+        "id": _uuid(report_id, "pathology-bundle"),
+        "identifier": {"system": DOCUMENT_ID_SYSTEM, "value": report_id},
+        "type": "collection",
+        "entry": [{"fullUrl": source["reference"], "resource": report}, *entries],
+    }
+    if validate:
+        validate_bundle(bundle)
+    return bundle
+
+
+def _condition(
+    report_id: str,
+    fields: dict[str, Any],
+    coded: dict[str, Any],
+    subject: dict[str, Any],
+    source: dict[str, Any],
+    stage_ref: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    histology, site = fields.get("histologic_type"), fields.get("primary_site")
+    morphology = coded.get("icd_o_3_histology") or (histology or {}).get("value")
+    if not morphology:
+        return None
+    morph_names = icdo.names("morphology")
+    codings = [{"system": ICDO3, "code": morphology, **_display(morph_names.get(morphology))}]
+    if coded.get("icd_10"):
+        codings.append({"system": ICD10, "code": coded["icd_10"]})
+    condition: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": _uuid(report_id, "pathology-condition"),
+        "meta": {"tag": [{"system": "urn:nlp-engine", "code": "nlp-extracted", "display": "pathology"}]},
+        "verificationStatus": _codeable(
+            "http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"
+        ),
+        "code": {"coding": codings, "text": (histology or {}).get("text") or morph_names.get(morphology)},
+        "subject": subject,
+        "evidence": [{"detail": [source]}],
+        "note": [],
+    }
+    topography = coded.get("icd_o_3_site") or (site or {}).get("value")
+    if topography:
+        condition["bodySite"] = [
+            {
+                "coding": [
+                    {
+                        "system": ICDO3,
+                        "code": topography,
+                        **_display(icdo.names("topography").get(topography)),
+                    }
+                ]
+            }
+        ]
+    if stage_ref:
+        condition["stage"] = [{"assessment": [stage_ref]}]
+    for field in (histology, site):
+        if field:
+            condition["note"].append(_evidence_note(field))
+    if coded:
+        condition["note"].append({"text": "nlp-engine: codes from a trained PathologyCoder where given"})
+    if not condition["note"]:
+        del condition["note"]
+    return condition
+
+
+def _display(name: str | None) -> dict[str, str]:
+    return {"display": name} if name else {}
