@@ -365,7 +365,7 @@ def review(text: str, fields: dict[str, Field]) -> dict[str, Any]:
 
     text = coerce_text(text)
     words = re.findall(r"[A-Za-z]{3,}", text)
-    if len(words) < 20:
+    if len(words) < 8:
         return {
             "status": "unreadable",
             "reasons": [f"only {len(words)} legible words: failed OCR or an empty report"],

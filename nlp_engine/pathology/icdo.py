@@ -100,14 +100,33 @@ def names(name: str) -> dict[str, str]:
     return {entry.code: entry.name for entry in vocabulary(name)}
 
 
+_BROKEN = re.compile(r"(?<=[A-Za-z])-[ \t]*\r?\n[ \t]*(?=[a-z])")
+
+
+def _join_broken_words(text: str) -> tuple[str, list[int]]:
+    """`text` with words broken by a hyphen at a line end joined (`adeno-\\ncarcinoma`), and for each
+    character of the result its offset in `text`, so evidence points at the text as given."""
+    if not _BROKEN.search(text):
+        return text, list(range(len(text) + 1))
+    parts, offsets, last = [], [], 0
+    for match in _BROKEN.finditer(text):
+        parts.append(text[last : match.start()])
+        offsets.extend(range(last, match.start()))
+        last = match.end()
+    parts.append(text[last:])
+    offsets.extend(range(last, len(text) + 1))
+    return "".join(parts), offsets
+
+
 def _mentions(text: str, entries: tuple[Entry, ...]) -> list[tuple[int, int, Entry]]:
     """Non-overlapping mentions (the longest wins), in text order, without negated ones."""
-    lowered = text.lower()
+    joined, offsets = _join_broken_words(text)
+    lowered = joined.lower()
     found = [
-        (m.start(), m.end(), e)
+        (offsets[m.start()], offsets[m.end() - 1] + 1, e)
         for e in entries
         if not e.anchors or any(a in lowered for a in e.anchors)
-        for m in e.pattern.finditer(text)
+        for m in e.pattern.finditer(joined)
     ]
     found.sort(key=lambda f: (f[0] - f[1], f[0]))
     kept: list[tuple[int, int, Entry]] = []

@@ -49,3 +49,127 @@ def test_fit_predict_ranked_and_explained() -> None:
     for e in evidence:  # words are found as written; extracted-field features point at their evidence
         if not e["term"].startswith("__"):
             assert new[0][e["start"] : e["end"]].lower() == e["term"]
+
+
+def test_saved_coder_round_trip_and_tamper_check(tmp_path) -> None:
+    import pytest
+
+    from nlp_engine.errors import PathologyError
+    from nlp_engine.pathology.model_io import load_pathology_coder, save_pathology_coder
+
+    texts, records = corpus(40, seed=3)
+    coder = PathologyCoder(targets=("cancer_type", "icd_o_3_histology")).fit(texts, records)
+    save_pathology_coder(coder, tmp_path / "model")
+    loaded = load_pathology_coder(tmp_path / "model")
+    new, _ = corpus(6, seed=4)
+    assert loaded.predict(new) == coder.predict(new)
+    assert loaded.words_.vocabulary_ == coder.words_.vocabulary_  # rebuilt from the saved arrays
+    before = coder.predict_ranked(new, k=2)
+    after = loaded.predict_ranked(new, k=2)
+    for b, a in zip(before, after, strict=True):  # float32 weights: the same ranking, scores within 1e-4
+        assert [label for label, _ in a["cancer_type"]] == [label for label, _ in b["cancer_type"]]
+        assert all(
+            abs(x - y) < 1e-4 for (_, x), (_, y) in zip(a["cancer_type"], b["cancer_type"], strict=True)
+        )
+    with open(tmp_path / "model" / "model.skops", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(PathologyError, match="changed since it was saved"):
+        load_pathology_coder(tmp_path / "model")
+
+
+def test_train_evaluate_extract_commands(tmp_path) -> None:
+    import csv
+    import json
+
+    from typer.testing import CliRunner
+
+    from nlp_engine.cli import app
+    from nlp_engine.fhir import validate_bundle
+
+    def write(path, texts, records):
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(
+                handle, ["report_id", "text", "cancer_type", "icd_o_3_histology", "pathologic_T"]
+            )
+            writer.writeheader()
+            for i, (text, record) in enumerate(zip(texts, records, strict=True)):
+                writer.writerow(
+                    {"report_id": f"r{i}", "text": text, **{k: record[k] for k in writer.fieldnames[2:]}}
+                )
+
+    write(tmp_path / "train.csv", *corpus(40, seed=5))
+    write(tmp_path / "test.csv", *corpus(10, seed=6))
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["pathology", "train", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert card["label_sets"]["cancer_type"] == ["LUSC", "PRAD"] and card["training"]["reports"] == 40
+    result = runner.invoke(
+        app, ["pathology", "evaluate", str(tmp_path / "test.csv"), "--model", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)["fields"]
+    assert scores["cancer_type"] == {"labelled": 10, "accuracy": 1.0, "macro_f1": 1.0}
+    result = runner.invoke(
+        app,
+        [
+            "pathology",
+            "extract",
+            str(tmp_path / "test.csv"),
+            "--out",
+            str(tmp_path / "out"),
+            "--format",
+            "jsonl,fhir",
+            "--model",
+            str(tmp_path / "m"),
+            "--text-column",
+            "text",
+            "--id-column",
+            "report_id",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "out" / "pathology.jsonl").read_text().splitlines()]
+    bundles = [
+        json.loads(line) for line in (tmp_path / "out" / "fhir_bundles.ndjson").read_text().splitlines()
+    ]
+    assert len(rows) == len(bundles) == 10
+    first = rows[0]
+    assert first["status"] == "ok" and first["coded"]["cancer_type"] == "LUSC"
+    assert first["fields"]["histologic_type"]["value"] == "8071/3"  # keratinizing squamous cell carcinoma
+    validate_bundle(bundles[0])
+    resources = {}
+    for entry in bundles[0]["entry"]:
+        resources.setdefault(entry["resource"]["resourceType"], []).append(entry["resource"])
+    pt = [o for o in resources["Observation"] if o["code"]["coding"][0]["code"] == "21899-0"]
+    assert pt and pt[0]["valueCodeableConcept"]["text"] == first["fields"]["pT"]["value"]
+    (condition,) = resources["Condition"]
+    assert condition["code"]["coding"][0] == {
+        "system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+        "code": "8070/3",  # the trained coder's code wins over the extracted 8071/3
+        "display": "Squamous cell carcinoma, NOS",
+    }
+    assert condition["bodySite"][0]["coding"][0]["code"] == "C34.1"
+    # a field LOINC has no item for keeps its own name under our code system
+    (margins,) = [o for o in resources["Observation"] if o["code"]["coding"][0]["code"] == "margins"]
+    assert margins["code"]["coding"][0]["system"] == "urn:nlp-engine:pathology-field"
+    assert margins["valueCodeableConcept"]["text"] == "negative"
+    # every Observation is listed by the report and derived from it
+    (report,) = resources["DiagnosticReport"]
+    assert len(report["result"]) == len(resources["Observation"])
+
+
+def test_unusable_training_data_is_refused(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from nlp_engine.cli import app
+
+    (tmp_path / "bad.csv").write_text("report_id,body\nr1,some text\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["pathology", "train", str(tmp_path / "bad.csv"), "--model", str(tmp_path / "m")]
+    )
+    assert result.exit_code != 0
+    assert "E012" in str(result.exception) or "E012" in result.output
+    assert "some text" not in result.output

@@ -24,6 +24,8 @@ def test_fields_with_exact_evidence() -> None:
     assert set(fields) == set(FIELDS)
     values = {name: f["value"] for name, f in fields.items() if f is not None}
     assert values == {
+        "histologic_type": "8500/3",  # infiltrating duct carcinoma, ICD-O-3
+        "primary_site": "C50.9",
         "pT": "pT2",
         "pN": "pN1a",
         "pM": "pM0",
@@ -94,3 +96,35 @@ def test_extract_command(tmp_path: Path) -> None:
     with open(tmp_path / "out" / "pathology.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["id"], r["pT"], r["lymph_nodes_examined"]) for r in rows] == [("r1.txt", "pT2", "11")]
+
+
+def test_fhir_bundle_of_the_cancer_panel() -> None:
+    from nlp_engine.pathology.fhir import pathology_bundle
+
+    bundle = pathology_bundle("report-1", extract(REPORT))  # validated against the R4B models inside
+    assert bundle == pathology_bundle("report-1", extract(REPORT))  # same input, same ids
+    observations = {
+        e["resource"]["code"]["coding"][0]["code"]: e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+    }
+    assert observations["21889-1"]["valueQuantity"] == {
+        "value": 23.0,
+        "unit": "mm",
+        "system": "http://unitsofmeasure.org",
+        "code": "mm",
+    }
+    assert observations["21893-3"]["valueInteger"] == 1 and observations["21894-1"]["valueInteger"] == 11
+    assert observations["21899-0"]["valueCodeableConcept"]["text"] == "pT2"
+    # the frozen-section pT1 is not lost: the note names it
+    assert "other values stated: pT1" in observations["21899-0"]["note"][0]["text"]
+    (condition,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"]
+    assert condition["code"]["coding"] == [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/icd-o-3",
+            "code": "8500/3",
+            "display": "Infiltrating duct carcinoma, NOS",
+        }
+    ]
+    assert condition["bodySite"][0]["coding"][0]["code"] == "C50.9"
+    assert "stage" not in condition and "21902-2" not in observations  # the report states no stage group

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from nlp_engine.pathology import extract, review
+from nlp_engine.pathology.icdo import _top_level, vocabulary
+from tests.conftest import shared_data
+
+
+def coded(text: str) -> tuple[str | None, str | None]:
+    fields = extract(text)
+    histology, site = fields["histologic_type"], fields["primary_site"]
+    for field in (histology, site):
+        if field is not None:  # evidence is the text as written
+            assert text[field["start"] : field["end"]] == field["text"]
+    return (histology and histology["value"], site and site["value"])
+
+
+@pytest.mark.parametrize(
+    ("text", "histology", "site"),
+    [
+        # the specific term masks the general one inside it
+        (
+            "FINAL DIAGNOSIS: Kidney, left, nephrectomy: papillary renal cell carcinoma, 4 cm.",
+            "8260/3",
+            "C64.9",
+        ),
+        # one mention refines another: renal cell carcinoma ... clear cell type
+        (
+            "DIAGNOSIS: Kidney, right: renal cell carcinoma.\nSYNOPTIC: Histologic type: clear cell.",
+            "8310/3",
+            "C64.9",
+        ),
+        # a negated type does not count; the lobe refines the lung
+        (
+            "FINAL DIAGNOSIS: Lung, right upper lobe, lobectomy:\n- Invasive adenocarcinoma.\n"
+            "- Negative for squamous cell carcinoma.",
+            "8140/3",
+            "C34.1",
+        ),
+        # a lobe of the brain is a subsite of the brain only
+        ("DIAGNOSIS: Brain, left frontal lobe, resection: glioblastoma, WHO grade IV.", "9440/3", "C71.1"),
+        # the prostate's bladder-neck margin does not make a bladder tumour
+        (
+            "FINAL DIAGNOSIS: Prostate, radical prostatectomy: acinar adenocarcinoma, Gleason 3+4=7.\n"
+            "Bladder neck margin free of tumor.",
+            "8550/3",
+            "C61.9",
+        ),
+        # uterus NOS is refined by its endometrium
+        (
+            "FINAL DIAGNOSIS: Uterus, hysterectomy: endometrioid adenocarcinoma of the endometrium, FIGO 1.",
+            "8380/3",
+            "C54.1",
+        ),
+        # OCR line break inside a term
+        ("DIAGNOSIS: Colon, sigmoid, resection: mucinous adeno-\ncarcinoma.", "8480/3", "C18.7"),
+    ],
+)
+def test_histologic_type_and_site(text: str, histology: str, site: str) -> None:
+    assert coded(text) == (histology, site)
+
+
+def test_no_tumour_no_code_and_a_reason() -> None:
+    text = (
+        "SURGICAL PATHOLOGY REPORT\nFINAL DIAGNOSIS: Gallbladder, cholecystectomy: chronic cholecystitis "
+        "with cholelithiasis. Negative for malignancy.\nGROSS: The gallbladder measures 8 cm and is opened "
+        "to reveal green bile and several yellow stones; the mucosa is velvety and the wall is thin."
+    )
+    assert coded(text) == (None, None)
+    verdict = review(text, extract(text))
+    assert verdict["status"] == "no_tumour"
+    start, end = map(int, re.search(r"characters (\d+)-(\d+)", verdict["reasons"][0]).groups())
+    assert text[start:end] == "Negative for malignancy"
+    assert "cholecystitis" not in " ".join(verdict["reasons"])  # reasons never quote the report
+
+
+def test_review_statuses() -> None:
+    assert review("x7#", extract("x7#"))["status"] == "unreadable"
+    text = (
+        "FROZEN SECTION: renal cell carcinoma, at least pT2.\n\nFINAL DIAGNOSIS: Kidney, left, nephrectomy: "
+        "clear cell renal cell carcinoma, Fuhrman grade 2, 4.5 cm, pT1b. The renal vein margin is free of "
+        "tumor; the adrenal gland is unremarkable and no other lesions are identified in the specimen."
+    )
+    fields = extract(text)
+    assert fields["pT"]["value"] == "pT1b"  # the final diagnosis overrules the frozen section
+    verdict = review(text, fields)
+    assert verdict["status"] == "review" and verdict["reasons"] == [
+        "pT: stated differently (pT1b chosen; also pT2)"
+    ]
+    # renal cell carcinoma then clear cell: a refinement, not a second tumour
+    assert fields["histologic_type"]["value"] == "8310/3" and "alternatives" not in fields["histologic_type"]
+
+
+def test_every_term_passes_its_own_prefilter() -> None:
+    """The anchor words that skip a pattern on most reports must be in every plain term they stand for."""
+    for name in ("morphology", "topography"):
+        for entry in vocabulary(name):
+            assert entry.pattern.flags & re.IGNORECASE
+            for term in _top_level(
+                entry.pattern.pattern[len("(?i)(?<![A-Za-z0-9])(?:") : -len(")(?![A-Za-z0-9])")]
+            ):
+                plain = term.replace(r"[\s\-]+", " ").replace(r"[\s\-]*", "-")
+                if re.search(r"[\\()\[\]?*+{}]", plain):
+                    continue
+                assert entry.pattern.fullmatch(plain), (entry.code, plain)
+                assert not entry.anchors or any(a in plain.lower() for a in entry.anchors), (
+                    entry.code,
+                    plain,
+                )
+
+
+def test_morphology_codes_exist_in_the_icdo3_table() -> None:
+    table = shared_data("icdo3/DpheHistologySites.bsv")
+    known = {
+        line.split("|")[4] for line in table.read_text(encoding="utf-8").splitlines() if line.count("|") >= 5
+    }
+    codes = {entry.code for entry in vocabulary("morphology")}
+    assert len(codes) >= 45
+    assert codes <= known, sorted(codes - known)
+    for entry in vocabulary("morphology"):
+        assert set(entry.refines) <= codes  # refinements point at codes of the vocabulary
+    sites = {entry.code for entry in vocabulary("topography")}
+    assert all(re.fullmatch(r"C\d\d\.\d", code) for code in sites)
