@@ -103,12 +103,15 @@ def names(name: str) -> dict[str, str]:
 _BROKEN = re.compile(r"(?<=[A-Za-z])-[ \t]*\r?\n[ \t]*(?=[a-z])")
 
 
-def _join_broken_words(text: str) -> tuple[str, list[int]]:
+def _join_broken_words(text: str) -> tuple[str, list[int] | None]:
     """`text` with words broken by a hyphen at a line end joined (`adeno-\\ncarcinoma`), and for each
-    character of the result its offset in `text`, so evidence points at the text as given."""
+    character of the result its offset in `text` (None: nothing joined), so evidence points at the
+    text as given."""
     if not _BROKEN.search(text):
-        return text, list(range(len(text) + 1))
-    parts, offsets, last = [], [], 0
+        return text, None
+    parts: list[str] = []
+    offsets: list[int] = []
+    last = 0
     for match in _BROKEN.finditer(text):
         parts.append(text[last : match.start()])
         offsets.extend(range(last, match.start()))
@@ -123,7 +126,7 @@ def _mentions(text: str, entries: tuple[Entry, ...]) -> list[tuple[int, int, Ent
     joined, offsets = _join_broken_words(text)
     lowered = joined.lower()
     found = [
-        (offsets[m.start()], offsets[m.end() - 1] + 1, e)
+        (offsets[m.start()], offsets[m.end() - 1] + 1, e) if offsets else (m.start(), m.end(), e)
         for e in entries
         if not e.anchors or any(a in lowered for a in e.anchors)
         for m in e.pattern.finditer(joined)
