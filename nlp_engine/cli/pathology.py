@@ -53,7 +53,7 @@ def extract_command(
     invasion, laterality and receptors, each with its evidence; with --model also the coder's codes."""
     from corpora.readers import iter_records
 
-    from ..pathology import FIELDS, extract, review
+    from ..pathology import FIELDS, extract, extract_specimens, review
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     unknown = sorted(set(chosen) - set(FORMATS))
@@ -92,7 +92,12 @@ def extract_command(
                 console.print(f"[red]failed[/red] {record.id}: {record.error}")
                 continue
             fields = extract(record.text)
-            row: dict[str, object] = {"id": record.id, "fields": fields, **review(record.text, fields)}
+            row: dict[str, object] = {
+                "id": record.id,
+                "fields": fields,
+                **review(record.text, fields),
+                "specimens": extract_specimens(record.text),
+            }
             coded: dict[str, object] = {}
             if coder is not None:
                 coded = dict(coder.predict([record.text])[0])

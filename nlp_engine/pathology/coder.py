@@ -2,13 +2,14 @@
 
 `fit(texts, records)` learns one classifier per field (`records` are dicts with the TCGA-CDR column
 names: `cancer_type`, `icd_10`, `icd_o_3_site`, `icd_o_3_histology`, `pathologic_T`, ...; empty
-values are left out of that field's training). Features: word 1-2-grams (TF-IDF) plus the synoptic
-fields `extract` finds, as tokens (`__pT_pT2`); one linear SVM per field (one-vs-rest, classes weighted
+values are left out of that field's training). Features: word 1-2-grams (TF-IDF) beside indicators of
+the synoptic fields `extract` finds (`__pT_pT2`, `__histologic_type_81403`) scaled by `field_weight`;
+one linear SVM per field (one-vs-rest, classes weighted
 inversely to their frequency so rare cancer types and codes are not swamped; measured against the
 multinomial logistic regression it replaced, docs/benchmarks.md). Scores are the softmax of the SVM
 margins: they rank alternatives and sum to one, but are not calibrated probabilities.
-`predict(texts)` gives one dict per text with the same keys; where `extract` read pT or pN from the
-text itself, that value is used (it has evidence of its own), else the classifier's.
+`predict(texts)` gives one dict per text with the same keys; where `extract` read pN from the text
+itself, that value is used (it has evidence of its own), else the classifier's.
 `predict_ranked(texts, k)` gives the k best alternatives per field with their scores, and
 `explain(text, field)` the features that weighed most for the prediction, with their spans in the
 text.
@@ -41,11 +42,11 @@ TARGETS = (
 )
 # A record field the extractor reads straight from the text, and how its value is written there.
 _EXTRACTED = {
-    "pathologic_T": ("pT", lambda v: re.sub(r"^[yrm]?p", "", v).replace("(m)", "").replace("x", "X")),
     "pathologic_N": ("pN", lambda v: re.sub(r"^[yrm]?p", "", v).split("(")[0].replace("x", "X")),
 }
-# Grade and laterality are also read by `extract`, but its value goes in as a feature only: measured,
-# the classifier does better on them than the extracted value does (docs/benchmarks.md).
+# pT, grade and laterality are also read by `extract`, but their values go in as features only:
+# measured, the classifier (which sees them) does better than taking them as stated (pT 0.70 against
+# 0.69; docs/benchmarks.md): the records' T is the patient's and often not the report's wording.
 _MISSING = ("", "[Not Available]", "[Not Applicable]", "[Unknown]", "[Discrepancy]", "[Not Evaluated]")
 
 

@@ -396,3 +396,80 @@ def review(text: str, fields: dict[str, Field]) -> dict[str, Any]:
                 f"{name}: {kind} ({field['value']} chosen; also {', '.join(map(str, field['alternatives']))})"
             )
     return {"status": status, "reasons": reasons}
+
+
+# A specimen part's label at a line start: `A.`, `B:`, `C)`, `Part A`, `Specimen #2`, `Container B`,
+# `FSA1` (frozen section of part A). Bare digits are list numbering, not parts.
+_PART = re.compile(
+    r"(?im)^[ \t]*(?:(?P<kind>part|specimen|container)(?:\s+#?|\s*#)\s*(?P<named>[A-Z]|\d{1,2})\b\s*[:.)\-]?"
+    r"|(?P<frozen>FS)\s?(?P<fs>[A-Z])\d{0,2}\b\s*[:.)\-]?"
+    r"|(?P<letter>[A-Z])\s*(?:[:.)\]]|\s-)(?=\s*[A-Za-z(]))"
+)
+# A line that opens another section ends a part's block.
+_SECTION_LINE = re.compile(
+    r"(?im)^[ \t]*(?:final\s+diagnosis|diagnosis|gross(?:\s+description)?|macroscop\w*|microscop\w*|"
+    r"clinical\s+(?:history|details|information)|history|comment|synoptic|summary|"
+    r"intra[\s\-]?operative\s+consult\w*|frozen\s+section\s+diagnosis|addendum)\b[^\n]{0,40}$"
+)
+
+
+def _part_blocks(text: str) -> list[tuple[str, int, int]]:
+    """`(label, start, end)` for every specimen-part block, in text order (`FSA1` is part A)."""
+    matches = list(_PART.finditer(text))
+    if any(m.group("kind") for m in matches):
+        # "Part 3:" names the parts; lettered lines inside are findings ("A. Ulcerated carcinoma")
+        matches = [m for m in matches if m.group("kind") or m.group("frozen")]
+    heads = [
+        ((m.group("named") or m.group("fs") or m.group("letter")).upper(), m.start(), m.end())
+        for m in matches
+    ]
+    if len({h[0] for h in heads}) < 2 and not any(m.group("kind") or m.group("frozen") for m in matches):
+        return []  # one bare "A." is more likely a sentence than a list of parts
+    blocks = []
+    for i, (label, start, body) in enumerate(heads):
+        end = heads[i + 1][1] if i + 1 < len(heads) else len(text)
+        section = _SECTION_LINE.search(text, body, end)
+        end = section.start() if section else end
+        blocks.append((label, start, min(end, start + 3000)))
+    return blocks
+
+
+def _shifted(field: dict[str, Any], offset: int) -> dict[str, Any]:
+    return {**field, "start": field["start"] + offset, "end": field["end"] + offset}
+
+
+def extract_specimens(text: str) -> list[dict[str, Any]]:
+    """Per specimen part (`A:`, `Part B`, `Container C`, `FSA1`): its label, a short description (the
+    header line, e.g. `Lung, right upper lobe, lobectomy`), the blocks it spans in the report (a part
+    is usually named in the specimen list, the gross and the diagnosis) and the synoptic fields read
+    from those blocks, evidence offsets into the whole text. A value found in several blocks follows
+    the case rules (`_choose`: frozen-section lines lose, the final part wins; the rest are
+    `alternatives`). Empty when the report names no parts: then `extract(text)` is the whole story."""
+    from ..textio import coerce_text
+
+    text = coerce_text(text)
+    parts: dict[str, list[tuple[int, int]]] = {}
+    for label, start, end in _part_blocks(text):
+        parts.setdefault(label, []).append((start, end))
+    out = []
+    for label, blocks in parts.items():
+        candidates: dict[str, list[dict[str, Any]]] = {name: [] for name in FIELDS}
+        for start, end in blocks:
+            for name, field in extract(text[start:end]).items():
+                if field is not None:
+                    shifted = _shifted(field, start)
+                    shifted.pop("alternatives", None)
+                    candidates[name].append(shifted)
+        fields = {name: _choose(text, found) for name, found in candidates.items()}
+        first = text[blocks[0][0] : blocks[0][1]]
+        lines = [line.strip() for line in _PART.sub("", first, count=1).splitlines()]
+        description = next((line for line in lines if line), "")[:120]
+        out.append(
+            {
+                "label": label,
+                "description": description,
+                "blocks": [[s, e] for s, e in blocks],
+                "fields": fields,
+            }
+        )
+    return out

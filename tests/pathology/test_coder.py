@@ -37,7 +37,7 @@ def test_fit_predict_ranked_and_explained() -> None:
     predicted = coder.predict(new)
     assert [p["cancer_type"] for p in predicted] == [r["cancer_type"] for r in truth]
     assert [p["icd_o_3_histology"] for p in predicted] == [r["icd_o_3_histology"] for r in truth]
-    # pT comes from the text itself (extracted, with evidence), not from a guess
+    # pT: the classifier follows the extracted value, one of its features (with its evidence)
     assert [p["pathologic_T"] for p in predicted] == [r["pathologic_T"] for r in truth]
     # one value in training makes no classifier: no value, rather than an invented one
     assert [p["laterality"] for p in predicted[:2]] == [None, None]

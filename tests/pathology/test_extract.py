@@ -128,3 +128,44 @@ def test_fhir_bundle_of_the_cancer_panel() -> None:
     ]
     assert condition["bodySite"][0]["coding"][0]["code"] == "C50.9"
     assert "stage" not in condition and "21902-2" not in observations  # the report states no stage group
+
+
+SPECIMENS = """SPECIMENS:
+A. Lung, right upper lobe, lobectomy
+B. Lymph node, station 7
+FROZEN SECTION DIAGNOSIS:
+FSA1: Carcinoma, at least pT1.
+FINAL DIAGNOSIS:
+A. Lung, right upper lobe, lobectomy:
+- Invasive adenocarcinoma, acinar predominant, tumor size 2.3 cm. pT1c.
+B. Lymph node, station 7, excision:
+- One lymph node, negative for carcinoma (0/1).
+"""
+
+
+def test_fields_per_specimen_part() -> None:
+    from nlp_engine.pathology import extract_specimens
+
+    parts = extract_specimens(SPECIMENS)
+    assert [(p["label"], p["description"]) for p in parts] == [
+        ("A", "Lung, right upper lobe, lobectomy"),
+        ("B", "Lymph node, station 7"),
+    ]
+    a, b = (p["fields"] for p in parts)
+    assert (a["histologic_type"]["value"], a["primary_site"]["value"]) == ("8550/3", "C34.1")
+    # the frozen section's "at least pT1" (block FSA1, part A) loses to the final diagnosis
+    assert a["pT"]["value"] == "pT1c" and a["pT"]["alternatives"] == ["pT1"]
+    assert a["tumor_size_mm"]["value"] == 23.0 and a["lymph_nodes_examined"] is None
+    # the node part: no tumour named (negated), its own node count
+    assert b["histologic_type"] is None and (
+        b["lymph_nodes_positive"]["value"],
+        b["lymph_nodes_examined"]["value"],
+    ) == (0, 1)
+    for part in parts:  # evidence offsets point into the whole report
+        for field in part["fields"].values():
+            if field is not None:
+                assert SPECIMENS[field["start"] : field["end"]] == field["text"]
+    # "Part 2:" names the parts; lettered findings inside a part are not parts
+    nested = "PART 1:\nKIDNEY, LEFT, NEPHRECTOMY -\nA. CLEAR CELL RENAL CELL CARCINOMA.\nB. MARGINS FREE.\nPART 2:\nADRENAL GLAND, LEFT -\nA. BENIGN ADRENAL.\n"
+    assert [p["label"] for p in extract_specimens(nested)] == ["1", "2"]
+    assert extract_specimens("A. Single sentence about a carcinoma.") == []
