@@ -52,16 +52,37 @@ _MISSING = ("", "[Not Available]", "[Not Applicable]", "[Unknown]", "[Discrepanc
 
 def _field_features(fields: dict[str, Any]) -> dict[str, float]:
     """One indicator per extracted field value (`__pT_pT2`, `__histologic_type_81403`); a histologic
-    type or site also marks its parent category (`__primary_site_C34`), which pools rare subsites."""
+    type or site also marks its parent category (`__primary_site_C34`), which pools rare subsites;
+    numbers mark their range (`__tumor_size_mm_range1`)."""
     features = {}
     for name, f in fields.items():
         if f is None:
+            if name in _ABSENCE:
+                features[f"__{name}_none"] = 1.0
+            continue
+        if name in _BUCKETS:  # a number goes in as its range: 23 mm and 24 mm are the same evidence
+            edges = _BUCKETS[name]
+            bucket = sum(float(f["value"]) > edge for edge in edges)
+            features[f"__{name}_range{bucket}"] = 1.0
             continue
         value = str(f["value"])
         features[f"__{name}_{re.sub(r'[^A-Za-z0-9]+', '', value)}"] = 1.0
         if name in ("histologic_type", "primary_site"):
             features[f"__{name}_{value[:3]}"] = 1.0
     return features
+
+
+# Fields whose absence is evidence too: a report that names no nodes is how NX looks.
+_ABSENCE = ("pT", "pN", "lymph_nodes_examined", "tumor_size_mm")
+# Ranges of the numeric fields, at the cut points the AJCC categories use most (size 20/40/50/70 mm for
+# T; 0, 1-3, 4-6, 7+ positive nodes for N).
+_BUCKETS = {
+    "tumor_size_mm": (20.0, 40.0, 50.0, 70.0),
+    "closest_margin_mm": (0.0, 1.0, 5.0),
+    "lymph_nodes_positive": (0.0, 3.0, 6.0),
+    "lymph_nodes_examined": (0.0, 5.0, 11.0),
+    "ki67_percent": (14.0, 30.0),
+}
 
 
 class PathologyCoder:
