@@ -16,6 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/nlp-engine process corpora/samples --out out/demo
+	$(VENV)/bin/nlp-engine pathology extract corpora/samples --include 'path_*' --out out/demo/pathology --format jsonl,csv,fhir
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -q

@@ -169,6 +169,30 @@ def _ancestors(code: str, by_code: dict[str, Entry]) -> set[str]:
 def histologic_type(text: str, final_start: int | None) -> dict[str, Any] | None:
     """The ICD-O-3 morphology of the report's tumour (see the module docstring), or None."""
     mentions = _mentions(text, vocabulary("morphology"))
+    in_situ = [m for m in mentions if _IN_SITU.match(text, m[1])]
+    invasive = [m for m in mentions if m not in in_situ]
+    if any(m[2].code != GENERIC_MORPHOLOGY for m in invasive) or not in_situ:
+        mentions = (
+            invasive  # the registry codes the invasive tumour; "ductal carcinoma in situ" beside it is not it
+        )
+    else:
+        # only in situ disease: the same morphology with behaviour /2
+        field = histologic_type_of(text, final_start, in_situ)
+        return field and {
+            **field,
+            "value": field["value"][:-1] + "2",
+            "name": f"{field['name']}, in situ (behaviour /2)",
+        }
+    return histologic_type_of(text, final_start, mentions)
+
+
+_IN_SITU = re.compile(r"(?i)[ \t]*,?[ \t]*(?:\([^)\n]{0,12}\)[ \t]*)?in[\s\-]+situ\b")
+
+
+def histologic_type_of(
+    text: str, final_start: int | None, mentions: list[tuple[int, int, Entry]]
+) -> dict[str, Any] | None:
+    """The chosen code among `mentions` (see the module docstring)."""
     if not mentions:
         return None
     weight: Counter[str] = Counter()

@@ -55,6 +55,17 @@ def coded(text: str) -> tuple[str | None, str | None]:
             "8380/3",
             "C54.1",
         ),
+        # carcinoma in situ beside the invasive tumour is not the tumour; alone, it is coded with behaviour /2
+        (
+            "FINAL DIAGNOSIS: Breast, left: Ductal carcinoma in situ, solid type. Invasive ductal carcinoma, grade 2.",
+            "8500/3",
+            "C50.9",
+        ),
+        (
+            "FINAL DIAGNOSIS: Breast, right, excision: ductal carcinoma in situ, high grade.",
+            "8500/2",
+            "C50.9",
+        ),
         # OCR line break inside a term
         ("DIAGNOSIS: Colon, sigmoid, resection: mucinous adeno-\ncarcinoma.", "8480/3", "C18.7"),
     ],
