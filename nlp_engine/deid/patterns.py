@@ -133,15 +133,19 @@ _FACILITY_HEADS = re.compile(
 _FRACTIONS = frozenset(["1/2", "1/3", "2/3", "1/4", "3/4"])
 # m/d without a year is a setting, a score or a ratio after these words or before these units
 _SETTING_BEFORE = re.compile(
-    r"(?i)(?:psv|ps|peep|cpap|bipap|simv|imv|pain|x|q|@|\+|ratio|score|strength|grade|murmur|sem|gtt|drip)\s*$"
+    r"(?i)(?:psv|ps|peep|cpap|bipap|simv|imv|pain|x|q|@|\+|ratio|score|strength|grade|murmur|sem|gtt|drip|"
+    r"flowby|c/o|%)\s*$"
 )
 _SETTING_AFTER = re.compile(
-    r"(?i)\s*(?:%|pain|str\b|strength|way|amps?\b|hours?\b|hrs?\b|ns\b|\+|sem|murmur|peep|cm|fio2)"
+    r"(?i)\s*(?:%|pain|str\b|strength|way|amps?\b|hours?\b|hrs?\b|ns\b|\+|sem|murmur|peep|cm|fio2|"
+    r"(?:c|w|with)?\s*\d{2,3}\s*%)"
 )
 
 
 def _not_a_date(text: str, start: int, end: int) -> bool:
     value = text[start:end]
+    if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2}", value) and text[end : end + 1] == "%":
+        return True  # ventilator settings "10/5/50%": pressure support / PEEP / FiO2
     if not re.fullmatch(r"\d{1,2}/\d{1,2}", value):
         return False
     return (

@@ -38,6 +38,11 @@ def test_dates_in_every_format(text: str, value: str) -> None:
         "RR 14-19, HR 80-90.",
         "BP 120/80, murmur 2/6.",
         "Glucose 1992 mg/dl is a typo but not a date.",
+        "Pt. currently on 10/5/50%. Tolerating settings.",  # PS / PEEP / FiO2
+        "Vent changed to CPAP .5% 5/5. Anticipate extubation.",
+        "Cpap with flowby 6/2. Spont vols 500.",
+        "Pt c/o 3/10 low back pain.",
+        "Returned to cpap/ps 10/5 c 40% fio2.",
     ],
 )
 def test_clinical_numbers_are_not_dates(text: str) -> None:
