@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..fhir import DOCUMENT_ID_SYSTEM, LOINC, _codeable, _uuid, validate_bundle
+from ..fhir import _VERIFICATION, DOCUMENT_ID_SYSTEM, LOINC, _codeable, _uuid, validate_bundle
 from . import icdo
 
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
@@ -135,9 +135,7 @@ def _condition(
         "resourceType": "Condition",
         "id": _uuid(report_id, "pathology-condition"),
         "meta": {"tag": [{"system": "urn:nlp-engine", "code": "nlp-extracted", "display": "pathology"}]},
-        "verificationStatus": _codeable(
-            "http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"
-        ),
+        "verificationStatus": _codeable(_VERIFICATION, "confirmed"),
         "code": {"coding": codings, "text": (histology or {}).get("text") or morph_names.get(morphology)},
         "subject": subject,
         "evidence": [{"detail": [source]}],
