@@ -5,7 +5,7 @@ The rules (`names.rule_hits`) are its main features, so it learns when to trust 
 an all-capitals note is weaker than in a mixed-case one) and finds words next to hits the rules left
 alone. Features are non-lexical (which rules fired here and on the neighbours, census ranks, English
 frequency, casing, closed word classes): no word of the training notes is stored in the model.
-Trained with `nlp-engine deid train` on the PhysioNet deid notes; shipped as `vocab/deid_tagger.skops`
+Trained with `nlp-engine deid-train` on the PhysioNet deid notes; shipped as `vocab/deid_tagger.skops`
 (skops: loading runs no pickled code).
 """
 

@@ -77,7 +77,9 @@ CLINICAL_WORDS = frozenset(
     pfannenstiel freer farlow kitner portnoy hasson metzenbaum mayo kelly babcock deaver weitlaner gelpi
     adson debakey jackson pratt hemovac blake vicryl prolene monocryl ethibond dexon chromic xeroform
     tegaderm mastisol dermabond steri trendelenburg fowler sims lloyd davies allegra langenbeck senn
-    army navy yankauer frazier kerrison leksell cobb hohmann bennett mclaughlin doppler swan ganz""".split()
+    army navy yankauer frazier kerrison leksell cobb hohmann bennett mclaughlin doppler swan ganz
+    osh bb vicu micu sicu ccu csru pcu angio afib aflutter svt rca lad lcx nsr raf pace wean bear hugger
+    spont colace cipro milrinone quinton""".split()
 )
 NAME_VERBS = frozenset(
     """called calls phoned visited visiting visits reports reported states stated aware updated came

@@ -47,8 +47,8 @@ DATE_PATTERNS = [
 # Years alone: 1992, 2004, '92, 92' (two-digit years only with the apostrophe).
 YEAR_PATTERNS = [
     r"(?<![\d.\-/])(?:19[0-9]{2}|20[0-4][0-9])(?!\d|[.\-/]\d|\s*(?:mg|mcg|ml|cc|units?|kcal|g)\b)",
-    r"(?<![\w'])'\d{2}\b",
-    r"\b\d{2}'(?!\w)",
+    r"(?<![\w'])'(?P<value>\d{2})\b",  # the year is the digits: the apostrophe stays as written
+    r"\b(?P<value>\d{2})'(?!\w)",
 ]
 PHONE_PATTERNS = [
     r"(?<!\d)(?<!\d-)(?:\+?1[\s.\-])?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?![\d\-])(?:\s*(?:x|ext\.?)\s*\d{1,5})?",
@@ -134,16 +134,31 @@ _FRACTIONS = frozenset(["1/2", "1/3", "2/3", "1/4", "3/4"])
 # m/d without a year is a setting, a score or a ratio after these words or before these units
 _SETTING_BEFORE = re.compile(
     r"(?i)(?:psv|ps|peep|cpap|bipap|simv|imv|pain|x|q|@|\+|ratio|score|strength|grade|murmur|sem|gtt|drip|"
-    r"flowby|c/o|%)\s*$"
+    r"flowby|c/o|%)[\s,]*$"
+)
+# a ventilator word a few words before: "PSV increased to 10/5", "weaning trial 5/5" (not "vent via
+# trach, placed 8/14": other words between make it a date again)
+_SETTING_CLAUSE = re.compile(
+    r"(?i)\b(?:psv|ps|peep|cpap|bi-?pap|simv|imv|a/c|vent\w*|trial|weaning|mask)\b"
+    r"(?:[\s,]+(?:increased|decreased|changed|weaned|back|down|up|to|on|of|at|trial|with|now|settings?))*[\s,]*$"
 )
 _SETTING_AFTER = re.compile(
     r"(?i)\s*(?:%|pain|str\b|strength|way|amps?\b|hours?\b|hrs?\b|ns\b|\+|sem|murmur|peep|cm|fio2|"
-    r"(?:c|w|with)?\s*\d{2,3}\s*%)"
+    r"cp\b|bi-?pap|cpap|psv|ps\b|vent|[,\s]*(?:c|w|with)?\s*\d{2,3}\s*%)"
 )
+
+
+# a four-digit 24-hour time where a year could stand: "at 2000", "@ 1930", "1900-0700"
+_TIME_BEFORE = re.compile(r"(?i)(?:\b(?:at|by|until|til|around|approx)|@|\d{4}\s?-)\s*$")
+_TIME_AFTER = re.compile(r"\s?-\s?\d{4}\b|\s*(?:hrs?|h)\b")
 
 
 def _not_a_date(text: str, start: int, end: int) -> bool:
     value = text[start:end]
+    if re.fullmatch(r"(?:[01]\d|2[0-3])[0-5]\d", value) and (
+        _TIME_BEFORE.search(text[max(0, start - 12) : start]) or _TIME_AFTER.match(text, end)
+    ):
+        return True
     if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{2}", value) and text[end : end + 1] == "%":
         return True  # ventilator settings "10/5/50%": pressure support / PEEP / FiO2
     if not re.fullmatch(r"\d{1,2}/\d{1,2}", value):
@@ -151,6 +166,7 @@ def _not_a_date(text: str, start: int, end: int) -> bool:
     return (
         value in _FRACTIONS
         or bool(_SETTING_BEFORE.search(text[max(0, start - 12) : start]))
+        or bool(_SETTING_CLAUSE.search(text[max(0, start - 25) : start]))
         or bool(_SETTING_AFTER.match(text, end))
     )
 
