@@ -100,9 +100,9 @@ def extract_command(
             }
             coded: dict[str, object] = {}
             if coder is not None:
-                coded = dict(coder.predict([record.text])[0])
+                coded = dict(coder.predict([record.text], extracted=[fields])[0])
                 row["coded"] = coded
-                row["coded_alternatives"] = coder.predict_ranked([record.text], k=3)[0]
+                row["coded_alternatives"] = coder.predict_ranked([record.text], k=3, extracted=[fields])[0]
             if jsonl is not None:
                 jsonl.write(json.dumps(row, ensure_ascii=False) + "\n")
             if table is not None:

@@ -132,12 +132,14 @@ class PathologyCoder:
         if terms is not None and index is not None:
             self.words_.vocabulary_ = dict(zip(terms.tolist(), index.tolist(), strict=True))
 
-    def _features(self, texts: Sequence[str], *, fit: bool = False) -> tuple[Any, list[dict[str, Any]]]:
+    def _features(
+        self, texts: Sequence[str], *, fit: bool = False, extracted: Sequence[dict[str, Any]] | None = None
+    ) -> tuple[Any, list[dict[str, Any]]]:
         """The feature matrix (word TF-IDF beside the extracted-field indicators scaled by
         `field_weight`) and the extracted fields."""
         from scipy.sparse import hstack
 
-        extracted = [extract(text) for text in texts]
+        extracted = list(extracted) if extracted is not None else [extract(text) for text in texts]
         fields = [_field_features(f) for f in extracted]
         if fit:
             words = self.words_.fit_transform(texts)
@@ -178,9 +180,11 @@ class PathologyCoder:
                 self.models_[target] = model.fit(x[keep], labels)
         return self
 
-    def predict_ranked(self, texts: Sequence[str], k: int = 3) -> list[dict[str, list[tuple[str, float]]]]:
+    def predict_ranked(
+        self, texts: Sequence[str], k: int = 3, *, extracted: Sequence[dict[str, Any]] | None = None
+    ) -> list[dict[str, list[tuple[str, float]]]]:
         """Per text and field, the `k` best values with their scores (softmax of the margins)."""
-        x, _ = self._features(texts)
+        x, _ = self._features(texts, extracted=extracted)
         out: list[dict[str, list[tuple[str, float]]]] = [{} for _ in texts]
         for target, model in self.models_.items():
             probabilities = _softmax_scores(model, x)
@@ -189,8 +193,12 @@ class PathologyCoder:
                 row[target] = [(str(model.classes_[j]), round(float(p[j]), 4)) for j in best]
         return out
 
-    def predict(self, texts: Sequence[str]) -> list[dict[str, str | None]]:
-        x, extracted = self._features(texts)
+    def predict(
+        self, texts: Sequence[str], *, extracted: Sequence[dict[str, Any]] | None = None
+    ) -> list[dict[str, str | None]]:
+        """One dict per text with every coded field. `extracted`: `extract` of each text, when the
+        caller has it already (it is not computed again)."""
+        x, extracted = self._features(texts, extracted=extracted)
         out: list[dict[str, str | None]] = [dict.fromkeys(self.targets) for _ in texts]
         for target, model in self.models_.items():
             for row, label in zip(out, model.predict(x), strict=True):

@@ -95,6 +95,7 @@ def vocabulary(name: str) -> tuple[Entry, ...]:
     return tuple(entries)
 
 
+@cache
 def names(name: str) -> dict[str, str]:
     """Code -> preferred name for one vocabulary."""
     return {entry.code: entry.name for entry in vocabulary(name)}
