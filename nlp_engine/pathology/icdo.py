@@ -8,7 +8,9 @@ negated phrase on their line dropped (`negative for carcinoma`, `no residual tum
 scores its mentions (twice over in the final-diagnosis or synoptic part) plus the scores of the codes
 it refines, so `renal cell carcinoma ... histologic type: clear cell` is coded 8310/3 (clear cell
 refines renal cell carcinoma) and a lone `carcinoma` does not outvote `adenocarcinoma`. The evidence
-is the chosen code's mention in the final part, else its first one.
+is the chosen code's mention in the final part, else its first one. Carcinoma in situ beside an
+invasive tumour is left out; a report with only in situ disease gets the morphology with behaviour
+/2 (`8500/2`).
 
 Primary site: the organ (three-character topography category) named most, counting the line of the
 chosen histologic type and its specimen header three times and the final part twice; then the most
@@ -172,25 +174,21 @@ def histologic_type(text: str, final_start: int | None) -> dict[str, Any] | None
     mentions = _mentions(text, vocabulary("morphology"))
     in_situ = [m for m in mentions if _IN_SITU.match(text, m[1])]
     invasive = [m for m in mentions if m not in in_situ]
+    # the registry codes the invasive tumour: "ductal carcinoma in situ" beside it is not it
     if any(m[2].code != GENERIC_MORPHOLOGY for m in invasive) or not in_situ:
-        mentions = (
-            invasive  # the registry codes the invasive tumour; "ductal carcinoma in situ" beside it is not it
-        )
-    else:
-        # only in situ disease: the same morphology with behaviour /2
-        field = histologic_type_of(text, final_start, in_situ)
-        return field and {
-            **field,
-            "value": field["value"][:-1] + "2",
-            "name": f"{field['name']}, in situ (behaviour /2)",
-        }
-    return histologic_type_of(text, final_start, mentions)
+        return _choose_morphology(text, final_start, invasive)
+    field = _choose_morphology(text, final_start, in_situ)  # only in situ disease: behaviour /2
+    return field and {
+        **field,
+        "value": field["value"][:-1] + "2",
+        "name": f"{field['name']}, in situ (behaviour /2)",
+    }
 
 
 _IN_SITU = re.compile(r"(?i)[ \t]*,?[ \t]*(?:\([^)\n]{0,12}\)[ \t]*)?in[\s\-]+situ\b")
 
 
-def histologic_type_of(
+def _choose_morphology(
     text: str, final_start: int | None, mentions: list[tuple[int, int, Entry]]
 ) -> dict[str, Any] | None:
     """The chosen code among `mentions` (see the module docstring)."""
