@@ -54,6 +54,7 @@ def extract_command(
     from corpora.readers import iter_records
 
     from ..pathology import FIELDS, extract, extract_specimens, review
+    from ..pathology.fhir import pathology_bundle
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     unknown = sorted(set(chosen) - set(FORMATS))
@@ -64,6 +65,8 @@ def extract_command(
         from ..pathology.model_io import load_pathology_coder
 
         coder = load_pathology_coder(model)
+    # the fields the coder has a model for: one CSV column each, in this order on every row
+    coded_targets = list(coder.models_) if coder is not None else []
     out.mkdir(parents=True, exist_ok=True)
     done = failed = 0
     console = Console(stderr=True)
@@ -78,8 +81,7 @@ def extract_command(
             table = csv.writer(
                 stack.enter_context(open(out / "pathology.csv", "w", encoding="utf-8", newline=""))
             )
-            coded_columns = [f"coded_{t}" for t in coder.models_] if coder else []
-            table.writerow(["id", *FIELDS, "status", *coded_columns])
+            table.writerow(["id", *FIELDS, "status", *(f"coded_{t}" for t in coded_targets)])
         bundles = None
         if "fhir" in chosen:
             bundles = stack.enter_context(open(out / "fhir_bundles.ndjson", "w", encoding="utf-8"))
@@ -111,12 +113,10 @@ def extract_command(
                         record.id,
                         *(_value(fields[f]) for f in FIELDS),
                         row["status"],
-                        *(coded.get(t) or "" for t in coded),
+                        *(coded.get(t) or "" for t in coded_targets),
                     ]
                 )
             if bundles is not None:
-                from ..pathology.fhir import pathology_bundle
-
                 bundle = pathology_bundle(record.id, fields, coded)
                 bundles.write(json.dumps(bundle, ensure_ascii=False, separators=(",", ":")) + "\n")
             done += 1

@@ -135,7 +135,8 @@ _FROZEN = re.compile(r"(?i)frozen\s+section|intra[\s\-]?operative\s+consult\w*|\
 def _frozen(text: str, start: int) -> bool:
     """A mention on a frozen-section / intraoperative line (or the paragraph such a header opens): the
     permanent sections overrule it."""
-    paragraph = text.rfind("\n\n", 0, start) + 2 if "\n\n" in text[:start] else 0
+    blank = text.rfind("\n\n", 0, start)
+    paragraph = blank + 2 if blank >= 0 else 0
     line = text.rfind("\n", 0, start) + 1
     return bool(_FROZEN.search(text, line, start) or _FROZEN.match(text, paragraph))
 
@@ -387,11 +388,7 @@ def review(text: str, fields: dict[str, Field]) -> dict[str, Any]:
         if name in _REVIEWED and field is not None and field.get("alternatives"):
             if status == "ok":
                 status = "review"
-            kind = (
-                "several tumour types or sites named"
-                if name in ("histologic_type", "primary_site")
-                else "stated differently"
-            )
+            kind = "several tumour types named" if name == "histologic_type" else "stated differently"
             reasons.append(
                 f"{name}: {kind} ({field['value']} chosen; also {', '.join(map(str, field['alternatives']))})"
             )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..fhir import _VERIFICATION, DOCUMENT_ID_SYSTEM, LOINC, _codeable, _uuid, validate_bundle
+from ..fhir import _REPORT_CODES, _VERIFICATION, DOCUMENT_ID_SYSTEM, LOINC, _codeable, _uuid, validate_bundle
 from . import icdo
 
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
@@ -99,7 +99,7 @@ def pathology_bundle(
         "id": report_uuid,
         "identifier": [{"system": DOCUMENT_ID_SYSTEM, "value": report_id}],
         "status": "final",
-        "code": _codeable(LOINC, "11526-1", "Pathology study"),
+        "code": _codeable(LOINC, *_REPORT_CODES["pathology"]),
         "subject": subject,
         "result": results,
     }

@@ -103,6 +103,11 @@ def names(name: str) -> dict[str, str]:
     return {entry.code: entry.name for entry in vocabulary(name)}
 
 
+@cache
+def _by_code(name: str) -> dict[str, Entry]:
+    return {entry.code: entry for entry in vocabulary(name)}
+
+
 _BROKEN = re.compile(r"(?<=[A-Za-z])-[ \t]*\r?\n[ \t]*(?=[a-z])")
 
 
@@ -197,7 +202,7 @@ def _choose_morphology(
     weight: Counter[str] = Counter()
     for start, _, entry in mentions:
         weight[entry.code] += 2 if final_start is not None and start >= final_start else 1
-    by_code = {e.code: e for e in vocabulary("morphology")}
+    by_code = _by_code("morphology")
 
     def lineage(code: str, seen: frozenset[str] = frozenset()) -> float:
         entry = by_code[code]

@@ -173,3 +173,46 @@ def test_unusable_training_data_is_refused(tmp_path) -> None:
     assert result.exit_code != 0
     assert "E012" in str(result.exception) or "E012" in result.output
     assert "some text" not in result.output
+
+
+def test_csv_columns_line_up_when_a_field_has_no_model(tmp_path) -> None:
+    import csv
+
+    from typer.testing import CliRunner
+
+    from nlp_engine.cli import app
+
+    texts, records = corpus(30, seed=7)
+    with open(tmp_path / "train.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, ["text", "laterality", "cancer_type"])
+        writer.writeheader()
+        for text, record in zip(texts, records, strict=True):
+            # one laterality value only: no model for it, and no column for it
+            writer.writerow({"text": text, "laterality": "Right", "cancer_type": record["cancer_type"]})
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["pathology", "train", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(
+        app,
+        [
+            "pathology",
+            "extract",
+            str(tmp_path / "train.csv"),
+            "--out",
+            str(tmp_path / "out"),
+            "--model",
+            str(tmp_path / "m"),
+            "--text-column",
+            "text",
+            "--format",
+            "csv",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "out" / "pathology.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    header, first = rows[0], rows[1]
+    assert header[-1] == "coded_cancer_type" and "coded_laterality" not in header
+    assert len(first) == len(header) and first[-1] == records[0]["cancer_type"]
