@@ -214,7 +214,8 @@ def learned_spans(
     for i, p in zip(index, probability, strict=True):
         token = hits.tokens[i]
         # the cue words themselves (Husband, Dr, RN, ...) are never the name
-        if (p < threshold and i not in kept) or token.text.lower().rstrip(".") in NEVER_PHI:
+        never = token.text.lower().rstrip(".") in NEVER_PHI and i not in hits.sure
+        if (p < threshold and i not in kept) or never:
             continue
         place = i in places or any(s < token.end and e > token.start for s, e in place_spans)
         yield token.start, token.end, "LOCATION" if place else "NAME"

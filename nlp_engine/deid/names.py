@@ -19,7 +19,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import Any
+from dataclasses import dataclass, field
 
 from .lexicon import lexicons, zipf
 
@@ -81,14 +82,23 @@ CLINICAL_WORDS = frozenset(
     osh bb vicu micu sicu ccu csru pcu angio afib aflutter svt rca lad lcx nsr raf pace wean bear hugger
     spont colace cipro milrinone quinton""".split()
 )
+# Hospitals known by their initials (a named hospital, unlike OSH, the outside hospital): a place after
+# "to", "at", "from"
+HOSPITAL_ACRONYMS = frozenset(
+    """gh mgh bwh bmc jhh jhmc ummc umms bidmc nemc ucsf ucla nyu upmc mcv vcu ohsu uwmc bch chop
+    cchmc mskcc mdacc gbmc""".split()
+)
 NAME_VERBS = frozenset(
     """called calls phoned visited visiting visits reports reported states stated aware updated came
     requested asked spoke agrees agreed notified wants wanted feels says said""".split()
 )
+# Verbs that follow a first name as often as a noun: only a name rarer than a common word counts
+WEAK_NAME_VERBS = frozenset("""is was does did has had will would""".split())
 NAME_PREPS = frozenset("""with page paged per called notified contacted""".split())
 MICROBES = frozenset(
     """coli diff difficile aureus pylori aeruginosa pneumoniae influenzae epidermidis faecalis faecium
-    albicans glabrata marcescens cloacae mirabilis maltophilia baumannii catarrhalis""".split()
+    albicans glabrata marcescens cloacae mirabilis maltophilia baumannii catarrhalis epi epidermidis
+    jirovecii carinii auris fumigatus neoformans lugdunensis viridans""".split()
 )
 MOVE_CUES = re.compile(
     r"(?i)\b(?:transfer\w*|trans|tx'?d|xfer\w*|admit(?:ted)?|adm|came|come|coming|presented|sent|go(?:ing)?|"
@@ -165,7 +175,9 @@ def is_mixed_case(text: str) -> bool:
 
 def _base(word: str) -> str:
     low = word.lower()
-    return low[:-2] if low.endswith("'s") else low
+    if low.endswith("'s"):
+        return low[:-2]
+    return low.replace("'", "") if "'" in low else low  # O'Brien is "obrien" in the census lists
 
 
 def _is_first(word: str) -> bool:
@@ -174,6 +186,20 @@ def _is_first(word: str) -> bool:
 
 def _is_last(word: str) -> bool:
     return _base(word) in lexicons().last
+
+
+def _rare_word(word: str, below: float) -> bool:
+    """A word rarer than `below` (Zipf) that is not a medical word, nursing shorthand or a cue word."""
+    base = _base(word)
+    return (
+        zipf(base) < below
+        and base not in medical_words()
+        and base not in CLINICAL_WORDS
+        and base not in NOT_NAMES
+        and base not in TITLES
+        and base not in CREDENTIALS
+        and base not in RELATIONS
+    )
 
 
 def _namelike(word: str, *, strict: bool) -> bool:
@@ -207,7 +233,7 @@ def _next_words(tokens: list[Token], i: int, limit: int, skip: str = ".,:(-") ->
 
 STRONG_RULES = ("title", "relation", "credential", "initial", "joined", "name_verb", "name_prep")
 WEAK_RULES = ("pair", "capital")
-PLACE_RULES = ("city", "transfer", "facility")
+PLACE_RULES = ("city", "transfer", "facility", "ward", "hospital_acronym")
 ALL_RULES = (*STRONG_RULES, *WEAK_RULES, *PLACE_RULES, "propagated")
 
 
@@ -218,6 +244,9 @@ class RuleHits:
     tokens: list[Token]
     mixed_case: bool
     flags: dict[int, set[str]]
+    # names the context settles even where the word is nursing shorthand too ("Dr. Foley", "Bernard
+    # Foley CRT"): kept although the word is in CLINICAL_WORDS
+    sure: set[int] = field(default_factory=set)
 
     def with_rule(self, *rules: str) -> set[int]:
         return {i for i, fired in self.flags.items() if fired.intersection(rules)}
@@ -231,6 +260,7 @@ def rule_hits(text: str) -> RuleHits:
     lows = [t.text.lower() for t in tokens]
 
     strong: set[int] = set()
+    sure: set[int] = set()
 
     def mark(i: int, rule: str) -> None:
         flags.setdefault(i, set()).add(rule)
@@ -243,10 +273,17 @@ def rule_hits(text: str) -> RuleHits:
     for i in range(len(tokens)):
         low = lows[i].rstrip(".")
         if low in ("ms", "mr", "mrs") and i + 1 < len(tokens) and tokens[i + 1].text != ".":
-            # "MS worsening" is mental status: without the dot, only a census name or a capital counts
+            # "MS worsening" is mental status: without the dot, only a census name, a capital, an
+            # initial with its dot ("MS S. CARE") or, after Mr/Mrs, a rare word ("MRS BRUCER") counts
             nxt = tokens[i + 1].text
+            initial = len(nxt) == 1 and nxt.isupper() and i + 2 < len(tokens) and tokens[i + 2].text == "."
+            rare = low != "ms" and len(nxt) > 2 and nxt.isalpha() and _rare_word(nxt, 2.5)
             if not (
-                _is_first(nxt) or _is_last(nxt) or (mixed_case and nxt[:1].isupper() and lows[i] != "ms")
+                _is_first(nxt)
+                or _is_last(nxt)
+                or initial
+                or rare
+                or (mixed_case and nxt[:1].isupper() and lows[i] != "ms")
             ):
                 continue
         if low in TITLES or low == "drs":
@@ -256,6 +293,8 @@ def rule_hits(text: str) -> RuleHits:
                 word = tokens[j].text
                 if lows[j] == "and" and low == "drs":
                     continue
+                if n > 0 and tokens[j - 1].text == "." and len(tokens[j - 2].text) > 1:
+                    break  # "Dr. Vasquez. Await PT eval": a full stop after a name ends it
                 doctor = low in ("dr", "drs", "doctor")
                 if (
                     n == 0
@@ -279,9 +318,11 @@ def rule_hits(text: str) -> RuleHits:
                     )
                 ):
                     mark(j, "title")
+                    if doctor and n == 0 and lows[j] in CLINICAL_WORDS and word[:1].isupper():
+                        sure.add(j)
                 else:
                     break
-        elif low in RELATIONS:
+        if low in RELATIONS:  # also "sister", a title too: "SISTER ,JANET HAS PHONED"
             for n, j in enumerate(_next_words(tokens, i, 2, skip=",:(-")):
                 word = tokens[j].text
                 if lows[j] in RELATIONS or lows[j] in TITLES:
@@ -289,6 +330,9 @@ def rule_hits(text: str) -> RuleHits:
                 if (
                     (_is_first(word) and zipf(_base(word)) < 5.5 and lows[j] not in NOT_NAMES)
                     or (n > 0 and _namelike(word, strict=True))
+                    # "husband milovan", "BROTHER VINNY", "SISTER,CARROLL ANNE", "LISA ROSSETTI"
+                    or (len(word) > 3 and _rare_word(word, 3.0))
+                    or (n == 0 and _is_last(word) and zipf(_base(word)) < 4.0 and _rare_word(word, 9.0))
                     or (
                         mixed_case
                         and word[:1].isupper()
@@ -300,7 +344,19 @@ def rule_hits(text: str) -> RuleHits:
                     mark(j, "relation")
                 else:
                     break
-        elif low in CREDENTIALS and i > 0 and (tokens[i - 1].text == "," or tokens[i - 1].text[:1].isalpha()):
+        if low in CREDENTIALS and i + 1 < len(tokens):
+            # NP DJURIC MADE AWARE, RN Foley: a credential as a title, before a rare or census name
+            j = i + 1
+            word = tokens[j].text
+            if (
+                word.isalpha()
+                and len(word) > 2
+                and "\n" not in text[tokens[i].end : tokens[j].start]
+                and lows[j] not in NOT_NAMES
+                and (_rare_word(word, 3.0) or ((_is_first(word) or _is_last(word)) and _rare_word(word, 4.0)))
+            ):
+                mark(j, "title")
+        if low in CREDENTIALS and i > 0 and (tokens[i - 1].text == "," or tokens[i - 1].text[:1].isalpha()):
             # Patricia Nolan, RN / Q. LANDER RRT: walk back over up to three name words and initials
             j, taken = i - 1, 0
             while j >= 0 and taken < 4:
@@ -311,13 +367,19 @@ def rule_hits(text: str) -> RuleHits:
                 if not word[:1].isalpha() or "\n" in text[tokens[j].end : tokens[j + 1].start]:
                     break
                 rare = zipf(_base(word)) < 3.0 and _base(word) not in medical_words()
+                # an initial has its dot ("Q. LANDER RRT"; not "4L NP", nasal prongs); a census name
+                # must not be a common word ("TIMES MD AWARE", "STRONG NP COUGH")
+                initial = len(word) == 1 and tokens[j + 1].text == "."
                 if (
-                    len(word) == 1
-                    or rare
+                    initial
+                    or (rare and len(word) > 1)
                     or (_is_first(word) or _is_last(word))
+                    and zipf(_base(word)) < 4.5
                     and _namelike(word, strict=False)
                 ):
                     mark(j, "credential")
+                    if mixed_case and word[:1].isupper() and word[1:].islower() and lows[j] in CLINICAL_WORDS:
+                        sure.add(j)
                     taken += 1
                     j -= 1
                 else:
@@ -336,8 +398,12 @@ def rule_hits(text: str) -> RuleHits:
             zb = zipf(_base(b))
             second = (_namelike(b, strict=True) or zb < 2.5) and _base(b) not in medical_words()
             capitalised = a[:1].isupper() and a[1:2].islower() and b[:1].isupper()
+            # a surname among the census' commonest may be a word too (Carey, Young): a little rarer
+            # than the others is enough
+            common_surname = lexicons().last.get(_base(b), 1.0) < 0.05 and zb < 4.0
             if second and (
-                (mixed_case and capitalised and zipf(_base(a)) < 5.0) or (zipf(_base(a)) < 5.0 and zb < 3.5)
+                (mixed_case and capitalised and zipf(_base(a)) < 5.0)
+                or (zipf(_base(a)) < 5.0 and (zb < 3.5 or common_surname))
             ):
                 mark(i, "pair")
                 mark(i + 1, "pair")
@@ -360,7 +426,8 @@ def rule_hits(text: str) -> RuleHits:
         after_space = i == 0 or tokens[i].start > tokens[i - 1].end or tokens[i - 1].text in "(,"
         if len(a) == 1 and a.isalpha() and after_space and dot == "." and len(b) > 2 and b[:1].isalpha():
             base = _base(b)
-            if _is_last(b) and zipf(base) < 4.0 and base not in medical_words() and base not in MICROBES:
+            known = _is_last(b) and zipf(base) < 4.0 and base not in medical_words()
+            if (known or _rare_word(b, 2.0)) and base not in MICROBES:
                 mark(i, "initial")
                 mark(i + 2, "initial")
         # Dr Camarda and Clifford: a second name joined to a found one
@@ -383,7 +450,7 @@ def rule_hits(text: str) -> RuleHits:
         # "bob visited", "Emily reports", "spoke with suzette", "ask to page Suzette"
         if lows[i] in medical_words() or lows[i] in CLINICAL_WORDS or lows[i] in eponyms():
             continue
-        if after in NAME_VERBS:
+        if after in NAME_VERBS or (after in WEAK_NAME_VERBS and zipf(lows[i]) < 5.2):
             mark(i, "name_verb")
         elif before in NAME_PREPS and zipf(lows[i]) < 4.5:
             mark(i, "name_prep")
@@ -419,17 +486,145 @@ def rule_hits(text: str) -> RuleHits:
             )
             if rare or acronym or capital:
                 mark(i, "transfer")
+        if lives and before in PLACE_CUES and token.text.isalpha():
+            # "lives nearby in rockport", "lives in DC": a rare word or a state code after "in"
+            if (len(low) > 3 and _rare_word(low, 3.0)) or (low in lex.states and token.text.isupper()):
+                mark(i, "city")
+        if low in ("u", "univ", "university") and i + 1 < len(tokens):
+            # "U Maryland scale", "University of Iowa": a university named by its state
+            j = i + 2 if lows[i + 1] == "of" and i + 2 < len(tokens) else i + 1
+            if lows[j] in lex.states and len(lows[j]) > 2:
+                for k in range(i, j + 1):
+                    mark(k, "facility")
+        if low in HOSPITAL_ACRONYMS and (before in PLACE_CUES or before in (">", "@")) and token.text.isalpha():
+            mark(i, "hospital_acronym")  # "medflight to GH", "ARRIVAL TO GH", "she had at gh"
+        if _ward(text, tokens, lows, i, mixed_case):
+            mark(i, "ward")
+            nxt = tokens[i + 1]
+            if nxt.start == token.end:  # QUARTERMAIN7: the number is part of the name
+                mark(i + 1, "ward")
     for start, end in facility_phrases(text):
         for i, t in enumerate(tokens):
             if t.start < end and t.end > start:
                 mark(i, "facility")
 
-    # the same word elsewhere in the note is the same name
+    _family_and_signature(text, tokens, lows, mark)
+    _extend_names(text, tokens, lows, mixed_case, found() | hits_of(flags, "pair"), mark)
+
+    # the same word elsewhere in the note is the same name, or the same place
     names_here = {lows[i] for i in found() if len(lows[i]) > 2 and zipf(_base(lows[i])) < 4.0}
+    wards_here = {lows[i] for i in hits_of(flags, "ward") | hits_of(flags, "hospital_acronym") if lows[i].isalpha()}
     for i, low in enumerate(lows):
         if low in names_here:
             mark(i, "propagated")
-    return RuleHits(tokens, mixed_case, flags)
+        elif low in wards_here and "ward" not in flags.get(i, ()) and "hospital_acronym" not in flags.get(i, ()):
+            mark(i, "ward")
+    return RuleHits(tokens, mixed_case, flags, sure)
+
+
+# Wards and units named after a person or a building, with their number: "transfer to Quartermain 2",
+# "Per Blake 7 RN", "admitted to ELLISON12". The word must be rare and not medical; a cue word before it.
+_WARD_CUE = re.compile(r"(?i)\b(?:to|from|per|transfer\w*|xfer|tx|admitted|arrived|returned)[\s:]*$")
+_WARD_NUMBER = re.compile(
+    r"(?i)\s?[1-9]\d?\b(?![.,/:%\-'])(?!\s*(?:mg|mcg|g|gm|ml|cc|units?|u|l|mm|cm|hrs?|x|times|days?|bags?|"
+    r"amps?|tabs?|doses?|puffs?|ps|peep|with\s+\d)\b)"
+)
+
+
+def _ward(text: str, tokens: list[Token], lows: list[str], i: int, mixed_case: bool) -> bool:
+    word = tokens[i].text
+    if i + 1 >= len(tokens) or not word.isalpha() or len(word) < 4 or not _rare_word(word, 3.0):
+        return False
+    if mixed_case and not word[:1].isupper():
+        return False
+    return bool(_WARD_NUMBER.match(text, tokens[i].end)) and bool(
+        _WARD_CUE.search(text[max(0, tokens[i].start - 25) : tokens[i].start])
+    )
+
+
+def hits_of(flags: dict[int, set[str]], rule: str) -> set[int]:
+    return {i for i, fired in flags.items() if rule in fired}
+
+
+_PHONE_AFTER = re.compile(
+    r"[\s,:\-]*(?:(?:cell|home|work|phone|tel|ph|pager|h|c|w)\b\.?)?\s*#?\s*[:\-]?\s*\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}",
+    re.IGNORECASE,
+)
+
+
+def _family_and_signature(text: str, tokens: list[Token], lows: list[str], mark: Any) -> None:
+    """Names that a following word or their place in the note gives away: `KEEP ROMERO FAMILY AWARE`
+    (a surname before "family"), `Lopie Certusi cell# 410-322-1419` (words before a phone number),
+    and a note signed with a first name on its last line (`... NOT 1400U/HR. SUSAN`)."""
+    for i in range(len(tokens) - 1):
+        word = tokens[i].text
+        if lows[i + 1] == "family" and word.isalpha() and _is_last(word) and _rare_word(word, 4.0):
+            mark(i, "relation")
+        if word[:1].isupper() and word.isalpha() and len(word) > 2 and _PHONE_AFTER.match(text, tokens[i].end):
+            # walk back over up to three capitalised rare words on the line
+            j = i
+            while (
+                j >= 0
+                and i - j < 3
+                and tokens[j].text[:1].isupper()
+                and tokens[j].text.isalpha()
+                and len(tokens[j].text) > 1
+                and _rare_word(tokens[j].text, 3.5)
+                and (j == i or "\n" not in text[tokens[j].end : tokens[j + 1].start])
+            ):
+                mark(j, "relation")
+                j -= 1
+    last = [k for k, t in enumerate(tokens) if t.text[:1].isalpha()][-4:]
+    if last:
+        line_start = text.rfind("\n", 0, tokens[last[-1]].start) + 1
+        words = [k for k in last if tokens[k].start >= line_start]
+        rest = text[tokens[words[0]].start :].strip() if words else ""
+        if (
+            words
+            and len(words) <= 3
+            and re.fullmatch(r"[A-Za-z][A-Za-z'.,\- ]*", rest)
+            and _is_first(tokens[words[0]].text)
+            and _rare_word(tokens[words[0]].text, 5.0)
+            and all(
+                lows[k] in CREDENTIALS or len(tokens[k].text) == 1 or _namelike(tokens[k].text, strict=False)
+                for k in words
+            )
+        ):
+            for k in words:
+                if lows[k] not in CREDENTIALS:
+                    mark(k, "credential")
+
+
+def _extend_names(
+    text: str, tokens: list[Token], lows: list[str], mixed_case: bool, found: set[int], mark: Any
+) -> None:
+    """A found name takes in the parts joined to it: the other half of a hyphenated name (`dr
+    williams-nuzzo`) and a first name just before it (`mary theresa kondouli`, `son: Vladimir
+    Erickson`)."""
+    for i in sorted(found):
+        for a, dash, b in ((i, i + 1, i + 2), (i - 2, i - 1, i)):
+            if (
+                a >= 0
+                and b < len(tokens)
+                and tokens[dash].text == "-"
+                and tokens[a].end == tokens[dash].start
+                and tokens[dash].end == tokens[b].start
+                and tokens[a].text.isalpha()
+                and tokens[b].text.isalpha()
+            ):
+                mark(b if a == i else a, "joined")
+        j = i - 1
+        if j < 0 or j in found or not re.fullmatch(r"[ \t]+", text[tokens[j].end : tokens[i].start]):
+            continue
+        word = tokens[j].text
+        shaped = word[:1].isupper() == tokens[i].text[:1].isupper() if mixed_case else True
+        if (
+            shaped
+            and word.isalpha()
+            and len(word) > 2
+            and (_is_first(word) and _rare_word(word, 5.0) or _rare_word(word, 3.5))
+        ):
+            mark(j, "joined")
 
 
 def rule_decisions(hits: RuleHits) -> tuple[set[int], set[int]]:
@@ -437,7 +632,7 @@ def rule_decisions(hits: RuleHits) -> tuple[set[int], set[int]]:
     lows = [t.text.lower() for t in hits.tokens]
     places = hits.with_rule(*PLACE_RULES)
     strong = hits.with_rule(*STRONG_RULES, "propagated")
-    names = {i for i in strong if lows[i] not in CLINICAL_WORDS} | {
+    names = {i for i in strong if lows[i] not in CLINICAL_WORDS or i in hits.sure} | {
         i for i in hits.with_rule(*WEAK_RULES) if lows[i] not in CLINICAL_WORDS and lows[i] not in eponyms()
     }
     return names - places, places

@@ -30,6 +30,13 @@ DATE_PATTERNS = [
     r"\b(?:january|february|april|june|july|august|september|october|november|december|sept\.)(?!\w)",
     rf"(?<![\d/.\-]){_MONTH_NUM}-{_DAY}-(?:(?:19|20)\d{{2}}|\d{{2}})(?![\d\-])",
     rf"(?<![\d.]){_MONTH_NUM}\.{_DAY}\.(?:(?:19|20)\d{{2}}|\d{{2}})(?![\d.])",
+    # two dates run together, "TREATMENTS 10/03/10/04"; a year after a dot, "11/21.93"
+    rf"(?<![\d/.]){_MONTH_NUM}/{_DAY}/{_MONTH_NUM}/{_DAY}(?![\d/])",
+    rf"(?<![\d/.]){_MONTH_NUM}/{_DAY}\.\d{{2}}(?![\d/.])",
+    # "returned to OR on 7-8 for coiling": month-day after "on", not a range of litres or doses
+    rf"(?<=\bon\s){_MONTH_NUM}-{_DAY}(?![\d\-])(?=\s+(?:for|to|at|and|with|when|after|in)\b|[,.;)])",
+    # the 1980s
+    r"(?<!\d)(?:19|20)\d0'?[sS]\b",
     # 2019-07-22
     r"(?<!\d)(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?!\d)",
     # July 22nd, 2019 / Jul 22 / July 2019
@@ -51,6 +58,8 @@ YEAR_PATTERNS = [
     r"\b(?P<value>\d{2})'(?!\w)",
 ]
 PHONE_PATTERNS = [
+    # a number in parentheses with its digits grouped oddly: "(240444-1243)", "(301 273 45166)"
+    r"(?<=\()\d{3}[\s.\-]?\d{3}[\s.\-]?\d{4,5}(?=\))",
     r"(?<!\d)(?<!\d-)(?:\+?1[\s.\-])?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?![\d\-])(?:\s*(?:x|ext\.?)\s*\d{1,5})?",
     r"(?i:\b(?:pager|beeper|pg|page|cell|phone|tel|fax|home|work|office|ph|call)\b\.?(?:\s*(?:#|no\.?|number)|[\s:#])*)"
     r"(?P<value>\d{3}[\s.\-]\d{4}|\d{4,7})(?!\d)",
@@ -93,7 +102,7 @@ ADDRESS = (
 FACILITY = (
     r"(?i:\b(?:[a-z][a-z'\-&]*\s+){1,3}"
     r"(?:hospital|hosp|medical\s+center|med\s+ctr|health\s+center|clinic|nursing\s+home|rehab(?:ilitation)?\s+center|"
-    r"infirmary|sanitarium|hospice|medical\s+group|manor|memorial)\b)"
+    r"infirmary|sanitarium|hospice|medical\s+group|manor|memorial|regional)\b)"
     r"|\b(?:St\.|ST\.|Saint|SAINT)\s+[A-Z][A-Za-z\-]+(?:'[sS])?"
 )
 
@@ -130,11 +139,19 @@ _FACILITY_HEADS = re.compile(
 )
 
 
+# Words that are part of a hospital's name however they are written ("from Sacred Heart memorial",
+# "TRANSFERED FROM MEMORIAL HOSPITAL", "TAKEN TO LAUREL REGIONAL")
+_FACILITY_NAME_WORDS = frozenset(
+    """memorial general regional union university county adventist baptist methodist presbyterian
+    lutheran mercy veterans children's""".split()
+)
+
+
 _FRACTIONS = frozenset(["1/2", "1/3", "2/3", "1/4", "3/4"])
 # m/d without a year is a setting, a score or a ratio after these words or before these units
 _SETTING_BEFORE = re.compile(
-    r"(?i)(?:psv|ps|peep|cpap|bipap|simv|imv|pain|x|q|@|\+|ratio|score|strength|grade|murmur|sem|gtt|drip|"
-    r"flowby|c/o|%)[\s,]*$"
+    r"(?i)(?:\b(?:psv|ps|peep|cpap|bipap|simv|imv|pain|q|ratio|score|strength|grade|murmur|sem|gtt|drip|"
+    r"flowby|c/o)|(?<![a-z])x|@|\+|%)[\s,]*$"
 )
 # a ventilator word a few words before: "PSV increased to 10/5", "weaning trial 5/5" (not "vent via
 # trach, placed 8/14": other words between make it a date again)
@@ -189,13 +206,33 @@ def _facility_name(text: str, start: int, end: int) -> tuple[int, int] | None:
     for word in reversed(words):
         w = word.group()
         low = w.lower().strip(".")
-        looks = w[:1].isupper() if mixed else (zipf(low) < 4.0 and low not in medical_words())
+        looks = (w[:1].isupper() if mixed else (zipf(low) < 4.0 and low not in medical_words())) or (
+            low in _FACILITY_NAME_WORDS
+        )
         if not looks or _GENERIC_FACILITY_HEADS.match(w):
             break
         kept.insert(0, word)
     if not kept:
         return None
     return start + kept[0].start(), start + kept[-1].end()
+
+
+# Two-digit years in a past history: "PMH: CABG 81, Redo CABG 84, MI 81", "PMHX CVA in 94 and 00". Only
+# on a history line, only after an event or "in", never after a vital sign or a lab.
+_HISTORY_LINE = re.compile(r"(?im)^.*\b(?:pmh\w*|past\s+medical|p?hx|history)\b.*$")
+_HISTORY_YEAR = re.compile(
+    r"(?i)\b(?:mi|cabg|cva|tia|ptca|pci|stent|avr|mvr|dvt|pe|aaa|turp|cea|ca|chf|afib|surgery|repair|"
+    r"replacement|resection|\w+ectomy|\w+plasty|in)\s+(?P<years>(?:19|20)?\d{2}(?:\s*(?:,|and|&)\s*\d{2}(?!\d))*)"
+    r"(?!\d|-|'?s\b|\s*(?:%|mg|mcg|units?|cm|mm|hrs?|x\b|yo|y/o|years?|min|/|\.\d))"
+)
+
+
+def _history_years(text: str) -> Iterator[tuple[int, int, str]]:
+    for line in _HISTORY_LINE.finditer(text):
+        for match in _HISTORY_YEAR.finditer(line.group()):
+            for year in re.finditer(r"\d{2,4}", match.group("years")):
+                start = line.start() + match.start("years") + year.start()
+                yield start, start + len(year.group()), "DATE"
 
 
 def pattern_spans(text: str) -> Iterator[tuple[int, int, str]]:
@@ -215,3 +252,4 @@ def pattern_spans(text: str) -> Iterator[tuple[int, int, str]]:
                         continue
                     start, end = place
                 yield start, end, label
+    yield from _history_years(text)
