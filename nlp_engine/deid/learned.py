@@ -219,3 +219,5 @@ def learned_spans(
             continue
         place = i in places or any(s < token.end and e > token.start for s, e in place_spans)
         yield token.start, token.end, "LOCATION" if place else "NAME"
+    for i in sorted(places - set(index)):  # a place's number: "QUARTERMAIN7"
+        yield hits.tokens[i].start, hits.tokens[i].end, "LOCATION"

@@ -370,11 +370,13 @@ def rule_hits(text: str) -> RuleHits:
                 # an initial has its dot ("Q. LANDER RRT"; not "4L NP", nasal prongs); a census name
                 # must not be a common word ("TIMES MD AWARE", "STRONG NP COUGH")
                 initial = len(word) == 1 and tokens[j + 1].text == "."
+                # NP and MD are nasal prongs and "MD aware" as often: only an uncommon name before them
+                common = 4.5 if low in ("np", "md") else 5.0
                 if (
                     initial
                     or (rare and len(word) > 1)
                     or (_is_first(word) or _is_last(word))
-                    and zipf(_base(word)) < 4.5
+                    and zipf(_base(word)) < common
                     and _namelike(word, strict=False)
                 ):
                     mark(j, "credential")
@@ -452,7 +454,7 @@ def rule_hits(text: str) -> RuleHits:
             continue
         if after in NAME_VERBS or (after in WEAK_NAME_VERBS and zipf(lows[i]) < 5.2):
             mark(i, "name_verb")
-        elif before in NAME_PREPS and zipf(lows[i]) < 4.5:
+        elif before in NAME_PREPS and zipf(lows[i]) < (5.2 if before == "per" else 4.5):
             mark(i, "name_prep")
 
     # places: "lives in Catonsville", "transfer to Baltimore", "from San Diego", "to Sacred Heart"
@@ -498,7 +500,7 @@ def rule_hits(text: str) -> RuleHits:
                     mark(k, "facility")
         if low in HOSPITAL_ACRONYMS and (before in PLACE_CUES or before in (">", "@")) and token.text.isalpha():
             mark(i, "hospital_acronym")  # "medflight to GH", "ARRIVAL TO GH", "she had at gh"
-        if _ward(text, tokens, lows, i, mixed_case):
+        if _ward(text, tokens, i):
             mark(i, "ward")
             nxt = tokens[i + 1]
             if nxt.start == token.end:  # QUARTERMAIN7: the number is part of the name
@@ -526,16 +528,14 @@ def rule_hits(text: str) -> RuleHits:
 # "Per Blake 7 RN", "admitted to ELLISON12". The word must be rare and not medical; a cue word before it.
 _WARD_CUE = re.compile(r"(?i)\b(?:to|from|per|transfer\w*|xfer|tx|admitted|arrived|returned)[\s:]*$")
 _WARD_NUMBER = re.compile(
-    r"(?i)\s?[1-9]\d?\b(?![.,/:%\-'])(?!\s*(?:mg|mcg|g|gm|ml|cc|units?|u|l|mm|cm|hrs?|x|times|days?|bags?|"
+    r"(?i)\s?[1-9]\d?\b(?![.,/:]\d|[%\-'])(?!\s*(?:mg|mcg|g|gm|ml|cc|units?|u|l|mm|cm|hrs?|x|times|days?|bags?|"
     r"amps?|tabs?|doses?|puffs?|ps|peep|with\s+\d)\b)"
 )
 
 
-def _ward(text: str, tokens: list[Token], lows: list[str], i: int, mixed_case: bool) -> bool:
+def _ward(text: str, tokens: list[Token], i: int) -> bool:
     word = tokens[i].text
     if i + 1 >= len(tokens) or not word.isalpha() or len(word) < 4 or not _rare_word(word, 3.0):
-        return False
-    if mixed_case and not word[:1].isupper():
         return False
     return bool(_WARD_NUMBER.match(text, tokens[i].end)) and bool(
         _WARD_CUE.search(text[max(0, tokens[i].start - 25) : tokens[i].start])
@@ -576,7 +576,9 @@ def _family_and_signature(text: str, tokens: list[Token], lows: list[str], mark:
                 j -= 1
     last = [k for k, t in enumerate(tokens) if t.text[:1].isalpha()][-4:]
     if last:
+        # the last line, or its last sentence: "... NOT 1400U/HR. SUSAN"
         line_start = text.rfind("\n", 0, tokens[last[-1]].start) + 1
+        line_start = max(line_start, text.rfind(". ", 0, tokens[last[-1]].start) + 2)
         words = [k for k in last if tokens[k].start >= line_start]
         rest = text[tokens[words[0]].start :].strip() if words else ""
         if (

@@ -55,7 +55,8 @@ DATE_PATTERNS = [
 YEAR_PATTERNS = [
     r"(?<![\d.\-/])(?:19[0-9]{2}|20[0-4][0-9])(?!\d|[.\-/]\d|\s*(?:mg|mcg|ml|cc|units?|kcal|g)\b)",
     r"(?<![\w'])'(?P<value>\d{2})\b",  # the year is the digits: the apostrophe stays as written
-    r"\b(?P<value>\d{2})'(?!\w)",
+    # "CVA 74'", not a range or a distance: "70-80'", "HOB 30'", "AMBULATED 30'"
+    r"(?i)(?<![\d\-])(?<!\bhob\s)(?<!\bx\s)(?<!ambulated\s)(?<!walked\s)\b(?P<value>\d{2})'(?!\w)",
 ]
 PHONE_PATTERNS = [
     # a number in parentheses with its digits grouped oddly: "(240444-1243)", "(301 273 45166)"
@@ -102,7 +103,7 @@ ADDRESS = (
 FACILITY = (
     r"(?i:\b(?:[a-z][a-z'\-&]*\s+){1,3}"
     r"(?:hospital|hosp|medical\s+center|med\s+ctr|health\s+center|clinic|nursing\s+home|rehab(?:ilitation)?\s+center|"
-    r"infirmary|sanitarium|hospice|medical\s+group|manor|memorial|regional)\b)"
+    r"infirmary|sanitarium|hospice|medical\s+group|manor|memorial|regional|rehab)\b)"
     r"|\b(?:St\.|ST\.|Saint|SAINT)\s+[A-Z][A-Za-z\-]+(?:'[sS])?"
 )
 
@@ -129,12 +130,12 @@ _DETECTORS: list[tuple[str, list[re.Pattern[str]]]] = [
 # Facility words that are not names of a place when alone after "the"/"to" etc.
 _GENERIC_FACILITY_HEADS = re.compile(
     r"(?i)^(?:the|this|that|a|an|to|at|from|in|of|and|or|for|with|by|via|home|outside|other|same|another|"
-    r"his|her|their|our|your|local|nearby|rehab|previous|prior|transferred|transfer|admitted|discharged)\b"
+    r"his|her|their|our|your|local|nearby|previous|prior|transferred|transfer|admitted|discharged)\b"
 )
 
 
 _FACILITY_HEADS = re.compile(
-    r"(?i)^(?:hospital|hosp|hospiatal|medical|center|med|ctr|health|clinic|nursing|home|rehab(?:ilitation)?|"
+    r"(?i)^(?:hospital|hosp|hospiatal|medical|center|med|ctr|health|clinic|nursing|home|rehabilitation|"
     r"infirmary|sanitarium|hospice|healthcare|group|manor)\.?$"
 )
 
@@ -166,8 +167,18 @@ _SETTING_AFTER = re.compile(
 
 
 # a four-digit 24-hour time where a year could stand: "at 2000", "@ 1930", "1900-0700"
-_TIME_BEFORE = re.compile(r"(?i)(?:\b(?:at|by|until|til|around|approx)|@|\d{4}\s?-)\s*$")
-_TIME_AFTER = re.compile(r"\s?-\s?\d{4}\b|\s*(?:hrs?|h)\b")
+_TIME_BEFORE = re.compile(r"(?i)(?:\b(?:at|by|until|til|around|approx|aprox|due)|@|~|->|\d{4}\s?-)\s*$")
+_TIME_AFTER = re.compile(r"(?i)\s?(?:-|->|to)\s?\d{4}\b|\s*(?:hrs?|h)\b")
+# a pain score: "c/o CP, 5/10", "chest pressure 6/10", "HAD 3/10 INCISIONAL PAIN"
+_PAIN_BEFORE = re.compile(r"(?i)\b(?:pain|cp|c/o|discomfort|pressure|angina|ache|headache|h/a|rated|severe)\b[^.\n]{0,20}$|#$")
+_PAIN_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:pain|angina|discomfort|cp)\b")
+# ventilator settings: a setting's name earlier in the same sentence (not "vent" or "extubated", which
+# are events with dates: "vent via trach (placed 8/14)") ("SETTINGS-40%, TV 400'S, RR 14-19,
+# & 5/10", "cpap/ps mode decreased to 8/5") or just after ("5/5 IPS/CPAP", "(10/5) c 40% fio2")
+_VENT_BEFORE = re.compile(
+    r"(?i)\b(?:cpap|bi-?pap|ps|ips|psv|peep|simv|imv|a/c|settings|tv|fio2)\b[^.\n]{0,40}$"
+)
+_VENT_AFTER = re.compile(r"(?i)\)?\s*(?:ips|cpap|ps\b|peep|(?:c|w|with)?\s*\d{2,3}\s*%)")
 
 
 def _not_a_date(text: str, start: int, end: int) -> bool:
@@ -180,6 +191,12 @@ def _not_a_date(text: str, start: int, end: int) -> bool:
         return True  # ventilator settings "10/5/50%": pressure support / PEEP / FiO2
     if not re.fullmatch(r"\d{1,2}/\d{1,2}", value):
         return False
+    if value.endswith("/10") and (
+        _PAIN_BEFORE.search(text[max(0, start - 30) : start]) or _PAIN_AFTER.match(text, end)
+    ):
+        return True
+    if _VENT_BEFORE.search(text[max(0, start - 50) : start]) or _VENT_AFTER.match(text, end):
+        return True
     return (
         value in _FRACTIONS
         or bool(_SETTING_BEFORE.search(text[max(0, start - 12) : start]))
@@ -212,8 +229,8 @@ def _facility_name(text: str, start: int, end: int) -> tuple[int, int] | None:
         if not looks or _GENERIC_FACILITY_HEADS.match(w):
             break
         kept.insert(0, word)
-    if not kept:
-        return None
+    if not kept or all(k.group().lower() == "rehab" for k in kept):
+        return None  # "Baltimore Rehab" is a place; "TO REHAB" is not
     return start + kept[0].start(), start + kept[-1].end()
 
 
