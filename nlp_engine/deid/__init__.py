@@ -54,7 +54,7 @@ class PhiSpan:
 
 #: Probability above which the learned layer calls a word part of a name or place (chosen by
 #: cross-validation for recall; see docs/benchmarks.md).
-THRESHOLD = 0.1
+THRESHOLD = 0.05
 
 
 def find_phi(
@@ -73,6 +73,8 @@ def find_phi(
     words = learned_spans(text, threshold, model, patterns) if learned else name_spans(text)
     merged: list[tuple[int, int, str]] = []
     for start, end, label in sorted(patterns + list(words)):
+        if label == "NAME" and end - start == 1 and text[end : end + 1] == ".":
+            end += 1  # an initial keeps its dot: "MS S. CARE"
         if merged and start < merged[-1][1]:
             s, e, kept = merged[-1]
             merged[-1] = (s, max(e, end), label if _PRIORITY.index(label) < _PRIORITY.index(kept) else kept)

@@ -232,7 +232,7 @@ def _next_words(tokens: list[Token], i: int, limit: int, skip: str = ".,:(-") ->
 
 
 STRONG_RULES = ("title", "relation", "credential", "initial", "joined", "name_verb", "name_prep")
-WEAK_RULES = ("pair", "capital")
+WEAK_RULES = ("pair", "capital", "relation_rare")
 PLACE_RULES = ("city", "transfer", "facility", "ward", "hospital_acronym")
 ALL_RULES = (*STRONG_RULES, *WEAK_RULES, *PLACE_RULES, "propagated")
 
@@ -286,6 +286,8 @@ def rule_hits(text: str) -> RuleHits:
                 or (mixed_case and nxt[:1].isupper() and lows[i] != "ms")
             ):
                 continue
+        if low == "ms" and i > 0 and lows[i - 1] in ("in", "of", "and", "intact", "altered", "changes"):
+            continue  # "changes in MS. Aspiration precautions": mental status
         if low in TITLES or low == "drs":
             # Dr. Healey / MR. EDWIN PRZYBYLO / Dr. L. Ruuska / Drs Ferullo and Saeed
             # "MS:" is mental status, not Ms.: after a title only a dot may come before the name
@@ -327,12 +329,23 @@ def rule_hits(text: str) -> RuleHits:
                 word = tokens[j].text
                 if lows[j] in RELATIONS or lows[j] in TITLES:
                     break
+                if low == "cm" and i > 0 and tokens[i - 1].text.isdigit():
+                    break  # "secured at the 24 cm mark": centimetres, not the case manager
+                if (
+                    len(word) > 3
+                    and (_rare_word(word, 3.0) or n == 0 and _is_last(word) and _rare_word(word, 4.0))
+                    and not (_is_first(word) and zipf(_base(word)) < 5.5)
+                    and not (n > 0 and _namelike(word, strict=True))
+                ):
+                    # "husband milovan", "BROTHER VINNY", "SISTER,CARROLL ANNE": a rare word, or a word
+                    # too (a misspelling, "son and husband visisted"): the learned layer weighs it
+                    mark(j, "relation_rare")
+                    continue
+                if mixed_case and word.isupper() and len(word) <= 4:
+                    break  # "Pt's WBC", "two children PTA": an acronym
                 if (
                     (_is_first(word) and zipf(_base(word)) < 5.5 and lows[j] not in NOT_NAMES)
                     or (n > 0 and _namelike(word, strict=True))
-                    # "husband milovan", "BROTHER VINNY", "SISTER,CARROLL ANNE", "LISA ROSSETTI"
-                    or (len(word) > 3 and _rare_word(word, 3.0))
-                    or (n == 0 and _is_last(word) and zipf(_base(word)) < 4.0 and _rare_word(word, 9.0))
                     or (
                         mixed_case
                         and word[:1].isupper()
@@ -353,7 +366,10 @@ def rule_hits(text: str) -> RuleHits:
                 and len(word) > 2
                 and "\n" not in text[tokens[i].end : tokens[j].start]
                 and lows[j] not in NOT_NAMES
-                and (_rare_word(word, 3.0) or ((_is_first(word) or _is_last(word)) and _rare_word(word, 4.0)))
+                and (
+                    ((_is_first(word) or _is_last(word)) and _rare_word(word, 4.0))
+                    or (mixed_case and word[:1].isupper() and word[1:].islower() and _rare_word(word, 3.0))
+                )
             ):
                 mark(j, "title")
         if low in CREDENTIALS and i > 0 and (tokens[i - 1].text == "," or tokens[i - 1].text[:1].isalpha()):
@@ -361,7 +377,14 @@ def rule_hits(text: str) -> RuleHits:
             j, taken = i - 1, 0
             while j >= 0 and taken < 4:
                 word = tokens[j].text
-                if word in ",.-":
+                # a comma just before the credential, an initial's dot, a hyphen inside a name; not a
+                # full stop ("EXPIRATORY WHEEZES. JON DEVAUX RRT")
+                glued = j > 0 and tokens[j - 1].end == tokens[j].start and tokens[j].end == tokens[j + 1].start
+                if (
+                    (word == "," and j == i - 1)
+                    or (word == "." and j > 0 and len(tokens[j - 1].text) == 1)
+                    or (word == "-" and glued)
+                ):
                     j -= 1
                     continue
                 if not word[:1].isalpha() or "\n" in text[tokens[j].end : tokens[j + 1].start]:
@@ -374,7 +397,7 @@ def rule_hits(text: str) -> RuleHits:
                 common = 4.5 if low in ("np", "md") else 5.0
                 if (
                     initial
-                    or (rare and len(word) > 1)
+                    or (rare and len(word) > 1 and low not in ("np", "md"))
                     or (_is_first(word) or _is_last(word))
                     and zipf(_base(word)) < common
                     and _namelike(word, strict=False)
@@ -425,11 +448,14 @@ def rule_hits(text: str) -> RuleHits:
     for i in range(len(tokens) - 2):
         a, dot, b = tokens[i].text, tokens[i + 1].text, tokens[i + 2].text
         # W. MAROTTA, d. renna: an initial, a dot, a census surname (not "E. coli", not "20's. ABG")
-        after_space = i == 0 or tokens[i].start > tokens[i - 1].end or tokens[i - 1].text in "(,"
+        after_space = i == 0 or tokens[i].start > tokens[i - 1].end or tokens[i - 1].text in "(,-"
         if len(a) == 1 and a.isalpha() and after_space and dot == "." and len(b) > 2 and b[:1].isalpha():
             base = _base(b)
             known = _is_last(b) and zipf(base) < 4.0 and base not in medical_words()
-            if (known or _rare_word(b, 2.0)) and base not in MICROBES:
+            # a rare word after an initial, but not after the letters of a SOAP note or a side
+            # ("A. SEPSIS", "P. ANTIBX", "R. mainstem")
+            rare = _rare_word(b, 2.0) and a.upper() not in "SOAPRL" and a.isupper()
+            if (known or rare) and base not in MICROBES:
                 mark(i, "initial")
                 mark(i + 2, "initial")
         # Dr Camarda and Clifford: a second name joined to a found one
@@ -454,6 +480,15 @@ def rule_hits(text: str) -> RuleHits:
             continue
         if after in NAME_VERBS or (after in WEAK_NAME_VERBS and zipf(lows[i]) < 5.2):
             mark(i, "name_verb")
+        elif (
+            i + 2 < len(tokens)
+            and lows[i + 2] in NAME_VERBS
+            and tokens[i + 1].text.isalpha()
+            and len(tokens[i + 1].text) > 2
+            and _rare_word(tokens[i + 1].text, 2.5)
+        ):
+            mark(i, "name_verb")  # "BEA TURA AWARE": a first name, a rare surname, a verb
+            mark(i + 1, "name_verb")
         elif before in NAME_PREPS and zipf(lows[i]) < (5.2 if before == "per" else 4.5):
             mark(i, "name_prep")
 
@@ -624,7 +659,8 @@ def _extend_names(
             shaped
             and word.isalpha()
             and len(word) > 2
-            and (_is_first(word) and _rare_word(word, 5.0) or _rare_word(word, 3.5))
+            and (_is_first(word) or _is_last(word))
+            and _rare_word(word, 5.0)
         ):
             mark(j, "joined")
 

@@ -224,7 +224,7 @@ def _facility_name(text: str, start: int, end: int) -> tuple[int, int] | None:
         w = word.group()
         low = w.lower().strip(".")
         looks = (w[:1].isupper() if mixed else (zipf(low) < 4.0 and low not in medical_words())) or (
-            low in _FACILITY_NAME_WORDS
+            low in _FACILITY_NAME_WORDS or low in lexicons().cities
         )
         if not looks or _GENERIC_FACILITY_HEADS.match(w):
             break
