@@ -93,23 +93,34 @@ def score(
     }
 
 
-def cross_validated_finder(notes: list[dict[str, Any]], folds: int) -> Callable[[dict[str, Any]], list[Any]]:
-    """A finder that scores each note with a model trained without that note's patient."""
+def cross_validated_finder(
+    notes: list[dict[str, Any]], folds: int, threshold: float | None = None
+) -> Callable[[dict[str, Any]], list[Any]]:
+    """A finder that scores each note with a model trained without that note's patient; `threshold`
+    replaces the shipped probability threshold. The fold models are trained once per note set."""
     from sklearn.model_selection import GroupKFold
 
-    from nlp_engine.deid import find_phi
+    from nlp_engine.deid import THRESHOLD, find_phi
     from nlp_engine.deid.learned import new_model, training_data
 
     patients = [str(n["patient"]) for n in notes]
-    models: dict[int, Any] = {}
-    for fold, (train, _) in enumerate(GroupKFold(folds).split(notes, groups=patients)):
-        x, y, _ = training_data([notes[i] for i in train])
-        models[fold] = new_model().fit(x, y)
+    key = (id(notes), folds)
+    if key not in _FOLD_MODELS:
+        _FOLD_MODELS.clear()
+        for fold, (train, _) in enumerate(GroupKFold(folds).split(notes, groups=patients)):
+            x, y, _ = training_data([notes[i] for i in train])
+            _FOLD_MODELS[key + (fold,)] = new_model().fit(x, y)
+        _FOLD_MODELS[key] = True
+    models = {fold: _FOLD_MODELS[key + (fold,)] for fold in range(folds)}
     fold_of = {}
     for fold, (_, test) in enumerate(GroupKFold(folds).split(notes, groups=patients)):
         for i in test:
             fold_of[id(notes[i])] = fold
-    return lambda note: find_phi(note["text"], model=models[fold_of[id(note)]])
+    cut = THRESHOLD if threshold is None else threshold
+    return lambda note: find_phi(note["text"], model=models[fold_of[id(note)]], threshold=cut)
+
+
+_FOLD_MODELS: dict[Any, Any] = {}
 
 
 def throughput(n: int) -> dict[str, Any]:
@@ -151,6 +162,11 @@ def main() -> None:
     parser.add_argument("--show-missed", action="store_true")
     parser.add_argument("--cv", type=int, default=5, help="folds, grouped by patient, for the learned layer")
     parser.add_argument("--mtsamples", type=int, default=500, help="notes for the throughput run (0: skip)")
+    parser.add_argument(
+        "--thresholds",
+        default="0.1,0.05,0.04",
+        help="learned-layer thresholds to sweep, cross-validated (empty: no sweep)",
+    )
     args = parser.parse_args()
     gold = Path(args.gold) if args.gold else data_path("deid/physionet_nursing_dev.jsonl")
     notes = [json.loads(line) for line in gold.read_text().splitlines() if line.strip()]
@@ -160,6 +176,11 @@ def main() -> None:
         result["cross_validated"] = {
             "folds": args.cv,
             **score(notes, args.show_missed, cross_validated_finder(notes, args.cv)),
+        }
+        # how recall trades against precision as the learned layer's threshold moves
+        result["threshold_sweep"] = {
+            cut: score(notes, finder=cross_validated_finder(notes, args.cv, float(cut)))["token"]
+            for cut in filter(None, args.thresholds.split(","))
         }
     from nlp_engine.deid import find_phi
 

@@ -80,8 +80,12 @@ def find_phi(
             merged[-1] = (s, max(e, end), label if _PRIORITY.index(label) < _PRIORITY.index(kept) else kept)
         elif merged and label == merged[-1][2] == "NAME" and _NAME_GAP.fullmatch(text[merged[-1][1] : start]):
             merged[-1] = (merged[-1][0], end, "NAME")  # one name, one span: "FORMAN-LYONS", "S. DOMINICO"
-        elif merged and label == merged[-1][2] == "LOCATION" and start == merged[-1][1]:
-            merged[-1] = (merged[-1][0], end, "LOCATION")  # "QUARTERMAIN7"
+        elif (
+            merged
+            and label == merged[-1][2] == "LOCATION"
+            and (start == merged[-1][1] or _NAME_GAP.fullmatch(text[merged[-1][1] : start]))
+        ):
+            merged[-1] = (merged[-1][0], end, "LOCATION")  # one place: "QUARTERMAIN7", "U Maryland"
         else:
             merged.append((start, end, label))
     return [PhiSpan(s, e, label) for s, e, label in merged]

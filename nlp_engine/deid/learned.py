@@ -210,7 +210,9 @@ def learned_spans(
     probability = (model or load_model()).predict_proba(x)[:, 1]
     # what the context rules found stays found; the model decides the rest (and the weak rules' hits)
     # a rare word after "transfer to" is as often a unit or a drug as a place: the model decides those
-    forced_places = places - (hits.with_rule("transfer") - hits.with_rule("city", "facility", "ward", "hospital_acronym"))
+    forced_places = places - (
+        hits.with_rule("transfer") - hits.with_rule("city", "facility", "ward", "hospital_acronym")
+    )
     kept = (names & hits.with_rule(*STRONG_RULES, "propagated")) | forced_places
     place_spans = [(start, end) for start, end, label in patterns if label == "LOCATION"]
     for i, p in zip(index, probability, strict=True):

@@ -19,8 +19,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 from .lexicon import lexicons, zipf
 
@@ -379,7 +379,9 @@ def rule_hits(text: str) -> RuleHits:
                 word = tokens[j].text
                 # a comma just before the credential, an initial's dot, a hyphen inside a name; not a
                 # full stop ("EXPIRATORY WHEEZES. JON DEVAUX RRT")
-                glued = j > 0 and tokens[j - 1].end == tokens[j].start and tokens[j].end == tokens[j + 1].start
+                glued = (
+                    j > 0 and tokens[j - 1].end == tokens[j].start and tokens[j].end == tokens[j + 1].start
+                )
                 if (
                     (word == "," and j == i - 1)
                     or (word == "." and j > 0 and len(tokens[j - 1].text) == 1)
@@ -523,22 +525,25 @@ def rule_hits(text: str) -> RuleHits:
             )
             if rare or acronym or capital:
                 mark(i, "transfer")
-        if lives and before in PLACE_CUES and token.text.isalpha():
-            # "lives nearby in rockport", "lives in DC": a rare word or a state code after "in"
-            if (len(low) > 3 and _rare_word(low, 3.0)) or (low in lex.states and token.text.isupper()):
-                mark(i, "city")
+        # "lives nearby in rockport", "lives in DC": a rare word or a state code after "in"
+        rare_place = (len(low) > 3 and _rare_word(low, 3.0)) or (low in lex.states and token.text.isupper())
+        if lives and before in PLACE_CUES and token.text.isalpha() and rare_place:
+            mark(i, "city")
         if low in ("u", "univ", "university") and i + 1 < len(tokens):
             # "U Maryland scale", "University of Iowa": a university named by its state
             j = i + 2 if lows[i + 1] == "of" and i + 2 < len(tokens) else i + 1
             if lows[j] in lex.states and len(lows[j]) > 2:
                 for k in range(i, j + 1):
                     mark(k, "facility")
-        if low in HOSPITAL_ACRONYMS and (before in PLACE_CUES or before in (">", "@")) and token.text.isalpha():
+        if (
+            low in HOSPITAL_ACRONYMS
+            and (before in PLACE_CUES or before in (">", "@"))
+            and token.text.isalpha()
+        ):
             mark(i, "hospital_acronym")  # "medflight to GH", "ARRIVAL TO GH", "she had at gh"
         if _ward(text, tokens, i):
             mark(i, "ward")
-            nxt = tokens[i + 1]
-            if nxt.start == token.end:  # QUARTERMAIN7: the number is part of the name
+            if tokens[i + 1].start == token.end:  # QUARTERMAIN7: the number is part of the name
                 mark(i + 1, "ward")
     for start, end in facility_phrases(text):
         for i, t in enumerate(tokens):
@@ -550,11 +555,17 @@ def rule_hits(text: str) -> RuleHits:
 
     # the same word elsewhere in the note is the same name, or the same place
     names_here = {lows[i] for i in found() if len(lows[i]) > 2 and zipf(_base(lows[i])) < 4.0}
-    wards_here = {lows[i] for i in hits_of(flags, "ward") | hits_of(flags, "hospital_acronym") if lows[i].isalpha()}
+    wards_here = {
+        lows[i] for i in hits_of(flags, "ward") | hits_of(flags, "hospital_acronym") if lows[i].isalpha()
+    }
     for i, low in enumerate(lows):
         if low in names_here:
             mark(i, "propagated")
-        elif low in wards_here and "ward" not in flags.get(i, ()) and "hospital_acronym" not in flags.get(i, ()):
+        elif (
+            low in wards_here
+            and "ward" not in flags.get(i, ())
+            and "hospital_acronym" not in flags.get(i, ())
+        ):
             mark(i, "ward")
     return RuleHits(tokens, mixed_case, flags, sure)
 
@@ -570,10 +581,12 @@ _WARD_NUMBER = re.compile(
 
 def _ward(text: str, tokens: list[Token], i: int) -> bool:
     word = tokens[i].text
-    if i + 1 >= len(tokens) or not word.isalpha() or len(word) < 4 or not _rare_word(word, 3.0):
+    if i + 1 >= len(tokens) or len(word) < 4 or not word.isalpha() or not tokens[i + 1].text.isdigit():
         return False
-    return bool(_WARD_NUMBER.match(text, tokens[i].end)) and bool(
-        _WARD_CUE.search(text[max(0, tokens[i].start - 25) : tokens[i].start])
+    return (
+        bool(_WARD_NUMBER.match(text, tokens[i].end))
+        and bool(_WARD_CUE.search(text[max(0, tokens[i].start - 25) : tokens[i].start]))
+        and _rare_word(word, 3.0)
     )
 
 
@@ -595,7 +608,12 @@ def _family_and_signature(text: str, tokens: list[Token], lows: list[str], mark:
         word = tokens[i].text
         if lows[i + 1] == "family" and word.isalpha() and _is_last(word) and _rare_word(word, 4.0):
             mark(i, "relation")
-        if word[:1].isupper() and word.isalpha() and len(word) > 2 and _PHONE_AFTER.match(text, tokens[i].end):
+        if (
+            word[:1].isupper()
+            and word.isalpha()
+            and len(word) > 2
+            and _PHONE_AFTER.match(text, tokens[i].end)
+        ):
             # walk back over up to three capitalised rare words on the line
             j = i
             while (

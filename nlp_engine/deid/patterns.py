@@ -170,7 +170,9 @@ _SETTING_AFTER = re.compile(
 _TIME_BEFORE = re.compile(r"(?i)(?:\b(?:at|by|until|til|around|approx|aprox|due)|@|~|->|\d{4}\s?-)\s*$")
 _TIME_AFTER = re.compile(r"(?i)\s?(?:-|->|to)\s?\d{4}\b|\s*(?:hrs?|h)\b")
 # a pain score: "c/o CP, 5/10", "chest pressure 6/10", "HAD 3/10 INCISIONAL PAIN"
-_PAIN_BEFORE = re.compile(r"(?i)\b(?:pain|cp|c/o|discomfort|pressure|angina|ache|headache|h/a|rated|severe)\b[^.\n]{0,20}$|#$")
+_PAIN_BEFORE = re.compile(
+    r"(?i)\b(?:pain|cp|c/o|discomfort|pressure|angina|ache|headache|h/a|rated|severe)\b[^.\n]{0,20}$|#$"
+)
 _PAIN_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:pain|angina|discomfort|cp)\b")
 # ventilator settings: a setting's name earlier in the same sentence (not "vent" or "extubated", which
 # are events with dates: "vent via trach (placed 8/14)") ("SETTINGS-40%, TV 400'S, RR 14-19,
@@ -205,11 +207,11 @@ def _not_a_date(text: str, start: int, end: int) -> bool:
     )
 
 
-def _facility_name(text: str, start: int, end: int) -> tuple[int, int] | None:
+def _facility_name(text: str, start: int, end: int, mixed: bool) -> tuple[int, int] | None:
     """The name part of a facility hit: walking back from "Hospital", the words that look like a
     name (capitalised in a mixed-case note; rare and not medical otherwise)."""
     from .lexicon import lexicons, zipf
-    from .names import is_mixed_case, medical_words
+    from .names import medical_words
 
     words = list(re.finditer(r"[\w'\-&.]+", text[start:end]))
     if re.match(r"(?i)(?:st|saint)\b", words[0].group()):
@@ -218,7 +220,6 @@ def _facility_name(text: str, start: int, end: int) -> tuple[int, int] | None:
         return (start, end) if saint in lexicons().first or words[-1].group().lower().endswith("'s") else None
     while words and _FACILITY_HEADS.match(words[-1].group()):
         words.pop()
-    mixed = is_mixed_case(text)
     kept: list[re.Match[str]] = []
     for word in reversed(words):
         w = word.group()
@@ -254,6 +255,9 @@ def _history_years(text: str) -> Iterator[tuple[int, int, str]]:
 
 def pattern_spans(text: str) -> Iterator[tuple[int, int, str]]:
     """Every pattern hit in `text` as `(start, end, label)`; overlaps are resolved by the caller."""
+    from .names import is_mixed_case
+
+    mixed: bool | None = None
     for label, patterns in _DETECTORS:
         for pattern in patterns:
             for match in pattern.finditer(text):
@@ -264,7 +268,9 @@ def pattern_spans(text: str) -> Iterator[tuple[int, int, str]]:
                 if label == "DATE" and _not_a_date(text, start, end):
                     continue
                 if label == "LOCATION":
-                    place = _facility_name(text, start, end)
+                    if mixed is None:
+                        mixed = is_mixed_case(text)
+                    place = _facility_name(text, start, end, mixed)
                     if place is None:
                         continue
                     start, end = place

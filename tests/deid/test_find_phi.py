@@ -150,3 +150,48 @@ def test_bytes_in_other_encodings() -> None:
     text = "Seen by Dr. Müller on 7/22 at the café."
     assert found(text.encode("cp1252").decode("cp1252")) == [("NAME", "Müller"), ("DATE", "7/22")]
     assert [(s.label, s.start) for s in find_phi(text.encode("cp1252"))] == [("NAME", 12), ("DATE", 22)]
+
+
+@pytest.mark.parametrize(
+    "text, label, value",
+    [
+        ("Plan: will transfer to Quartermain 2 today.", "LOCATION", "Quartermain"),
+        ("PT IS 80 YO WOMAN ADMITTED TO QUARTERMAIN7 W/ CHF.", "LOCATION", "QUARTERMAIN7"),
+        ("Elevations on EKG, medflight to GH for emergent cath.", "LOCATION", "GH"),
+        ("TAKEN TO LAUREL REGIONAL WHERE CK'S WERE POSITIVE.", "LOCATION", "LAUREL REGIONAL"),
+        ("Insulin drip following U Maryland scale.", "LOCATION", "U Maryland"),
+        ("BP DROPPED. NP DJURIC MADE AWARE.", "NAME", "DJURIC"),
+        ("Wean to extubate per dr williams-nuzzo tonight.", "NAME", "williams-nuzzo"),
+        ("KEEP ROMERO FAMILY AWARE OF PLAN OF CARE.", "NAME", "ROMERO"),
+        ("Spoke w/ physicians Dr. Foley. Remains full code.", "NAME", "Foley"),
+        ("PMH: CABG 81, Redo CABG 84, HTN.", "DATE", "84"),
+        ("HAD TREATMENTS 10/03/10/04 AND DUE FOR XRT.", "DATE", "10/03/10/04"),
+        ("son and grandson visited today.(301 273 45166) both", "PHONE", "301 273 45166"),
+    ],
+)
+def test_wards_hospital_initials_and_cued_names(text: str, label: str, value: str) -> None:
+    assert (label, value) in found(text)
+
+
+@pytest.mark.parametrize(
+    "text, not_phi",
+    [
+        ("RESP: O2 AT 2L NP WITH SATS 96%.", "L"),  # nasal prongs, not a nurse practitioner's name
+        ("BILATERAL EXPIRATORY WHEEZES. JON DEVAUX RRT", "WHEEZES"),  # a full stop ends the name
+        ("Psych consult from Dr. Vasquez. Await PT eval.", "Await"),
+        ("Monitor for changes in MS. Aspiration precautions.", "Aspiration"),
+        ("pt c/o CP, 5/10, ECG done.", "5/10"),  # a pain score
+        ("SETTINGS-40%, TV 400'S, RR 14-19, & 5/10. SATS OK.", "5/10"),  # ventilator settings
+        ("A. SEPSIS | P. ANTIBX AS ORDERED", "ANTIBX"),  # SOAP letters are not initials
+        ("ON COUMADIN 5MG QD, PROPOFOL 10 MCG/KG/MIN.", "COUMADIN"),  # a drug and its dose, not a ward
+        ("HOB 30'. AMBULATED 30' WITH 2 ASSIST.", "30"),
+    ],
+)
+def test_clinical_text_that_looks_like_phi(text: str, not_phi: str) -> None:
+    assert not any(not_phi in value.split() or value == not_phi for _, value in found(text)), found(text)
+
+
+def test_history_years_need_a_history_line_and_an_event() -> None:
+    assert ("DATE", "94") in found("PMHX CVA in 94 and 00 affected (R) side.")
+    assert not [v for _, v in found("hx of MI in his 30s, CA 19-9 pending.") if v in ("30", "19")]
+    assert not [v for _, v in found("HR 81, BP 120/70 on arrival.") if v == "81"]
