@@ -108,13 +108,14 @@ def _by_code(name: str) -> dict[str, Entry]:
     return {entry.code: entry for entry in vocabulary(name)}
 
 
-_BROKEN = re.compile(r"(?<=[A-Za-z])-[ \t]*\r?\n[ \t]*(?=[a-z])")
+# a word broken at a line end (`adeno-\ncarcinoma`), or by an OCR dot inside it (`car·cinoma`, `mar•gin`)
+_BROKEN = re.compile(r"(?<=[A-Za-z])(?:-[ \t]*\r?\n[ \t]*|[·•])(?=[a-z])")
 
 
 def _join_broken_words(text: str) -> tuple[str, list[int] | None]:
-    """`text` with words broken by a hyphen at a line end joined (`adeno-\\ncarcinoma`), and for each
-    character of the result its offset in `text` (None: nothing joined), so evidence points at the
-    text as given."""
+    """`text` with words broken by a hyphen at a line end or an OCR dot joined (`adeno-\\ncarcinoma`,
+    `car·cinoma`), and for each character of the result its offset in `text` (None: nothing joined), so
+    evidence points at the text as given."""
     if not _BROKEN.search(text):
         return text, None
     parts: list[str] = []

@@ -135,3 +135,19 @@ def test_morphology_codes_exist_in_the_icdo3_table() -> None:
         assert set(entry.refines) <= codes  # refinements point at codes of the vocabulary
     sites = {entry.code for entry in vocabulary("topography")}
     assert all(re.fullmatch(r"C\d\d\.\d", code) for code in sites)
+
+
+def test_ocr_dot_inside_a_word_is_joined_and_evidence_points_at_the_text() -> None:
+    from nlp_engine.pathology.extract import extract
+
+    text = "DIAGNOSIS: Lung, left lower lobe (wedge biopsy): poorly differentiated squamous cell car·cinoma."
+    found = extract(text)["histologic_type"]
+    assert found["value"] == "8070/3"
+    assert text[found["start"] : found["end"]] == "squamous cell car·cinoma"
+
+
+def test_papillary_chromophil_renal_cell_carcinoma() -> None:
+    from nlp_engine.pathology.extract import extract
+
+    found = extract("Left kidney, radical nephrectomy: Papillary (chromophil) renal cell carcinoma.")
+    assert found["histologic_type"]["value"] == "8260/3"
