@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from .lexicon import lexicons, zipf
 
@@ -32,6 +31,10 @@ class Token:
     text: str
     start: int
     end: int
+
+
+# marks token `i` as found by `rule`
+Marker = Callable[[int, str], None]
 
 
 def tokenize(text: str) -> list[Token]:
@@ -249,7 +252,7 @@ class RuleHits:
     sure: set[int] = field(default_factory=set)
 
     def with_rule(self, *rules: str) -> set[int]:
-        return {i for i, fired in self.flags.items() if fired.intersection(rules)}
+        return hits_of(self.flags, *rules)
 
 
 def rule_hits(text: str) -> RuleHits:
@@ -555,9 +558,7 @@ def rule_hits(text: str) -> RuleHits:
 
     # the same word elsewhere in the note is the same name, or the same place
     names_here = {lows[i] for i in found() if len(lows[i]) > 2 and zipf(_base(lows[i])) < 4.0}
-    wards_here = {
-        lows[i] for i in hits_of(flags, "ward") | hits_of(flags, "hospital_acronym") if lows[i].isalpha()
-    }
+    wards_here = {lows[i] for i in hits_of(flags, "ward", "hospital_acronym") if lows[i].isalpha()}
     for i, low in enumerate(lows):
         if low in names_here:
             mark(i, "propagated")
@@ -590,8 +591,9 @@ def _ward(text: str, tokens: list[Token], i: int) -> bool:
     )
 
 
-def hits_of(flags: dict[int, set[str]], rule: str) -> set[int]:
-    return {i for i, fired in flags.items() if rule in fired}
+def hits_of(flags: dict[int, set[str]], *rules: str) -> set[int]:
+    """The tokens on which any of `rules` fired."""
+    return {i for i, fired in flags.items() if fired.intersection(rules)}
 
 
 _PHONE_AFTER = re.compile(
@@ -600,7 +602,7 @@ _PHONE_AFTER = re.compile(
 )
 
 
-def _family_and_signature(text: str, tokens: list[Token], lows: list[str], mark: Any) -> None:
+def _family_and_signature(text: str, tokens: list[Token], lows: list[str], mark: Marker) -> None:
     """Names that a following word or their place in the note gives away: `KEEP ROMERO FAMILY AWARE`
     (a surname before "family"), `Lopie Certusi cell# 410-322-1419` (words before a phone number),
     and a note signed with a first name on its last line (`... NOT 1400U/HR. SUSAN`)."""
@@ -651,7 +653,7 @@ def _family_and_signature(text: str, tokens: list[Token], lows: list[str], mark:
 
 
 def _extend_names(
-    text: str, tokens: list[Token], lows: list[str], mixed_case: bool, found: set[int], mark: Any
+    text: str, tokens: list[Token], lows: list[str], mixed_case: bool, found: set[int], mark: Marker
 ) -> None:
     """A found name takes in the parts joined to it: the other half of a hyphenated name (`dr
     williams-nuzzo`) and a first name just before it (`mary theresa kondouli`, `son: Vladimir
