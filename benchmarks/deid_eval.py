@@ -32,6 +32,22 @@ def shape(text: str) -> str:
     return re.sub(r"[a-z]+", "x", re.sub(r"[A-Z]+", "X", re.sub(r"\d", "d", text)))
 
 
+# The gold's labels as the categories `find_phi` labels with, for scoring with the label required.
+CATEGORY = {
+    "HCPName": "NAME",
+    "PTName": "NAME",
+    "PTNameInitial": "NAME",
+    "RelativeProxyName": "NAME",
+    "Date": "DATE",
+    "DateYear": "DATE",
+    "Location": "LOCATION",
+    "Phone": "PHONE",
+    "Age": "AGE",
+}
+# a found label that counts as the same category ("ADDRESS" is a place, "ZIP" part of one)
+FOUND_CATEGORY = {"ADDRESS": "LOCATION", "ZIP": "LOCATION"}
+
+
 def score(
     notes: list[dict[str, Any]],
     show_missed: bool = False,
@@ -45,6 +61,7 @@ def score(
     per_label: dict[str, Counter[str]] = {}
     missed_shapes: dict[str, Counter[str]] = {}
     found_labels: Counter[str] = Counter()
+    by_category: dict[str, Counter[str]] = {}
     started = time.perf_counter()
     words = 0
     for note in notes:
@@ -64,7 +81,16 @@ def score(
         for match in TOKEN.finditer(text):
             s, e = match.span()
             gold = next((p["label"] for p in note["phi"] if p["start"] < e and p["end"] > s), None)
-            pred = any(span.start < e and span.end > s for span in found)
+            hit = next((span.label for span in found if span.start < e and span.end > s), None)
+            pred = hit is not None
+            gold_category = CATEGORY.get(gold, "OTHER") if gold else None
+            found_category = FOUND_CATEGORY.get(hit, hit) if hit else None
+            if gold_category:
+                by_category.setdefault(gold_category, Counter())["gold"] += 1
+            if found_category:
+                by_category.setdefault(found_category, Counter())["found"] += 1
+            if gold_category and gold_category == found_category:
+                by_category[gold_category]["both"] += 1
             if gold:
                 per_label.setdefault(gold, Counter())["hit" if pred else "miss"] += 1
                 if not pred:
@@ -85,6 +111,15 @@ def score(
         "recall_per_gold_label": {
             label: {"tokens": sum(c.values()), "recall": round(c["hit"] / max(1, sum(c.values())), 4)}
             for label, c in sorted(per_label.items())
+        },
+        # tokens, the label required: a name found as a place counts against both
+        "per_category": {
+            category: {
+                **scores(c["both"], c["found"], c["gold"]),
+                "gold_tokens": c["gold"],
+                "found_tokens": c["found"],
+            }
+            for category, c in sorted(by_category.items())
         },
         "missed_token_shapes": {label: dict(c.most_common(8)) for label, c in sorted(missed_shapes.items())},
         "found_labels": dict(found_labels.most_common()),
