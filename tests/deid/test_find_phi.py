@@ -195,3 +195,8 @@ def test_history_years_need_a_history_line_and_an_event() -> None:
     assert ("DATE", "94") in found("PMHX CVA in 94 and 00 affected (R) side.")
     assert not [v for _, v in found("hx of MI in his 30s, CA 19-9 pending.") if v in ("30", "19")]
     assert not [v for _, v in found("HR 81, BP 120/70 on arrival.") if v == "81"]
+
+
+def test_a_full_date_near_a_ventilator_setting_is_still_a_date() -> None:
+    # the pain-score and ventilator context only ever excuses a bare m/d, never a date with a year
+    assert ("DATE", "7/22/2019") in found("On TV 400, seen 7/22/2019 in clinic.")
