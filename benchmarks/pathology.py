@@ -93,6 +93,10 @@ def main() -> None:
     if args.limit:
         rows = rows[: args.limit]
     from nlp_engine.pathology import extract
+    from nlp_engine.textio import repair_nul_interleaved
+
+    for row in rows:  # as the readers do for table cells: 10 reports are UTF-16 read as 8-bit
+        row["text"] = repair_nul_interleaved(row["text"])[0]
 
     started = time.perf_counter()
     extracted = [extract(row["text"]) for row in rows]

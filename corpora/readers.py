@@ -32,8 +32,15 @@ __all__ = [
     "records_for_file",
     "samples_dir",
 ]
-from nlp_engine.textio import MAX_CHARS, coerce_text, decode_bytes, sniff_file_encoding
+from nlp_engine.textio import (
+    MAX_CHARS,
+    coerce_text,
+    decode_bytes,
+    repair_nul_interleaved,
+    sniff_file_encoding,
+)
 
+_REPAIRED_NUL = "NUL characters dropped (UTF-16 text read as 8-bit)"
 TEXT_SUFFIXES = (".txt", ".md", ".text", ".rpt")
 RTF_SUFFIXES = (".rtf",)
 
@@ -66,6 +73,9 @@ def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MA
     }
     if not text.strip():
         return InputRecord(doc_id, None, meta, "file is empty or whitespace only")
+    text, repaired = repair_nul_interleaved(text)
+    if repaired:
+        meta["repaired"] = _REPAIRED_NUL
     return InputRecord(doc_id, text, meta)
 
 
@@ -181,6 +191,9 @@ def _rows_to_records(
             yield InputRecord(f"{file_id}#{key}", None, record_meta, "empty or missing text")
             continue
         record_meta["sha256"] = text_sha256(text)
+        text, repaired = repair_nul_interleaved(text)
+        if repaired:
+            record_meta["repaired"] = _REPAIRED_NUL
         yield InputRecord(f"{file_id}#{key}", text, record_meta)
 
 

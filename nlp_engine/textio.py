@@ -38,16 +38,51 @@ def _bom_encoding(data: bytes) -> str | None:
     return next((encoding for bom, encoding in _BOMS if data.startswith(bom)), None)
 
 
+# Runs of UTF-16 text inside 8-bit text (a table cell exported wrongly): NUL beside printable ASCII.
+_UTF16_RUN = re.compile(rb"(?:\x00[\t\n\r\x20-\x7e]){4,}\x00?|(?:[\t\n\r\x20-\x7e]\x00){4,}")
+
+
 def _check_not_binary(sample: bytes, size: int) -> None:
+    """Raise for data that looks binary: a NUL, or over 5% control bytes. NULs inside runs of
+    UTF-16 text do not count: `repair_nul_interleaved` fixes those once decoded."""
+    if b"\x00" in sample:
+        sample = _UTF16_RUN.sub(b"", sample)
     if b"\x00" in sample or (sample and len(_BINARY_BYTES.findall(sample)) / len(sample) > 0.05):
         raise NotTextError(f"input looks binary ({size} bytes with NUL or control bytes); expected text")
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """`utf-16-le`/`utf-16-be` for UTF-16 text without a byte-order mark (Windows exports): a NUL in
+    at least a third of the byte pairs, nearly all on the same side of the pair (ASCII text in UTF-16)."""
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    low, high = sample[0 : 2 * pairs : 2], sample[1 : 2 * pairs : 2]
+    for encoding, nuls, chars in (("utf-16-le", high, low), ("utf-16-be", low, high)):
+        zeros = nuls.count(0)
+        if zeros >= pairs / 3 and chars.count(0) <= zeros / 20:
+            # the other byte of the pairs must be text, not control bytes (binary data has NULs too)
+            return encoding if len(_BINARY_BYTES.findall(chars)) <= len(chars) / 20 else None
+    return None
+
+
+def repair_nul_interleaved(text: str) -> tuple[str, bool]:
+    """`(text, repaired)`: text where at least a quarter of the characters are NUL is UTF-16 that was
+    read as an 8-bit encoding (`\x00P\x00a\x00t...`, seen in real exported report tables); its NULs
+    are dropped. Other text comes back unchanged. Readers apply this to table cells, so the offsets
+    reported for a record point into the repaired text they emit."""
+    nul = text.count("\x00")
+    if nul and nul * 4 >= len(text):
+        return text.replace("\x00", ""), True
+    return text, False
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode report bytes, returning `(text, encoding)`.
 
-    Order: a byte-order mark (UTF-8/16/32), strict UTF-8, then cp1252 and latin-1 (which decodes
-    anything, so it comes last). Raises `NotTextError` for data that looks binary.
+    Order: a byte-order mark (UTF-8/16/32), UTF-16 without a mark (NUL in every other byte), strict
+    UTF-8, then cp1252 and latin-1 (which decodes anything, so it comes last). Raises `NotTextError`
+    for data that looks binary.
     """
     encoding = _bom_encoding(data)
     if encoding is not None:
@@ -57,6 +92,12 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
             raise NotTextError(
                 f"bytes start with a {encoding} byte-order mark but do not decode ({exc.reason} at byte {exc.start})"
             ) from None
+    guess = _utf16_without_bom(data[:65536])
+    if guess is not None:
+        try:
+            return data.decode(guess), guess
+        except UnicodeDecodeError:
+            pass  # not UTF-16 after all: the binary check below decides
     _check_not_binary(data[:65536], len(data))
     for encoding in ("utf-8", "cp1252"):
         try:
@@ -69,16 +110,18 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
 def sniff_file_encoding(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
     """The encoding `decode_bytes` would choose for a file, found in constant memory.
 
-    For files too large to decode whole (multi-GB tables): the BOM and the binary check look at the
-    start; UTF-8 and then cp1252 are tried with incremental decoders over the whole file, chunk by chunk.
+    For files too large to decode whole (multi-GB tables): the BOM, UTF-16 without one and the binary
+    check look at the start; UTF-8 and then cp1252 are tried with incremental decoders over the whole file, chunk by chunk.
     """
     with open(path, "rb") as handle:
         head = handle.read(65536)
         encoding = _bom_encoding(head)
         if encoding is not None:
             return encoding
-        _check_not_binary(head, os.fstat(handle.fileno()).st_size)
-        for encoding in ("utf-8", "cp1252"):
+        guess = _utf16_without_bom(head)
+        if guess is None:
+            _check_not_binary(head, os.fstat(handle.fileno()).st_size)
+        for encoding in (guess, "utf-8", "cp1252") if guess else ("utf-8", "cp1252"):
             decoder = codecs.getincrementaldecoder(encoding)()
             handle.seek(0)
             try:

@@ -5,7 +5,7 @@ import codecs
 import pytest
 
 from nlp_engine.errors import NotTextError
-from nlp_engine.textio import coerce_text, decode_bytes, sanitize
+from nlp_engine.textio import coerce_text, decode_bytes, repair_nul_interleaved, sanitize
 
 
 @pytest.mark.parametrize(
@@ -18,6 +18,9 @@ from nlp_engine.textio import coerce_text, decode_bytes, sanitize
         ("“quoted” – café".encode("cp1252"), "“quoted” – café", "cp1252"),
         (b"caf\xe9 \x81", "café \x81", "latin-1"),  # 0x81 is undefined in cp1252
         (b"", "", "utf-8"),
+        # UTF-16 without a byte-order mark (Windows exports): NUL in every other byte
+        ("Renal cell carcinoma, naïve.".encode("utf-16-le"), "Renal cell carcinoma, naïve.", "utf-16-le"),
+        ("Renal cell carcinoma, naïve.".encode("utf-16-be"), "Renal cell carcinoma, naïve.", "utf-16-be"),
     ],
 )
 def test_decode_bytes(data: bytes, text: str, encoding: str) -> None:
@@ -35,6 +38,15 @@ def test_error_messages_do_not_leak_content() -> None:
     with pytest.raises(NotTextError) as info:
         decode_bytes(secret)
     assert "John" not in str(info.value) and "123" not in str(info.value)
+
+
+def test_utf16_read_as_8bit_is_repaired_and_other_text_is_left_alone() -> None:
+    broken = "CHROMOPHOBE RENAL CELL CARCINOMA\n".encode("utf-16-be").decode("latin-1")
+    assert broken.startswith("\x00C\x00H")
+    assert repair_nul_interleaved(broken) == ("CHROMOPHOBE RENAL CELL CARCINOMA\n", True)
+    # a stray NUL in ordinary text is not this damage: sanitize() turns it into a space later
+    assert repair_nul_interleaved("Tumor size 2.3 cm.\x00") == ("Tumor size 2.3 cm.\x00", False)
+    assert repair_nul_interleaved("") == ("", False)
 
 
 @pytest.mark.parametrize("value", [None, 3.5, ["a"], {"text": "a"}])

@@ -133,6 +133,7 @@ def _labelled(data: Path, text_column: str) -> tuple[list[str], list[dict[str, s
     from ..errors import PathologyError
     from ..pathology.coder import TARGETS
     from ..tabular import read_table
+    from ..textio import repair_nul_interleaved
 
     table = read_table(data)
     if text_column not in table.columns:
@@ -143,7 +144,7 @@ def _labelled(data: Path, text_column: str) -> tuple[list[str], list[dict[str, s
     if not fields:
         raise PathologyError(f"{data.name}: none of the coded fields ({', '.join(TARGETS)}) is a column")
     table = table.fillna("")
-    texts = [str(t) for t in table[text_column]]
+    texts = [repair_nul_interleaved(str(t))[0] for t in table[text_column]]
     records = [
         {f: str(v) for f, v in zip(fields, values, strict=True)}
         for values in table[fields].itertuples(index=False)

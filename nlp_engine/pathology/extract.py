@@ -362,15 +362,18 @@ def review(text: str, fields: dict[str, Field]) -> dict[str, Any]:
     (too little legible text: failed OCR), `no_tumour` (no histologic type named, with the benign or
     negative wording found, if any) or `review` (pT, pN, pM or stage stated with different values, or
     tumour types named that do not refine one another). Reasons name fields, values and offsets, never report text."""
-    from ..textio import coerce_text
+    from ..textio import coerce_text, repair_nul_interleaved
 
     text = coerce_text(text)
     words = re.findall(r"[A-Za-z]{3,}", text)
     if len(words) < 8:
-        return {
-            "status": "unreadable",
-            "reasons": [f"only {len(words)} legible words: failed OCR or an empty report"],
-        }
+        why = (
+            "NUL between the characters: UTF-16 text read as 8-bit (the readers repair it; "
+            "nlp_engine.textio.repair_nul_interleaved)"
+            if repair_nul_interleaved(text)[1]
+            else "failed OCR or an empty report"
+        )
+        return {"status": "unreadable", "reasons": [f"only {len(words)} legible words: {why}"]}
     reasons = []
     status = "ok"
     if fields.get("histologic_type") is None:

@@ -27,6 +27,7 @@ def build_folder(root: Path) -> tuple[dict[str, str], dict[str, str]]:
     (root / "good" / "b.md").write_text("# Note\n\nPossible pneumonia.")
     (root / "cp1252.txt").write_bytes(f"Patient seen at the café. {GOOD_NOTE}".encode("cp1252"))
     (root / "utf16.txt").write_bytes(GOOD_NOTE.encode("utf-16"))
+    (root / "utf16le.txt").write_bytes(GOOD_NOTE.encode("utf-16-le"))  # no byte-order mark
     (root / "report.rtf").write_bytes(rb"{\rtf1\ansi FINAL DIAGNOSIS:\par Adenocarcinoma.\par}")
     (root / "rows.csv").write_text(f"id,text\nr1,{GOOD_NOTE}\nr2,\n")
     good = {
@@ -34,6 +35,7 @@ def build_folder(root: Path) -> tuple[dict[str, str], dict[str, str]]:
         "good/b.md": "utf-8",
         "cp1252.txt": "cp1252",
         "utf16.txt": "utf-16",
+        "utf16le.txt": "utf-16-le",
         "report.rtf": "rtf",
         "rows.csv#r1": "utf-8",
     }

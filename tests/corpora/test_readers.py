@@ -106,6 +106,24 @@ def test_include_and_exclude_globs(tmp_path: Path) -> None:
     assert [r.id for r in iter_records(tmp_path, include=["a/*"])] == ["a/1.txt", "a/2.md"]
 
 
+def test_table_cells_of_utf16_read_as_8bit_are_repaired(tmp_path: Path) -> None:
+    import csv
+
+    broken = "Pathology Report\nRENAL CELL CARCINOMA, CHROMOPHOBE TYPE.".encode("utf-16-be").decode("latin-1")
+    with open(tmp_path / "reports.csv", "w", encoding="utf-8", newline="") as handle:
+        others = [
+            [f"n{i}", f"Benign prostatic tissue, core {i} of 12, no carcinoma seen."] for i in range(12)
+        ]
+        csv.writer(handle).writerows(
+            [["id", "text"], ["r1", broken], ["r2", "Benign prostatic tissue."], *others]
+        )
+    records = {r.id: r for r in iter_records(tmp_path)}
+    assert records["reports.csv#r1"].text == "Pathology Report\nRENAL CELL CARCINOMA, CHROMOPHOBE TYPE."
+    assert "UTF-16" in records["reports.csv#r1"].metadata["repaired"]
+    assert records["reports.csv#r2"].text == "Benign prostatic tissue."
+    assert "repaired" not in records["reports.csv#r2"].metadata
+
+
 def test_tables_stream_in_their_detected_encoding(tmp_path: Path) -> None:
     from nlp_engine.textio import sniff_file_encoding
 
@@ -113,10 +131,13 @@ def test_tables_stream_in_their_detected_encoding(tmp_path: Path) -> None:
     # The only non-ASCII byte sits far past the first chunk: the whole file decides the encoding.
     (tmp_path / "late.csv").write_bytes((rows + "9999,Naïve café – résumé.\n").encode("cp1252"))
     (tmp_path / "bom.csv").write_bytes("id,text\n1,Résumé.\n".encode("utf-16"))
+    (tmp_path / "nobom.csv").write_bytes("id,text\n2,Résumé two.\n".encode("utf-16-le"))
     assert sniff_file_encoding(tmp_path / "late.csv", chunk_size=4096) == "cp1252"
     assert sniff_file_encoding(tmp_path / "bom.csv") == "utf-16"
+    assert sniff_file_encoding(tmp_path / "nobom.csv") == "utf-16-le"
     records = {r.id: r for r in iter_records(tmp_path)}
     assert records["late.csv#9999"].text == "Naïve café – résumé."
     assert records["late.csv#9999"].metadata["encoding"] == "cp1252"
+    assert records["nobom.csv#2"].text == "Résumé two."
     assert records["bom.csv#1"].text == "Résumé."
-    assert len(records) == 5002
+    assert len(records) == 5003

@@ -6,6 +6,7 @@ import pytest
 
 from nlp_engine.pathology import extract, review
 from nlp_engine.pathology.icdo import _top_level, vocabulary
+from nlp_engine.textio import repair_nul_interleaved
 from tests.conftest import shared_data
 
 
@@ -90,6 +91,14 @@ def test_no_tumour_no_code_and_a_reason() -> None:
 
 def test_review_statuses() -> None:
     assert review("x7#", extract("x7#"))["status"] == "unreadable"
+    # UTF-16 read as 8-bit (10 real TCGA reports): unreadable as it stands, said why; repaired, it reads
+    report = "DIAGNOSIS\n(A) LEFT KIDNEY: CHROMOPHOBE RENAL CELL CARCINOMA, 5.2 CM, CONFINED TO THE KIDNEY."
+    broken = report.encode("utf-16-be").decode("latin-1")
+    verdict = review(broken, extract(broken))
+    assert verdict["status"] == "unreadable" and "UTF-16" in verdict["reasons"][0]
+    assert "KIDNEY" not in " ".join(verdict["reasons"])
+    repaired, _ = repair_nul_interleaved(broken)
+    assert extract(repaired)["histologic_type"]["value"] == "8317/3"
     text = (
         "FROZEN SECTION: renal cell carcinoma, at least pT2.\n\nFINAL DIAGNOSIS: Kidney, left, nephrectomy: "
         "clear cell renal cell carcinoma, Fuhrman grade 2, 4.5 cm, pT1b. The renal vein margin is free of "
