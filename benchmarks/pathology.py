@@ -75,6 +75,8 @@ def coder_cv(rows: list[dict[str, str]], folds: int) -> dict[str, Any]:
     }
     return {
         "folds": folds,
+        # reports the coder leaves uncoded (unreadable, or no tumour named outside a negation)
+        "withheld": sum(1 for out in hybrid if all(v is None for v in out.values())),
         "fit_seconds_per_fold": round(sum(fit_seconds) / len(fit_seconds), 1),
         "fields": scores,
     }

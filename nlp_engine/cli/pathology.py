@@ -50,7 +50,8 @@ def extract_command(
     exclude: list[str] = options.EXCLUDE,
 ) -> None:
     """Extract histologic type and site (ICD-O-3), pT/pN/pM, stage, grade, size, margins, nodes,
-    invasion, laterality and receptors, each with its evidence; with --model also the coder's codes."""
+    invasion, laterality and receptors, each with its evidence; with --model also the coder's codes, each
+    with its score, alternatives and evidence spans (none for an unreadable or tumour-free report)."""
     from corpora.readers import iter_records
 
     from ..pathology import FIELDS, extract, extract_specimens, review
@@ -102,9 +103,11 @@ def extract_command(
             }
             coded: dict[str, object] = {}
             if coder is not None:
-                coded = dict(coder.predict([record.text], extracted=[fields])[0])
+                (explained,) = coder.predict_explained([record.text], k=3, extracted=[fields])
+                coded = {t: explained["fields"].get(t, {}).get("value") for t in coded_targets}
                 row["coded"] = coded
-                row["coded_alternatives"] = coder.predict_ranked([record.text], k=3, extracted=[fields])[0]
+                # per field: score, top-3 alternatives, source and evidence spans; or why none is coded
+                row["coding"] = explained
             if jsonl is not None:
                 jsonl.write(json.dumps(row, ensure_ascii=False) + "\n")
             if table is not None:

@@ -8,9 +8,9 @@
 
 from __future__ import annotations
 
-from .extract import FIELDS, extract, extract_specimens, review
+from .extract import FIELDS, extract, extract_specimens, review, withheld
 
-__all__ = ["FIELDS", "PathologyCoder", "extract", "extract_specimens", "review"]
+__all__ = ["FIELDS", "PathologyCoder", "extract", "extract_specimens", "review", "withheld"]
 
 
 def __getattr__(name: str) -> object:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .extract import FIELDS, extract
+from .extract import FIELDS, extract, withheld
 
 TARGETS = (
     "cancer_type",
@@ -180,60 +180,141 @@ class PathologyCoder:
                 self.models_[target] = model.fit(x[keep], labels)
         return self
 
+    def _withheld(self, texts: Sequence[str], extracted: Sequence[dict[str, Any]]) -> list[str | None]:
+        return [withheld(text, fields) for text, fields in zip(texts, extracted, strict=True)]
+
     def predict_ranked(
-        self, texts: Sequence[str], k: int = 3, *, extracted: Sequence[dict[str, Any]] | None = None
+        self,
+        texts: Sequence[str],
+        k: int = 3,
+        *,
+        extracted: Sequence[dict[str, Any]] | None = None,
+        abstain: bool = True,
     ) -> list[dict[str, list[tuple[str, float]]]]:
-        """Per text and field, the `k` best values with their scores (softmax of the margins)."""
-        x, _ = self._features(texts, extracted=extracted)
+        """Per text and field, the `k` best values with their scores (softmax of the margins); no
+        alternatives for a report `withheld` names (unless `abstain=False`)."""
+        x, extracted = self._features(texts, extracted=extracted)
+        skip = self._withheld(texts, extracted) if abstain else [None] * len(texts)
         out: list[dict[str, list[tuple[str, float]]]] = [{} for _ in texts]
         for target, model in self.models_.items():
             probabilities = _softmax_scores(model, x)
-            for row, p in zip(out, probabilities, strict=True):
+            for row, p, reason in zip(out, probabilities, skip, strict=True):
                 best = np.argsort(-p)[:k]
-                row[target] = [(str(model.classes_[j]), round(float(p[j]), 4)) for j in best]
+                row[target] = [] if reason else [(str(model.classes_[j]), round(float(p[j]), 4)) for j in best]
         return out
 
     def predict(
-        self, texts: Sequence[str], *, extracted: Sequence[dict[str, Any]] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        extracted: Sequence[dict[str, Any]] | None = None,
+        abstain: bool = True,
     ) -> list[dict[str, str | None]]:
         """One dict per text with every coded field. `extracted`: `extract` of each text, when the
-        caller has it already (it is not computed again)."""
+        caller has it already (it is not computed again). A report `withheld` names (unreadable, or no
+        tumour named) gets None in every field unless `abstain=False`."""
         x, extracted = self._features(texts, extracted=extracted)
-        out: list[dict[str, str | None]] = [dict.fromkeys(self.targets) for _ in texts]
+        out = [dict(row) for row, _ in self._decide(x, extracted)]
+        if abstain:
+            for row, reason in zip(out, self._withheld(texts, extracted), strict=True):
+                if reason:
+                    row.update(dict.fromkeys(row))
+        return out
+
+    def _decide(
+        self, x: Any, extracted: Sequence[dict[str, Any]]
+    ) -> list[tuple[dict[str, str | None], dict[str, str]]]:
+        """Per row of `x`: the value of every field, and which fields were taken from the text itself
+        (`extracted`: the field `extract` read) rather than from the classifier."""
+        out: list[tuple[dict[str, str | None], dict[str, str]]] = [
+            (dict.fromkeys(self.targets), {}) for _ in extracted
+        ]
         for target, model in self.models_.items():
-            for row, label in zip(out, model.predict(x), strict=True):
+            for (row, _), label in zip(out, model.predict(x), strict=True):
                 row[target] = str(label)
         if self.use_extracted:
-            for row, fields in zip(out, extracted, strict=True):
+            for (row, taken), fields in zip(out, extracted, strict=True):
                 for target, (name, convert) in _EXTRACTED.items():
                     if target in row and fields[name] is not None:
                         value = convert(str(fields[name]["value"]))
                         model = self.models_.get(target)
                         if model is None or value in set(map(str, model.classes_)):
                             row[target] = value
+                            taken[target] = name
+        return out
+
+    def predict_explained(
+        self,
+        texts: Sequence[str],
+        k: int = 3,
+        *,
+        evidence: int = 3,
+        extracted: Sequence[dict[str, Any]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Per text: `{"withheld": reason or None, "fields": {field: {...}}}`, each field with its
+        `value`, `score` (the value's share of the softmax), `alternatives` (the `k` best, with scores),
+        `source` (`model`, or the extracted field whose stated value was taken) and `evidence`: the
+        features that weighed most for the value, each with its `start`/`end` in the text (an extracted
+        field's own span; for words, their first occurrence). A withheld report has no fields."""
+        x, extracted = self._features(texts, extracted=extracted)
+        decided = self._decide(x, extracted)
+        reasons = self._withheld(texts, extracted)
+        names = self._feature_names()
+        scores = {target: _softmax_scores(model, x) for target, model in self.models_.items()}
+        out: list[dict[str, Any]] = []
+        for i, (text, fields) in enumerate(zip(texts, extracted, strict=True)):
+            row, taken = decided[i]
+            coded: dict[str, Any] = {}
+            for target in [] if reasons[i] else self.targets:
+                value, model = row[target], self.models_.get(target)
+                if value is None:  # no classifier (one value in training) and nothing stated
+                    continue
+                entry: dict[str, Any] = {"value": value, "score": None, "alternatives": [], "source": "model"}
+                if model is not None:
+                    classes = [str(c) for c in model.classes_]
+                    p = scores[target][i]
+                    entry["score"] = round(float(p[classes.index(value)]), 4) if value in classes else None
+                    entry["alternatives"] = [(classes[j], round(float(p[j]), 4)) for j in np.argsort(-p)[:k]]
+                if target in taken:
+                    field = fields[taken[target]]
+                    entry["source"] = f"extracted:{taken[target]}"
+                    entry["evidence"] = [
+                        {"term": field["text"], "weight": None, "start": field["start"], "end": field["end"]}
+                    ]
+                else:
+                    entry["evidence"] = _evidence(model, x[i], str(value), names, text, fields, evidence)
+                coded[target] = entry
+            out.append({"withheld": reasons[i], "fields": coded})
         return out
 
     def explain(self, text: str, target: str, k: int = 5) -> list[dict[str, Any]]:
-        """The word features that weighed most for the predicted value, with their first span in `text`."""
+        """The features that weighed most for the predicted value, with their first span in `text`."""
         model = self.models_[target]
         x, (fields,) = self._features([text])
-        label = model.predict(x)[0]
-        row = list(model.classes_).index(label) if len(model.classes_) > 2 else None
-        coef = (
-            model.coef_[row]
-            if row is not None
-            else model.coef_[0] * (1 if label == model.classes_[1] else -1)
-        )
-        contributions = x[0].multiply(coef).tocoo()
-        names = self._feature_names()
-        out = []
-        for j, weight in sorted(zip(contributions.col, contributions.data, strict=True), key=lambda p: -p[1])[
-            :k
-        ]:
-            term = str(names[j])
-            span = _term_span(text, term, fields)
-            out.append({"term": term, "weight": round(float(weight), 4), "start": span[0], "end": span[1]})
-        return out
+        label = str(model.predict(x)[0])
+        return _evidence(model, x[0], label, self._feature_names(), text, fields, k)
+
+
+def _evidence(
+    model: Any, row: Any, label: str, names: Sequence[str], text: str, fields: dict[str, Any], k: int
+) -> list[dict[str, Any]]:
+    """The `k` features of one report (`row`, a 1 x n sparse matrix) that add most to `label`'s margin,
+    with their spans in `text`."""
+    classes = [str(c) for c in model.classes_]
+    if len(classes) > 2:
+        coef = model.coef_[classes.index(label)]
+    else:
+        coef = model.coef_[0] * (1 if label == classes[1] else -1)
+    contributions = row.multiply(coef).tocoo()
+    ranked = sorted(zip(contributions.col, contributions.data, strict=True), key=lambda p: -p[1])
+    out = []
+    for j, weight in ranked[:k]:
+        if weight <= 0:
+            break
+        term = str(names[j])
+        start, end = _term_span(text, term, fields)
+        out.append({"term": term, "weight": round(float(weight), 4), "start": start, "end": end})
+    return out
 
 
 def _softmax_scores(model: Any, x: Any) -> np.ndarray:

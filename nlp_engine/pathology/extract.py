@@ -398,6 +398,34 @@ def review(text: str, fields: dict[str, Field]) -> dict[str, Any]:
     return {"status": status, "reasons": reasons}
 
 
+# Words that name a malignancy (or its spread), and the cues that deny one in the words before it:
+# a report naming none of them outside a negation gives the coder nothing to code from.
+_MALIGNANT = re.compile(
+    r"(?i)\b(?:\w*(?:carcinom|sarcom|lymphom|melanom|gliom|blastom|mesotheliom|seminom|astrocytom|"
+    r"ependymom|germinom|myelom|leuka?emi|neoplas)\w*|malignan\w*|cancer\w*|metasta\w*|tumou?rs?|"
+    r"invasive|in\s+situ)\b"
+)
+_DENIED = re.compile(
+    r"(?i)(?:negative\s+(?:for|of)|\bno\b|\bnot\b|without|free\s+of|absence\s+of|benign|rule\s+out|"
+    r"\br/o\b|history\s+of|\bh/o\b|\?)[^.\n;]{0,40}$"
+)
+
+
+def withheld(text: str, fields: dict[str, Field], verdict: dict[str, Any] | None = None) -> str | None:
+    """Why a report must not be coded, or None: it is unreadable, or it names no histologic type and no
+    malignancy outside a negation (a benign report, a consent form). A coder's guess there would be
+    invented from the template, so `PathologyCoder` leaves every field empty and gives this reason."""
+    verdict = verdict if verdict is not None else review(text, fields)
+    if verdict["status"] == "unreadable":
+        return str(verdict["reasons"][0])
+    if fields.get("histologic_type") is not None:
+        return None
+    for match in _MALIGNANT.finditer(text):
+        if not _DENIED.search(text, max(0, match.start() - 60), match.start()):
+            return None
+    return "no histologic type and no malignancy named outside a negation: benign or not a tumour report"
+
+
 # A specimen part's label at a line start: `A.`, `B:`, `C)`, `Part A`, `Specimen #2`, `Container B`,
 # `FSA1` (frozen section of part A). Bare digits are list numbering, not parts.
 _PART = re.compile(

@@ -51,6 +51,45 @@ def test_fit_predict_ranked_and_explained() -> None:
             assert new[0][e["start"] : e["end"]].lower() == e["term"]
 
 
+BENIGN = (
+    "Prostate, needle biopsies (12 cores): benign prostatic tissue with chronic inflammation. "
+    "Negative for carcinoma. No high-grade intraepithelial neoplasia is identified."
+)
+
+
+def test_codes_carry_evidence_and_tumour_free_reports_get_none() -> None:
+    texts, records = corpus(40, seed=1)
+    for record in records:
+        record["pathologic_N"] = "N0"  # one value: no classifier, but the stated pN is still taken
+    targets = ("cancer_type", "icd_o_3_histology", "pathologic_T", "pathologic_N")
+    coder = PathologyCoder(targets=targets).fit(texts, records)
+    lung = LUNG.format(size=3) + " Stage pT2 N0."
+    reports = [lung, BENIGN, "x7# ~~ 1lI"]
+    predicted = coder.predict(reports)
+    assert predicted[0]["cancer_type"] == "LUSC" and predicted[0]["pathologic_N"] == "N0"
+    # the benign and the unreadable report: nothing coded (the classifier alone would invent a code)
+    assert predicted[1] == predicted[2] == dict.fromkeys(targets)
+    assert coder.predict(reports[1:2], abstain=False)[0]["cancer_type"] in ("LUSC", "PRAD")
+    assert coder.predict_ranked(reports[1:2])[0]["cancer_type"] == []
+    explained = coder.predict_explained(reports, k=2)
+    assert explained[0]["withheld"] is None
+    assert "benign" in explained[1]["withheld"] and explained[1]["fields"] == {}
+    assert "legible" in explained[2]["withheld"]
+    assert "prostatic" not in explained[1]["withheld"]  # reasons never quote the report
+    fields = explained[0]["fields"]
+    cancer = fields["cancer_type"]
+    assert cancer["value"] == "LUSC" and cancer["source"] == "model"
+    assert cancer["alternatives"][0] == ("LUSC", cancer["score"]) and cancer["score"] > 0.5
+    assert cancer["evidence"] and all(e["weight"] > 0 for e in cancer["evidence"])
+    for e in cancer["evidence"]:
+        assert e["start"] is not None
+        if not e["term"].startswith("__"):
+            assert lung[e["start"] : e["end"]].lower() == e["term"]
+    node = fields["pathologic_N"]  # taken from the text: its evidence is where it is written
+    assert node["source"] == "extracted:pN" and node["alternatives"] == []
+    assert lung[node["evidence"][0]["start"] : node["evidence"][0]["end"]].endswith("N0")  # in "pT2 N0"
+
+
 def test_saved_coder_round_trip_and_tamper_check(tmp_path) -> None:
     import pytest
 
@@ -138,6 +177,8 @@ def test_train_evaluate_extract_commands(tmp_path) -> None:
     assert len(rows) == len(bundles) == 10
     first = rows[0]
     assert first["status"] == "ok" and first["coded"]["cancer_type"] == "LUSC"
+    coding = first["coding"]["fields"]["cancer_type"]
+    assert coding["value"] == "LUSC" and len(coding["alternatives"]) == 2 and coding["evidence"]
     assert first["fields"]["histologic_type"]["value"] == "8071/3"  # keratinizing squamous cell carcinoma
     validate_bundle(bundles[0])
     resources = {}
