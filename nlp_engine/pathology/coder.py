@@ -200,7 +200,9 @@ class PathologyCoder:
             probabilities = _softmax_scores(model, x)
             for row, p, reason in zip(out, probabilities, skip, strict=True):
                 best = np.argsort(-p)[:k]
-                row[target] = [] if reason else [(str(model.classes_[j]), round(float(p[j]), 4)) for j in best]
+                row[target] = (
+                    [] if reason else [(str(model.classes_[j]), round(float(p[j]), 4)) for j in best]
+                )
         return out
 
     def predict(
