@@ -154,15 +154,17 @@ _SETTING_BEFORE = re.compile(
     r"(?i)(?:\b(?:psv|ps|peep|cpap|bipap|simv|imv|pain|q|ratio|score|strength|grade|murmur|sem|gtt|drip|"
     r"flowby|c/o)|(?<![a-z])x|@|\+|%)[\s,]*$"
 )
-# a ventilator word a few words before: "PSV increased to 10/5", "weaning trial 5/5" (not "vent via
-# trach, placed 8/14": other words between make it a date again)
+# a weaning word a few words before: "weaning trial 5/5", "vent changed to 10/5" (not "vent via
+# trach, placed 8/14": other words between make it a date again; setting names: `_VENT_BEFORE`)
 _SETTING_CLAUSE = re.compile(
-    r"(?i)\b(?:psv|ps|peep|cpap|bi-?pap|simv|imv|a/c|vent\w*|trial|weaning|mask)\b"
+    r"(?i)\b(?:vent\w*|trial|weaning|mask)\b"
     r"(?:[\s,]+(?:increased|decreased|changed|weaned|back|down|up|to|on|of|at|trial|with|now|settings?))*[\s,]*$"
 )
+# units, scores and ventilator settings just after: "5/10 pain", "10/5 PEEP", "5/5 IPS/CPAP",
+# "(10/5) c 40% fio2"
 _SETTING_AFTER = re.compile(
-    r"(?i)\s*(?:%|pain|str\b|strength|way|amps?\b|hours?\b|hrs?\b|ns\b|\+|sem|murmur|peep|cm|fio2|"
-    r"cp\b|bi-?pap|cpap|psv|ps\b|vent|[,\s]*(?:c|w|with)?\s*\d{2,3}\s*%)"
+    r"(?i)\)?\s*(?:%|pain|str\b|strength|way|amps?\b|hours?\b|hrs?\b|ns\b|\+|sem|murmur|peep|cm|fio2|"
+    r"cp\b|bi-?pap|cpap|psv|i?ps\b|vent|[,\s]*(?:c|w|with)?\s*\d{2,3}\s*%)"
 )
 
 
@@ -176,11 +178,10 @@ _PAIN_BEFORE = re.compile(
 _PAIN_AFTER = re.compile(r"(?i)\s*(?:\w+\s+)?(?:pain|angina|discomfort|cp)\b")
 # ventilator settings: a setting's name earlier in the same sentence (not "vent" or "extubated", which
 # are events with dates: "vent via trach (placed 8/14)") ("SETTINGS-40%, TV 400'S, RR 14-19,
-# & 5/10", "cpap/ps mode decreased to 8/5") or just after ("5/5 IPS/CPAP", "(10/5) c 40% fio2")
+# & 5/10", "cpap/ps mode decreased to 8/5"); a setting just after is `_SETTING_AFTER`
 _VENT_BEFORE = re.compile(
     r"(?i)\b(?:cpap|bi-?pap|ps|ips|psv|peep|simv|imv|a/c|settings|tv|fio2)\b[^.\n]{0,40}$"
 )
-_VENT_AFTER = re.compile(r"(?i)\)?\s*(?:ips|cpap|ps\b|peep|(?:c|w|with)?\s*\d{2,3}\s*%)")
 
 
 def _not_a_date(text: str, start: int, end: int) -> bool:
@@ -197,10 +198,9 @@ def _not_a_date(text: str, start: int, end: int) -> bool:
         _PAIN_BEFORE.search(text[max(0, start - 30) : start]) or _PAIN_AFTER.match(text, end)
     ):
         return True
-    if _VENT_BEFORE.search(text[max(0, start - 50) : start]) or _VENT_AFTER.match(text, end):
-        return True
     return (
         value in _FRACTIONS
+        or bool(_VENT_BEFORE.search(text[max(0, start - 50) : start]))
         or bool(_SETTING_BEFORE.search(text[max(0, start - 12) : start]))
         or bool(_SETTING_CLAUSE.search(text[max(0, start - 25) : start]))
         or bool(_SETTING_AFTER.match(text, end))
