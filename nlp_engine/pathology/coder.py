@@ -342,13 +342,15 @@ def _term_span(text: str, term: str, fields: dict[str, Any]) -> tuple[int | None
 
 
 def field_scores(gold: Sequence[str], predicted: Sequence[str | None]) -> dict[str, float]:
-    """Accuracy and macro-F1 of one field (a missing prediction counts as wrong)."""
+    """Accuracy and macro-F1 of one field (a missing prediction counts as wrong: it lowers the recall
+    of the true value; macro-F1 averages over the values in `gold`, so "no value" is not a class)."""
     from sklearn.metrics import f1_score
 
     guesses = [str(p or "") for p in predicted]
+    labels = sorted(set(gold))
     return {
         "accuracy": round(float(np.mean([g == p for g, p in zip(gold, guesses, strict=True)])), 4),
-        "macro_f1": round(float(f1_score(gold, guesses, average="macro", zero_division=0)), 4),
+        "macro_f1": round(float(f1_score(gold, guesses, labels=labels, average="macro", zero_division=0)), 4),
     }
 
 

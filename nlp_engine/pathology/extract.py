@@ -80,6 +80,11 @@ _GRADE_WORD = re.compile(
 _DIFFERENTIATED = re.compile(
     r"(?i)\b(?P<d>well|moderately|poorly|un)[\s\-]*differentiated\b|\b(?P<hl>high|low)[\s\-]+grade\b"
 )
+# precursor lesions graded high/low that are not the tumour: "high-grade PIN", "low grade dysplasia"
+_PRECURSOR = re.compile(
+    r"(?i)[\s,]*(?:prostatic\s+|squamous\s+|glandular\s+)?(?:intra-?epithelial|dysplas\w*|pin\b|"
+    r"h?sil\b|cin\b|vin\b|ain\b|adenoma\w*)"
+)
 _GLEASON = re.compile(
     r"(?i)gleason(?:'s)?\s*(?:score|grade|sum|pattern)?\s*[:=]?\s*(?P<a>[1-5])\s*\+\s*(?P<b>[1-5])"
     r"(?:\s*=\s*(?P<s>[2-9]|10))?"
@@ -202,6 +207,11 @@ def _grade(text: str) -> Field:
         g = match.group("g").upper()
         found.append(_span(match, 0, f"G{_ROMAN.get(g, g)}"))
     for match in _DIFFERENTIATED.finditer(text):
+        if match.group("hl") and (
+            _PRECURSOR.match(text, match.end())
+            or _DENIED.search(text, max(0, match.start() - 60), match.start())
+        ):
+            continue  # "high-grade PIN", "no high-grade dysplasia": not the tumour's grade
         if match.group("d"):
             value = {"well": "G1", "moderately": "G2", "poorly": "G3", "un": "G4"}[match.group("d").lower()]
         else:
@@ -402,7 +412,7 @@ def review(text: str, fields: dict[str, Field]) -> dict[str, Any]:
 # a report naming none of them outside a negation gives the coder nothing to code from.
 _MALIGNANT = re.compile(
     r"(?i)\b(?:\w*(?:carcinom|sarcom|lymphom|melanom|gliom|blastom|mesotheliom|seminom|astrocytom|"
-    r"ependymom|germinom|myelom|leuka?emi|neoplas)\w*|malignan\w*|cancer\w*|metasta\w*|tumou?rs?|"
+    r"ependymom|germinom|myelom|leuka?emi|neoplas)\w*|malignan\w*|cancer\w*|metasta\w*|tumou?r\w*|"
     r"invasive|in\s+situ)\b"
 )
 _DENIED = re.compile(
@@ -411,19 +421,24 @@ _DENIED = re.compile(
 )
 
 
+# fields only a tumour has: one of them stated makes a report codable even when OCR hid the type's name
+_TUMOUR_FIELDS = ("histologic_type", "pT", "pN", "stage", "grade", "gleason", "tumor_size_mm")
+
+
 def withheld(text: str, fields: dict[str, Field], verdict: dict[str, Any] | None = None) -> str | None:
-    """Why a report must not be coded, or None: it is unreadable, or it names no histologic type and no
-    malignancy outside a negation (a benign report, a consent form). A coder's guess there would be
+    """Why a report must not be coded, or None: it is unreadable, or it states no histologic type, no
+    tumour field (pT, pN, stage, grade, size) and no malignancy outside a negation (a benign report, a
+    consent form). A coder's guess there would be
     invented from the template, so `PathologyCoder` leaves every field empty and gives this reason."""
     verdict = verdict if verdict is not None else review(text, fields)
     if verdict["status"] == "unreadable":
         return str(verdict["reasons"][0])
-    if fields.get("histologic_type") is not None:
+    if any(fields.get(name) is not None for name in _TUMOUR_FIELDS):
         return None
     for match in _MALIGNANT.finditer(text):
         if not _DENIED.search(text, max(0, match.start() - 60), match.start()):
             return None
-    return "no histologic type and no malignancy named outside a negation: benign or not a tumour report"
+    return "no tumour type, stage, grade or size, and no malignancy named outside a negation: benign or not a tumour report"
 
 
 # A specimen part's label at a line start: `A.`, `B:`, `C)`, `Part A`, `Specimen #2`, `Container B`,

@@ -257,3 +257,14 @@ def test_csv_columns_line_up_when_a_field_has_no_model(tmp_path) -> None:
     header, first = rows[0], rows[1]
     assert header[-1] == "coded_cancer_type" and "coded_laterality" not in header
     assert len(first) == len(header) and first[-1] == records[0]["cancer_type"]
+
+
+def test_field_scores_count_missing_values_as_wrong_without_a_class_of_their_own() -> None:
+    from nlp_engine.pathology.coder import field_scores
+
+    gold = ["LUSC", "LUSC", "PRAD", "PRAD"]
+    scores = field_scores(gold, ["LUSC", None, "PRAD", "PRAD"])
+    assert scores["accuracy"] == 0.75
+    # LUSC: precision 1, recall 1/2 -> F1 2/3; PRAD: F1 1; "no value" is not averaged in as a class
+    assert scores["macro_f1"] == round((2 / 3 + 1) / 2, 4)
+    assert field_scores(gold, gold) == {"accuracy": 1.0, "macro_f1": 1.0}

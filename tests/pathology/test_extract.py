@@ -169,3 +169,19 @@ def test_fields_per_specimen_part() -> None:
     nested = "PART 1:\nKIDNEY, LEFT, NEPHRECTOMY -\nA. CLEAR CELL RENAL CELL CARCINOMA.\nB. MARGINS FREE.\nPART 2:\nADRENAL GLAND, LEFT -\nA. BENIGN ADRENAL.\n"
     assert [p["label"] for p in extract_specimens(nested)] == ["1", "2"]
     assert extract_specimens("A. Single sentence about a carcinoma.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "grade"),
+    [
+        ("Urothelial carcinoma, high grade, invasive into the muscularis propria.", "High Grade"),
+        ("Tubular adenoma with low-grade dysplasia; adenocarcinoma, low grade, arising in it.", "Low Grade"),
+        # a precursor lesion's grade, or a denied one, is not the tumour's
+        ("Prostatic adenocarcinoma, Gleason 3+3=6, with high-grade PIN in other cores.", None),
+        ("Colon, biopsy: tubular adenoma. No high-grade dysplasia is identified.", None),
+        ("Cervix: high-grade squamous intraepithelial lesion (CIN 3).", None),
+    ],
+)
+def test_high_and_low_grade_belong_to_the_tumour(text: str, grade: str | None) -> None:
+    found = extract(text)["grade"]
+    assert (found["value"] if found else None) == grade
