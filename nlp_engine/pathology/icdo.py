@@ -130,16 +130,55 @@ def _join_broken_words(text: str) -> tuple[str, list[int] | None]:
     return "".join(parts), offsets
 
 
+# How far a term can reach either side of its anchor word; every vocabulary term is far shorter.
+_REACH = 200
+_WORD_CHAR = re.compile(r"[A-Za-z0-9]")
+
+
+def _windows(lowered: str, anchors: tuple[str, ...], places: dict[str, list[int]]) -> list[tuple[int, int]]:
+    """The stretches of the text where a term with one of `anchors` can match: `_REACH` characters
+    either side of each anchor's occurrence, merged, ending where a word ends (so the term's closing
+    word boundary is tested against the real next character). Scanning only these is what keeps 111
+    patterns affordable on long reports; the results are those of a scan of the whole text."""
+    spans = []
+    for anchor in anchors:
+        if anchor not in places:
+            at, found = lowered.find(anchor), []
+            while at >= 0:
+                found.append(at)
+                at = lowered.find(anchor, at + 1)
+            places[anchor] = found
+        spans.extend((at - _REACH, at + len(anchor) + _REACH) for at in places[anchor])
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for lo, hi in spans:
+        lo = max(0, lo)
+        while hi < len(lowered) and _WORD_CHAR.match(lowered, hi):
+            hi += 1
+        hi = min(hi, len(lowered))
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
 def _mentions(text: str, entries: tuple[Entry, ...]) -> list[tuple[int, int, Entry]]:
     """Non-overlapping mentions (the longest wins), in text order, without negated ones."""
     joined, offsets = _join_broken_words(text)
     lowered = joined.lower()
-    found = [
-        (offsets[m.start()], offsets[m.end() - 1] + 1, e) if offsets else (m.start(), m.end(), e)
-        for e in entries
-        if not e.anchors or any(a in lowered for a in e.anchors)
-        for m in e.pattern.finditer(joined)
-    ]
+    places: dict[str, list[int]] = {}  # anchor word -> where it occurs, found once per text
+    found = []
+    for e in entries:
+        if e.anchors and len(lowered) == len(joined):  # (lowering "İ" makes two characters)
+            windows = _windows(lowered, e.anchors, places)
+        else:
+            windows = [(0, len(joined))]
+        for lo, hi in windows:
+            for m in e.pattern.finditer(joined, lo, hi):
+                found.append(
+                    (offsets[m.start()], offsets[m.end() - 1] + 1, e) if offsets else (m.start(), m.end(), e)
+                )
     found.sort(key=lambda f: (f[0] - f[1], f[0]))
     kept: list[tuple[int, int, Entry]] = []
     for start, end, entry in found:

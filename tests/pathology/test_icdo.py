@@ -5,7 +5,7 @@ import re
 import pytest
 
 from nlp_engine.pathology import extract, review
-from nlp_engine.pathology.icdo import _top_level, vocabulary
+from nlp_engine.pathology.icdo import _REACH, _mentions, _top_level, vocabulary
 from nlp_engine.textio import repair_nul_interleaved
 from tests.conftest import shared_data
 
@@ -130,6 +130,25 @@ def test_every_term_passes_its_own_prefilter() -> None:
                     entry.code,
                     plain,
                 )
+                # patterns run only within _REACH characters of an anchor: terms must be far shorter
+                assert len(plain) * 3 < _REACH, (entry.code, plain)
+
+
+def test_scanning_near_anchors_finds_what_a_whole_text_scan_finds(monkeypatch) -> None:
+    import nlp_engine.pathology.icdo as icdo
+
+    filler = "The specimen is received fresh and serially sectioned to reveal tan cut surfaces. " * 12
+    text = (
+        f"{filler}FINAL DIAGNOSIS: Lung, left lower lobe, lobectomy:\n{filler}Invasive moderately "
+        f"differentiated adeno-\ncarcinoma, acinar predominant; a second tumour at the base of the "
+        f"tongue.{filler}Comment: squamous cell\ncarcinoma is not identified. Clear cell renal cell "
+        "carcinoma, kidney."
+    )
+    windowed = {name: _mentions(text, vocabulary(name)) for name in ("morphology", "topography")}
+    monkeypatch.setattr(icdo, "_windows", lambda lowered, anchors, places: [(0, len(lowered))])
+    for name, found in windowed.items():
+        assert len(found) >= 3, name
+        assert found == _mentions(text, vocabulary(name)), name
 
 
 def test_morphology_codes_exist_in_the_icdo3_table() -> None:
