@@ -140,7 +140,7 @@ def _windows(lowered: str, anchors: tuple[str, ...], places: dict[str, list[int]
     either side of each anchor's occurrence, merged, ending where a word ends (so the term's closing
     word boundary is tested against the real next character). Scanning only these is what keeps 111
     patterns affordable on long reports; the results are those of a scan of the whole text."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     for anchor in anchors:
         if anchor not in places:
             at, found = lowered.find(anchor), []
