@@ -54,8 +54,9 @@ def extract_command(
     with its score, alternatives and evidence spans (none for an unreadable or tumour-free report)."""
     from corpora.readers import iter_records
 
-    from ..pathology import FIELDS, extract, extract_specimens, review
+    from ..pathology import FIELDS
     from ..pathology.fhir import pathology_bundle
+    from ..pathology.report import report_result
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     unknown = sorted(set(chosen) - set(FORMATS))
@@ -94,20 +95,8 @@ def extract_command(
                 failed += 1
                 console.print(f"[red]failed[/red] {record.id}: {record.error}")
                 continue
-            fields = extract(record.text)
-            row: dict[str, object] = {
-                "id": record.id,
-                "fields": fields,
-                **review(record.text, fields),
-                "specimens": extract_specimens(record.text),
-            }
-            coded: dict[str, object] = {}
-            if coder is not None:
-                (explained,) = coder.predict_explained([record.text], k=3, extracted=[fields])
-                coded = {t: explained["fields"].get(t, {}).get("value") for t in coded_targets}
-                row["coded"] = coded
-                # per field: score, top-3 alternatives, source and evidence spans; or why none is coded
-                row["coding"] = explained
+            row = report_result(record.id, record.text, coder)
+            fields, coded = row["fields"], row.get("coded", {})
             if jsonl is not None:
                 jsonl.write(json.dumps(row, ensure_ascii=False) + "\n")
             if table is not None:

@@ -30,8 +30,16 @@ def serve_command(
         [], "--cors-origin", help="Allow this browser origin (CORS is off by default)."
     ),
     insecure: bool = typer.Option(False, "--insecure", help="Allow a non-loopback address without tokens."),
+    pathology_model: Path = typer.Option(
+        None,
+        "--pathology-model",
+        exists=True,
+        file_okay=False,
+        help="A trained pathology coder (`pathology train`): /v1/pathology adds its codes.",
+    ),
 ) -> None:
-    """Serve the pipeline over HTTP (FastAPI + uvicorn): /v1/process, /v1/code, /v1/deid, /v1/batch."""
+    """Serve the pipeline over HTTP (FastAPI + uvicorn): /v1/process, /v1/code, /v1/deid, /v1/batch,
+    /v1/pathology."""
     import uvicorn
 
     from ..service import Settings, create_app, tokens_from_env
@@ -58,6 +66,7 @@ def serve_command(
         timeout_s=timeout_s,
         cors_origins=tuple(cor for cor in cors_origin),
         deid_key=key.encode() if key else None,
+        pathology_model=str(pathology_model) if pathology_model else None,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # uvicorn's access log prints paths and query strings; ours prints route, status and duration only

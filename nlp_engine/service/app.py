@@ -72,6 +72,7 @@ class Settings:
     timeout_s: float = 60.0
     cors_origins: tuple[str, ...] = ()
     deid_key: bytes | None = field(default=None, repr=False)
+    pathology_model: str | None = None  # a `pathology train` folder: /v1/pathology adds its codes
 
 
 def tokens_from_env(token_file: str | None = None) -> tuple[str, ...]:
@@ -180,7 +181,7 @@ def create_app(config: Settings | None = None) -> FastAPI:
         context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         pool = ProcessPoolExecutor(
             settings.workers, mp_context=context, initializer=worker.initialize,
-            initargs=(settings.pipeline, settings.deid_key),
+            initargs=(settings.pipeline, settings.deid_key, settings.pathology_model),
         )  # fmt: skip
         # one round trip per worker: ready means every worker has its pipeline
         await asyncio.gather(
@@ -190,7 +191,8 @@ def create_app(config: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        worker.initialize(settings.pipeline, settings.deid_key)  # load before forking: workers share it
+        # load before forking: workers share it
+        worker.initialize(settings.pipeline, settings.deid_key, settings.pathology_model)
         state.update(pool=await start_pool(), ready=True)
         log.info("ready: pipeline %s, %d workers", settings.pipeline, settings.workers)
         try:
@@ -359,6 +361,22 @@ def create_app(config: Settings | None = None) -> FastAPI:
     async def code(request: Request) -> dict[str, Any]:
         result = await one_result(request, "code")
         return worker.ranked_codes(result)
+
+    @app.post(
+        "/v1/pathology",
+        summary="Synoptic fields of a pathology report, with evidence (and codes, with a coder)",
+        responses={200: {"content": {JSON: {}, FHIR_JSON: {}}}, **PROBLEM_RESPONSES},
+        openapi_extra=body_doc,
+    )
+    async def pathology(request: Request) -> Response:
+        ((doc_id, text, _, _),) = await documents_from(request, many=False)
+        result = await run(worker.pathology, doc_id, text, FHIR_JSON in request.headers.get("accept", ""))
+        if "error" in result:
+            raise ProblemError(422, "Document not processed", f"{result['id']}: {result['error']}")
+        metrics.documents.labels(route="pathology").inc()
+        if "bundle" in result:
+            return Response(json.dumps(result["bundle"]), media_type=FHIR_JSON)
+        return JSONResponse(result)
 
     @app.post("/v1/deid", summary="De-identify a text", response_model=DeidOut, responses=PROBLEM_RESPONSES)
     async def deid(payload: DeidIn) -> dict[str, Any]:

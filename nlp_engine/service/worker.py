@@ -9,21 +9,46 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NLPEngineError
-from ..textio import coerce_text, decode_bytes
+from ..textio import coerce_text, decode_bytes, repair_nul_interleaved
 
 Doc = tuple[str, str, dict[str, Any], str | None]
 _STATE: dict[str, Any] = {}
 
 
-def initialize(pipeline: str, deid_key: bytes | None) -> None:
-    """Load the pipeline (and the de-identification lexicons) once per process."""
+def initialize(pipeline: str, deid_key: bytes | None, pathology_model: str | None = None) -> None:
+    """Load the pipeline (and the de-identification lexicons, and a pathology coder if given) once per
+    process."""
     from ..deid import find_phi
     from ..pipeline import preload
 
     _STATE["pipeline"] = pipeline
     _STATE["deid_key"] = deid_key
+    if pathology_model and "pathology_coder" not in _STATE:
+        from ..pathology.model_io import load_pathology_coder
+
+        _STATE["pathology_coder"] = load_pathology_coder(pathology_model)
     preload(pipeline)
     find_phi("Dr. Smith 7/22")  # loads the lexicons
+
+
+def pathology(doc_id: str, text: str, bundle: bool = False) -> dict[str, Any]:
+    """`pathology.report.report_result` for one report (codes too when the service has a coder), or
+    with `bundle` its FHIR Bundle under `"bundle"`; `{"id", "error"}` if it cannot be read."""
+    from ..pathology.fhir import pathology_bundle
+    from ..pathology.report import report_result
+
+    try:
+        text, _ = repair_nul_interleaved(coerce_text(text))
+        if not text.strip():
+            return {"id": doc_id, "error": "empty document"}
+        result = report_result(doc_id, text, _STATE.get("pathology_coder"))
+        if bundle:
+            return {"id": doc_id, "bundle": pathology_bundle(doc_id, result["fields"], result.get("coded"))}
+        return result
+    except NLPEngineError as exc:
+        return {"id": doc_id, "error": f"{type(exc).__name__}: {exc}"}
+    except Exception as exc:  # noqa: BLE001 - report the kind of failure, never the text
+        return {"id": doc_id, "error": f"processing failed: {type(exc).__name__}"}
 
 
 def ping() -> bool:

@@ -100,6 +100,65 @@ def test_code_ranks_affirmed_codes_first_with_evidence(client: TestClient) -> No
     assert codes[-1]["status"] == "negated"
 
 
+PATHOLOGY = (
+    "FINAL DIAGNOSIS: Prostate, radical prostatectomy: acinar adenocarcinoma, Gleason 3+4=7 (Grade "
+    "Group 2), pT2 N0. Margins negative. Seminal vesicles free of tumour."
+)
+
+
+def test_pathology_route_fields_with_evidence_and_fhir(client: TestClient) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    response = client.post("/v1/pathology", json={"id": "p1", "text": PATHOLOGY}, headers=AUTH)
+    assert response.status_code == 200
+    result = response.json()
+    assert result["id"] == "p1" and result["status"] == "ok"
+    gleason = result["fields"]["gleason"]
+    assert gleason["value"] == "3+4=7" and PATHOLOGY[gleason["start"] : gleason["end"]] == gleason["text"]
+    assert result["fields"]["pT"]["value"] == "pT2" and "coded" not in result  # no coder configured
+    benign = client.post(
+        "/v1/pathology",
+        content="Gallbladder, cholecystectomy: chronic cholecystitis with cholelithiasis. Negative for malignancy.",
+        headers={**AUTH, "content-type": "text/plain"},
+    ).json()
+    assert benign["status"] == "no_tumour" and benign["fields"]["histologic_type"] is None
+    fhir = client.post(
+        "/v1/pathology",
+        json={"id": "p1", "text": PATHOLOGY},
+        headers={**AUTH, "accept": "application/fhir+json"},
+    )
+    assert fhir.headers["content-type"].startswith("application/fhir+json")
+    bundle = Bundle.model_validate(fhir.json())
+    assert {e.resource.__resource_type__ for e in bundle.entry} >= {"DiagnosticReport", "Observation"}
+    empty = client.post("/v1/pathology", json={"id": "e", "text": "   "}, headers=AUTH)
+    assert empty.status_code == 422 and empty.headers["content-type"].startswith("application/problem+json")
+
+
+def test_pathology_route_with_a_coder(tmp_path) -> None:
+    from nlp_engine.pathology.coder import PathologyCoder
+    from nlp_engine.pathology.model_io import save_pathology_coder
+    from tests.pathology.test_coder import corpus
+
+    texts, records = corpus(40, seed=7)
+    coder = PathologyCoder(targets=("cancer_type", "icd_o_3_histology")).fit(texts, records)
+    save_pathology_coder(coder, tmp_path / "model")
+    app = create_app(Settings(tokens=(TOKEN,), workers=1, pathology_model=str(tmp_path / "model")))
+    with TestClient(app) as with_coder:
+        result = with_coder.post("/v1/pathology", json={"id": "p2", "text": PATHOLOGY}, headers=AUTH).json()
+        assert result["coded"] == {"cancer_type": "PRAD", "icd_o_3_histology": "8140/3"}
+        cancer = result["coding"]["fields"]["cancer_type"]
+        assert cancer["evidence"] and cancer["alternatives"][0][0] == "PRAD"
+        benign = with_coder.post(
+            "/v1/pathology",
+            json={
+                "text": "Prostate, needle biopsies: benign prostatic tissue in all twelve cores. No carcinoma."
+            },
+            headers=AUTH,
+        ).json()
+        assert benign["coded"] == {"cancer_type": None, "icd_o_3_histology": None}
+        assert "benign" in benign["coding"]["withheld"]
+
+
 def test_deid_route(client: TestClient) -> None:
     response = client.post(
         "/v1/deid", json={"text": "Seen by Dr. Healey on 7/22.", "mode": "tag"}, headers=AUTH
@@ -219,9 +278,15 @@ def test_metrics_count_requests_and_documents(client: TestClient) -> None:
 
 def test_openapi_schema_lists_the_routes(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    assert {"/v1/process", "/v1/code", "/v1/deid", "/v1/batch", "/healthz", "/readyz", "/metrics"} <= set(
-        schema["paths"]
-    )
+    assert {
+        "/v1/process",
+        "/v1/code",
+        "/v1/deid",
+        "/v1/batch",
+        "/v1/pathology",
+        "/healthz",
+        "/readyz",
+    } <= set(schema["paths"])
     content = schema["paths"]["/v1/process"]["post"]["requestBody"]["content"]
     assert {"text/plain", "application/json", "application/fhir+json", "x-application/hl7-v2+er7"} <= set(
         content

@@ -1,0 +1,26 @@
+"""One pathology report's full result, as the CLI writes it and the service returns it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .extract import extract, extract_specimens, review
+
+
+def report_result(doc_id: str, text: str, coder: Any = None) -> dict[str, Any]:
+    """`{"id", "fields", "status", "reasons", "specimens"}` for one report (fields with evidence; see
+    `extract`, `review`, `extract_specimens`); with a trained `PathologyCoder` also `coded` (field ->
+    value) and `coding` (`predict_explained`: score, alternatives, source and evidence per field, or
+    why the report is withheld)."""
+    fields = extract(text)
+    row: dict[str, Any] = {
+        "id": doc_id,
+        "fields": fields,
+        **review(text, fields),
+        "specimens": extract_specimens(text),
+    }
+    if coder is not None:
+        (explained,) = coder.predict_explained([text], k=3, extracted=[fields])
+        row["coded"] = {t: explained["fields"].get(t, {}).get("value") for t in coder.models_}
+        row["coding"] = explained
+    return row
