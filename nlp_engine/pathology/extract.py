@@ -413,7 +413,7 @@ def review(text: str, fields: dict[str, Field]) -> dict[str, Any]:
 _MALIGNANT = re.compile(
     r"(?i)\b(?:\w*(?:carcinom|sarcom|lymphom|melanom|gliom|blastom|mesotheliom|seminom|astrocytom|"
     r"ependymom|germinom|myelom|leuka?emi|neoplas)\w*|malignan\w*|cancer\w*|metasta\w*|tumou?r\w*|"
-    r"invasive|in\s+situ)\b"
+    r"invasive|in\s+situ|\w*[ce][ae]r[ce][il1]n[o0](?:m|rn)\w*)\b"  # OCR: "eareinoma", "carcinorna"
 )
 _DENIED = re.compile(
     r"(?i)(?:negative\s+(?:for|of)|\bno\b|\bnot\b|without|free\s+of|absence\s+of|benign|rule\s+out|"

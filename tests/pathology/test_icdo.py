@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from nlp_engine.pathology import extract, review
+from nlp_engine.pathology import extract, review, withheld
 from nlp_engine.pathology.icdo import _REACH, _mentions, _top_level, vocabulary
 from nlp_engine.textio import repair_nul_interleaved
 from tests.conftest import shared_data
@@ -179,3 +179,30 @@ def test_papillary_chromophil_renal_cell_carcinoma() -> None:
 
     found = extract("Left kidney, radical nephrectomy: Papillary (chromophil) renal cell carcinoma.")
     assert found["histologic_type"]["value"] == "8260/3"
+
+
+@pytest.mark.parametrize(
+    ("text", "withheld_because"),
+    [
+        ("Prostate, needle biopsies: benign prostatic tissue in all twelve cores. No carcinoma.", "benign"),
+        (
+            "Gallbladder, cholecystectomy: chronic cholecystitis with cholelithiasis. Negative for malignancy.",
+            "benign",
+        ),
+        ("x7# ~~ 1lI", "legible"),
+        # a tumour the histology patterns miss is still a tumour: named, staged, graded, or OCR-broken
+        ("Lymph nodes, regional: metastatic carcinoma in two of eleven nodes examined today.", None),
+        ("Right kidney, nephrectomy, 15 x 8 x 6 em; Fuhrman grade 1; the margins are negative here.", None),
+        ("HISTOLOGIC TYPE: ,denoeareinoma, Nos. SITE: right middle lobe of the lung, lobectomy.", None),
+        (
+            "Colon, right, colectomy: the tumorapproaches within 0.6 cm of the radial margin of resection.",
+            None,
+        ),
+    ],
+)
+def test_withheld_only_without_any_tumour(text: str, withheld_because: str | None) -> None:
+    reason = withheld(text, extract(text))
+    if withheld_because is None:
+        assert reason is None
+    else:
+        assert reason is not None and withheld_because in reason
