@@ -109,6 +109,7 @@ class PathologyCoder:
         import copy
 
         state = dict(self.__dict__)
+        state.pop("_names", None)  # a cache, rebuilt on first use
         if "words_" in state and hasattr(state["words_"], "vocabulary_"):
             words = copy.copy(state["words_"])
             vocabulary = words.__dict__.pop("vocabulary_")
@@ -150,7 +151,13 @@ class PathologyCoder:
         return hstack([words, marks * self.field_weight]).tocsr(), extracted
 
     def _feature_names(self) -> list[str]:
-        return [*self.words_.get_feature_names_out(), *self.fields_.get_feature_names_out()]
+        """Every feature's name, built once per fitted or loaded coder (100,000 words: the CLI explains
+        one report at a time)."""
+        names = self.__dict__.get("_names")
+        if names is None:
+            names = [*self.words_.get_feature_names_out(), *self.fields_.get_feature_names_out()]
+            self._names = names
+        return names
 
     def fit(self, texts: Sequence[str], records: Sequence[dict[str, str]]) -> PathologyCoder:
         from sklearn.exceptions import ConvergenceWarning
@@ -166,6 +173,7 @@ class PathologyCoder:
             sublinear_tf=True,
             token_pattern=r"(?u)\b\w[\w\-]*\b",
         )
+        self.__dict__.pop("_names", None)
         x, _ = self._features(texts, fit=True)
         self.words_.stop_words_ = None  # the pruned terms: only for introspection, and large to save
         self.models_: dict[str, Any] = {}
