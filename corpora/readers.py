@@ -71,11 +71,11 @@ def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MA
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
     }
-    if not text.strip():
-        return InputRecord(doc_id, None, meta, "file is empty or whitespace only")
     text, repaired = repair_nul_interleaved(text)
     if repaired:
         meta["repaired"] = _REPAIRED_NUL
+    if not text.strip():
+        return InputRecord(doc_id, None, meta, "file is empty or whitespace only")
     return InputRecord(doc_id, text, meta)
 
 
@@ -187,13 +187,14 @@ def _rows_to_records(
         key = str(row.get(id_col) or position) if id_col else position
         text = row.get(text_col)
         record_meta = {**meta, "row": position}
+        if isinstance(text, str):
+            text, repaired = repair_nul_interleaved(text)
+            if repaired:
+                record_meta["repaired"] = _REPAIRED_NUL
         if not isinstance(text, str) or not text.strip():
             yield InputRecord(f"{file_id}#{key}", None, record_meta, "empty or missing text")
             continue
         record_meta["sha256"] = text_sha256(text)
-        text, repaired = repair_nul_interleaved(text)
-        if repaired:
-            record_meta["repaired"] = _REPAIRED_NUL
         yield InputRecord(f"{file_id}#{key}", text, record_meta)
 
 
