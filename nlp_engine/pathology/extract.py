@@ -425,12 +425,12 @@ _DENIED = re.compile(
 _TUMOUR_FIELDS = ("histologic_type", "pT", "pN", "stage", "grade", "gleason", "tumor_size_mm")
 
 
-def withheld(text: str, fields: dict[str, Field], verdict: dict[str, Any] | None = None) -> str | None:
+def withheld(text: str, fields: dict[str, Field]) -> str | None:
     """Why a report must not be coded, or None: it is unreadable, or it states no histologic type, no
     tumour field (pT, pN, stage, grade, size) and no malignancy outside a negation (a benign report, a
-    consent form). A coder's guess there would be
-    invented from the template, so `PathologyCoder` leaves every field empty and gives this reason."""
-    verdict = verdict if verdict is not None else review(text, fields)
+    consent form). A coder's guess there would be invented from the template, so `PathologyCoder`
+    leaves every field empty and gives this reason."""
+    verdict = review(text, fields)
     if verdict["status"] == "unreadable":
         return str(verdict["reasons"][0])
     if any(fields.get(name) is not None for name in _TUMOUR_FIELDS):

@@ -23,10 +23,11 @@ def initialize(pipeline: str, deid_key: bytes | None, pathology_model: str | Non
 
     _STATE["pipeline"] = pipeline
     _STATE["deid_key"] = deid_key
-    if pathology_model and "pathology_coder" not in _STATE:
+    if _STATE.get("pathology_model") != pathology_model:  # forked workers inherit the parent's
         from ..pathology.model_io import load_pathology_coder
 
-        _STATE["pathology_coder"] = load_pathology_coder(pathology_model)
+        _STATE["pathology_coder"] = load_pathology_coder(pathology_model) if pathology_model else None
+        _STATE["pathology_model"] = pathology_model
     preload(pipeline)
     find_phi("Dr. Smith 7/22")  # loads the lexicons
 
