@@ -206,11 +206,9 @@ class PathologyCoder:
         out: list[dict[str, list[tuple[str, float]]]] = [{} for _ in texts]
         for target, model in self.models_.items():
             probabilities = _softmax_scores(model, x)
+            classes = [str(c) for c in model.classes_]
             for row, p, reason in zip(out, probabilities, skip, strict=True):
-                best = np.argsort(-p)[:k]
-                row[target] = (
-                    [] if reason else [(str(model.classes_[j]), round(float(p[j]), 4)) for j in best]
-                )
+                row[target] = [] if reason else _best(classes, p, k)
         return out
 
     def predict(
@@ -284,7 +282,7 @@ class PathologyCoder:
                     classes = [str(c) for c in model.classes_]
                     p = scores[target][i]
                     entry["score"] = round(float(p[classes.index(value)]), 4) if value in classes else None
-                    entry["alternatives"] = [(classes[j], round(float(p[j]), 4)) for j in np.argsort(-p)[:k]]
+                    entry["alternatives"] = _best(classes, p, k)
                 if target in taken:
                     field = fields[taken[target]]
                     entry["source"] = f"extracted:{taken[target]}"
@@ -325,6 +323,11 @@ def _evidence(
         start, end = _term_span(text, term, fields)
         out.append({"term": term, "weight": round(float(weight), 4), "start": start, "end": end})
     return out
+
+
+def _best(classes: Sequence[str], scores: np.ndarray, k: int) -> list[tuple[str, float]]:
+    """The `k` best classes with their scores, best first."""
+    return [(classes[j], round(float(scores[j]), 4)) for j in np.argsort(-scores)[:k]]
 
 
 def _softmax_scores(model: Any, x: Any) -> np.ndarray:
