@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -55,8 +56,7 @@ def extract_command(
     from corpora.readers import iter_records
 
     from ..pathology import FIELDS
-    from ..pathology.fhir import pathology_bundle
-    from ..pathology.report import report_result
+    from ..pathology.report import report_bundle, report_result
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
     unknown = sorted(set(chosen) - set(FORMATS))
@@ -83,7 +83,8 @@ def extract_command(
             table = csv.writer(
                 stack.enter_context(open(out / "pathology.csv", "w", encoding="utf-8", newline=""))
             )
-            table.writerow(["id", *FIELDS, "status", *(f"coded_{t}" for t in coded_targets)])
+            review_column = ["review"] if coder is not None else []
+            table.writerow(["id", *FIELDS, "status", *(f"coded_{t}" for t in coded_targets), *review_column])
         bundles = None
         if "fhir" in chosen:
             bundles = stack.enter_context(open(out / "fhir_bundles.ndjson", "w", encoding="utf-8"))
@@ -106,10 +107,11 @@ def extract_command(
                         *(_value(fields[f]) for f in FIELDS),
                         row["status"],
                         *(coded.get(t) or "" for t in coded_targets),
+                        *([";".join(row["coding"]["review"])] if coder is not None else []),
                     ]
                 )
             if bundles is not None:
-                bundle = pathology_bundle(record.id, fields, coded)
+                bundle = report_bundle(row)
                 bundles.write(json.dumps(bundle, ensure_ascii=False, separators=(",", ":")) + "\n")
             done += 1
     Console().print(f"extracted {done} reports, failed {failed}; wrote {', '.join(chosen)} to {out}")
@@ -121,7 +123,11 @@ def _value(field: dict[str, object] | None) -> object:
     return "" if field is None else field["value"]
 
 
-def _labelled(data: Path, text_column: str) -> tuple[list[str], list[dict[str, str]]]:
+def _labelled(
+    data: Path, text_column: str, extra: Sequence[str] = ()
+) -> tuple[list[str], list[dict[str, str]]]:
+    """The report texts (NUL-interleaved UTF-16 repaired) and one record per report with the coded
+    fields present as columns, and the `extra` columns asked for."""
     from ..errors import PathologyError
     from ..pathology.coder import TARGETS
     from ..tabular import read_table
@@ -135,6 +141,10 @@ def _labelled(data: Path, text_column: str) -> tuple[list[str], list[dict[str, s
     fields = [t for t in TARGETS if t in table.columns]
     if not fields:
         raise PathologyError(f"{data.name}: none of the coded fields ({', '.join(TARGETS)}) is a column")
+    missing = [c for c in extra if c not in table.columns]
+    if missing:
+        raise PathologyError(f"{data.name}: no column {missing[0]!r}")
+    fields += [c for c in extra if c not in fields]
     table = table.fillna("")
     texts = [repair_nul_interleaved(str(t))[0] for t in table[text_column]]
     records = [
@@ -151,21 +161,42 @@ def train_command(
     text_column: str = typer.Option("text", "--text-column", help="The report text column."),
     c: float = typer.Option(2.0, "--C", help="Inverse regularisation of the linear SVMs."),
     field_weight: float = typer.Option(0.15, help="Weight of the extracted-field features beside the words."),
+    review_accuracy: list[str] = typer.Option(
+        [],
+        "--review-accuracy",
+        help="Selective coding: 0.95 (every field) or FIELD=0.9 (repeatable). Cross-validation on DATA "
+        "learns per field the score below which a code goes to review (`review` in the output) so "
+        "that the codes kept were right that often on held-out reports.",
+    ),
+    review_folds: int = typer.Option(5, min=2, help="Folds of that cross-validation."),
+    group_column: str = typer.Option(
+        None, "--group-column", help="Reports sharing this column's value stay in one fold (e.g. report_id)."
+    ),
 ) -> None:
     """Train a PathologyCoder (one classifier per coded field present in DATA) and save it safely."""
     import time
 
     from ..errors import PathologyError
-    from ..pathology.coder import PathologyCoder
+    from ..pathology.coder import TARGETS, PathologyCoder
     from ..pathology.model_io import save_pathology_coder
 
-    texts, records = _labelled(data, text_column)
+    wanted = _review_accuracy(review_accuracy)
+    groups = None
+    texts, records = _labelled(data, text_column, extra=[group_column] if group_column else [])
     if len(texts) < 2:
         raise PathologyError(
             f"{data.name}: {len(texts)} report(s); a coder needs labelled reports to learn from"
         )
+    if group_column:
+        groups = [r[group_column] for r in records]
     started = time.perf_counter()
-    coder = PathologyCoder(targets=tuple(records[0]), C=c, field_weight=field_weight).fit(texts, records)
+    coder = PathologyCoder(
+        targets=tuple(t for t in records[0] if t in TARGETS),
+        C=c,
+        field_weight=field_weight,
+        review_accuracy=wanted,
+        review_folds=review_folds,
+    ).fit(texts, records, groups=groups)
     if not coder.models_:
         raise PathologyError(f"{data.name}: no field has two or more values to learn")
     seconds = round(time.perf_counter() - started, 1)
@@ -176,6 +207,41 @@ def train_command(
         f"trained {len(coder.models_)} fields ({', '.join(coder.models_)}) on {len(texts)} reports "
         f"in {seconds} s; saved to {model}"
     )
+    for target, threshold in coder.review_thresholds_.items():
+        Console().print(
+            f"  {target}: codes scoring below {threshold:.4f} go to review"
+            if threshold != float("inf")
+            else f"  {target}: held-out accuracy never reached {coder._target_accuracy(target)}; all to review"
+        )
+
+
+def _review_accuracy(values: list[str]) -> float | dict[str, float] | None:
+    """`--review-accuracy` values: one number for every field, or FIELD=number pairs."""
+    from ..pathology.coder import TARGETS
+
+    if not values:
+        return None
+    overall: float | None = None
+    fields: dict[str, float] = {}
+    for value in values:
+        name, _, number = value.rpartition("=")
+        try:
+            accuracy = float(number)
+        except ValueError:
+            raise typer.BadParameter(f"--review-accuracy {value!r}: expected 0.95 or FIELD=0.95") from None
+        if not 0.0 < accuracy <= 1.0:
+            raise typer.BadParameter(f"--review-accuracy {value!r}: an accuracy between 0 and 1")
+        if name and name not in TARGETS:
+            raise typer.BadParameter(
+                f"--review-accuracy: unknown field {name!r} (fields: {', '.join(TARGETS)})"
+            )
+        if name:
+            fields[name] = accuracy
+        else:
+            overall = accuracy
+    if overall is not None:
+        return {t: fields.get(t, overall) for t in TARGETS}
+    return fields
 
 
 @app.command("evaluate")

@@ -13,6 +13,13 @@ itself, that value is used (it has evidence of its own), else the classifier's.
 `predict_ranked(texts, k)` gives the k best alternatives per field with their scores, and
 `explain(text, field)` the features that weighed most for the prediction, with their spans in the
 text.
+
+Selective coding: with `review_accuracy` (0.95, or per field `{"pathologic_T": 0.75}`), `fit` first
+cross-validates on its own training reports (`review_folds`, grouped by `groups` when given) to learn,
+per field, the lowest score at which the held-out predictions were right at least that often
+(`review_threshold`). `predict_explained` then marks each coded value `review: True` when its score is
+below that field's threshold: a registry auto-codes the rest and sends those to a coder. Measured on
+TCGA reports in docs/benchmarks.md (the share auto-coded and its accuracy).
 """
 
 from __future__ import annotations
@@ -96,12 +103,16 @@ class PathologyCoder:
         class_weight: str | None = "balanced",
         use_extracted: bool = True,
         field_weight: float = 0.15,
+        review_accuracy: float | dict[str, float] | None = None,
+        review_folds: int = 5,
     ) -> None:
         self.targets = tuple(targets)
         self.C = C
         self.class_weight = class_weight
         self.use_extracted = use_extracted
         self.field_weight = field_weight
+        self.review_accuracy = review_accuracy
+        self.review_folds = review_folds
 
     def __getstate__(self) -> dict[str, Any]:
         """For saving: the word vocabulary as two arrays (a 100,000-key dict is slow to write and read
@@ -159,7 +170,18 @@ class PathologyCoder:
             self._names = names
         return names
 
-    def fit(self, texts: Sequence[str], records: Sequence[dict[str, str]]) -> PathologyCoder:
+    def fit(
+        self,
+        texts: Sequence[str],
+        records: Sequence[dict[str, str]],
+        *,
+        groups: Sequence[Any] | None = None,
+        extracted: Sequence[dict[str, Any]] | None = None,
+    ) -> PathologyCoder:
+        """One classifier per target with two or more recorded values; with `review_accuracy`, first
+        the review thresholds from `review_folds`-fold cross-validation on these reports (`groups`:
+        reports of one patient or document stay in one fold). `extracted`: `extract` of each text,
+        when the caller has it."""
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.feature_extraction import DictVectorizer
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -174,7 +196,11 @@ class PathologyCoder:
             token_pattern=r"(?u)\b\w[\w\-]*\b",
         )
         self.__dict__.pop("_names", None)
-        x, _ = self._features(texts, fit=True)
+        extracted = list(extracted) if extracted is not None else [extract(text) for text in texts]
+        self.review_thresholds_: dict[str, float] = {}
+        if self.review_accuracy is not None:
+            self.review_thresholds_ = self._learn_review_thresholds(texts, records, groups, extracted)
+        x, _ = self._features(texts, fit=True, extracted=extracted)
         self.words_.stop_words_ = None  # the pruned terms: only for introspection, and large to save
         self.models_: dict[str, Any] = {}
         for target in self.targets:
@@ -187,6 +213,89 @@ class PathologyCoder:
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 self.models_[target] = model.fit(x[keep], labels)
         return self
+
+    def _target_accuracy(self, target: str) -> float | None:
+        wanted = self.review_accuracy
+        return wanted.get(target) if isinstance(wanted, dict) else wanted
+
+    def _learn_review_thresholds(
+        self,
+        texts: Sequence[str],
+        records: Sequence[dict[str, str]],
+        groups: Sequence[Any] | None,
+        extracted: Sequence[dict[str, Any]],
+    ) -> dict[str, float]:
+        """Per target with a wanted accuracy: `review_threshold` over the scores and rightness of
+        held-out predictions (`review_folds`-fold cross-validation of this coder's settings)."""
+        from sklearn.model_selection import GroupKFold, KFold
+
+        folds = min(self.review_folds, len(texts))
+        if folds < 2:
+            return {}
+        splitter = GroupKFold(folds) if groups is not None else KFold(folds, shuffle=True, random_state=0)
+        held_out: dict[str, list[tuple[float, bool]]] = {t: [] for t in self.targets}
+        for train, test in splitter.split(texts, groups=groups):
+            inner = PathologyCoder(
+                self.targets,
+                C=self.C,
+                class_weight=self.class_weight,
+                use_extracted=self.use_extracted,
+                field_weight=self.field_weight,
+            )
+            inner.fit(
+                [texts[i] for i in train],
+                [records[i] for i in train],
+                extracted=[extracted[i] for i in train],
+            )
+            scored = inner.scored([texts[i] for i in test], extracted=[extracted[i] for i in test])
+            for i, row in zip(test, scored, strict=True):
+                for target, (value, score) in row.items():
+                    gold = records[i].get(target, "")
+                    if gold not in _MISSING and score is not None:
+                        held_out[target].append((score, value == gold))
+        thresholds = {}
+        for target, pairs in held_out.items():
+            wanted = self._target_accuracy(target)
+            if wanted is not None and pairs:
+                scores, right = zip(*pairs, strict=True)
+                thresholds[target] = review_threshold(scores, right, wanted)
+        return thresholds
+
+    def scored(
+        self, texts: Sequence[str], *, extracted: Sequence[dict[str, Any]] | None = None
+    ) -> list[dict[str, tuple[str | None, float | None]]]:
+        """Per text and coded field: the value `predict` gives and its score (its share of the softmax
+        of the margins; None where the value is not one the classifier knows). A withheld report has
+        no fields."""
+        x, extracted = self._features(texts, extracted=extracted)
+        reasons = self._withheld(texts, extracted)
+        return [
+            {} if reason else {t: (row[t], scores[t]) for t in row if row[t] is not None}
+            for (row, scores), reason in zip(self._decide_scored(x, extracted), reasons, strict=True)
+        ]
+
+    def _decide_scored(
+        self, x: Any, extracted: Sequence[dict[str, Any]]
+    ) -> list[tuple[dict[str, str | None], dict[str, float | None]]]:
+        """`_decide`'s values with the score of each."""
+        probabilities = {target: _softmax_scores(model, x) for target, model in self.models_.items()}
+        columns = {t: {str(c): j for j, c in enumerate(m.classes_)} for t, m in self.models_.items()}
+        out = []
+        for i, (row, _) in enumerate(self._decide(x, extracted)):
+            scores: dict[str, float | None] = {}
+            for target, value in row.items():
+                j = columns.get(target, {}).get(str(value))
+                scores[target] = None if j is None else float(probabilities[target][i][j])
+            out.append((row, scores))
+        return out
+
+    def needs_review(self, target: str, score: float | None) -> bool | None:
+        """Whether a value of `target` with this score goes to a human coder: None when the coder has
+        no threshold for the field (trained without `review_accuracy`)."""
+        threshold = self.__dict__.get("review_thresholds_", {}).get(target)
+        if threshold is None:
+            return None
+        return score is None or score < threshold
 
     def _withheld(self, texts: Sequence[str], extracted: Sequence[dict[str, Any]]) -> list[str | None]:
         return [withheld(text, fields) for text, fields in zip(texts, extracted, strict=True)]
@@ -259,11 +368,14 @@ class PathologyCoder:
         evidence: int = 3,
         extracted: Sequence[dict[str, Any]] | None = None,
     ) -> list[dict[str, Any]]:
-        """Per text: `{"withheld": reason or None, "fields": {field: {...}}}`, each field with its
-        `value`, `score` (the value's share of the softmax), `alternatives` (the `k` best, with scores),
-        `source` (`model`, or the extracted field whose stated value was taken) and `evidence`: the
-        features that weighed most for the value, each with its `start`/`end` in the text (an extracted
-        field's own span; for words, their first occurrence). A withheld report has no fields."""
+        """Per text: `{"withheld": reason or None, "review": [fields], "fields": {field: {...}}}`, each
+        field with its `value`, `score` (the value's share of the softmax), `alternatives` (the `k`
+        best, with scores), `source` (`model`, or the extracted field whose stated value was taken),
+        `review` (`needs_review`: True below the field's threshold, None for a coder trained without
+        `review_accuracy`) and `evidence`: the features that weighed most for the value, each with its
+        `start`/`end` in the text (an extracted field's own span; for words, their first occurrence).
+        The report's `review` lists the fields to send to a human coder. A withheld report has no
+        fields."""
         x, extracted = self._features(texts, extracted=extracted)
         decided = self._decide(x, extracted)
         reasons = self._withheld(texts, extracted)
@@ -278,11 +390,14 @@ class PathologyCoder:
                 if value is None:  # no classifier (one value in training) and nothing stated
                     continue
                 entry: dict[str, Any] = {"value": value, "score": None, "alternatives": [], "source": "model"}
+                score = None
                 if model is not None:
                     classes = [str(c) for c in model.classes_]
                     p = scores[target][i]
-                    entry["score"] = round(float(p[classes.index(value)]), 4) if value in classes else None
+                    score = float(p[classes.index(value)]) if value in classes else None
+                    entry["score"] = None if score is None else round(score, 4)
                     entry["alternatives"] = _best(classes, p, k)
+                entry["review"] = self.needs_review(target, score)
                 if target in taken:
                     field = fields[taken[target]]
                     entry["source"] = f"extracted:{taken[target]}"
@@ -292,7 +407,8 @@ class PathologyCoder:
                 else:
                     entry["evidence"] = _evidence(model, x[i], str(value), names, text, fields, evidence)
                 coded[target] = entry
-            out.append({"withheld": reasons[i], "fields": coded})
+            review = [t for t, e in coded.items() if e["review"]]
+            out.append({"withheld": reasons[i], "review": review, "fields": coded})
         return out
 
     def explain(self, text: str, target: str, k: int = 5) -> list[dict[str, Any]]:
@@ -323,6 +439,25 @@ def _evidence(
         start, end = _term_span(text, term, fields)
         out.append({"term": term, "weight": round(float(weight), 4), "start": start, "end": end})
     return out
+
+
+def review_threshold(
+    scores: Sequence[float], right: Sequence[bool], accuracy: float, *, min_support: int = 20
+) -> float:
+    """The lowest score at which held-out predictions scoring that much or more were right at least
+    `accuracy` of the time (counting at least `min_support` of them): values scoring below it go to
+    review. The most predictions that reach the accuracy are kept; `inf` when none do (all to
+    review)."""
+    order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
+    ranked = np.asarray(scores, dtype=float)[order]
+    running = np.cumsum(np.asarray(right, dtype=float)[order]) / np.arange(1, len(order) + 1)
+    # a cut falls between different scores only: equal scores are kept or sent to review together
+    cuts = [
+        n
+        for n in range(min_support - 1, len(order))
+        if running[n] >= accuracy and (n == len(order) - 1 or ranked[n] > ranked[n + 1])
+    ]
+    return float(ranked[max(cuts)]) if cuts else float("inf")
 
 
 def _best(classes: Sequence[str], scores: np.ndarray, k: int) -> list[tuple[str, float]]:
@@ -385,5 +520,32 @@ def score_predictions(
 def evaluate(
     coder: PathologyCoder, texts: Sequence[str], records: Sequence[dict[str, str]]
 ) -> dict[str, Any]:
-    """`score_predictions` of `coder` on labelled reports, for every field it codes."""
-    return score_predictions(records, coder.predict(texts), list(coder.models_))
+    """`score_predictions` of `coder` on labelled reports, for every field it codes; for a coder with
+    review thresholds also `selective_scores` (how many are auto-coded and how right those are)."""
+    scored = coder.scored(texts)
+    predicted = [{t: value for t, (value, _) in row.items()} for row in scored]
+    out = score_predictions(records, predicted, list(coder.models_))
+    thresholds = coder.__dict__.get("review_thresholds_", {})
+    for target, entry in out.items():
+        if target in thresholds:
+            entry.update(selective_scores(records, scored, target, thresholds[target]))
+    return out
+
+
+def selective_scores(
+    records: Sequence[dict[str, str]],
+    scored: Sequence[dict[str, tuple[str | None, float | None]]],
+    target: str,
+    threshold: float,
+) -> dict[str, Any]:
+    """Of the reports with a recorded `target`: the share whose value scores at least `threshold`
+    (`auto_coded`; withheld reports and values below it go to review) and the accuracy on those
+    (`auto_accuracy`, None when none is)."""
+    labelled = [(r[target], row.get(target)) for r, row in zip(records, scored, strict=True)]
+    labelled = [(gold, got) for gold, got in labelled if gold not in _MISSING]
+    kept = [(gold, got[0]) for gold, got in labelled if got and got[1] is not None and got[1] >= threshold]
+    return {
+        "review_threshold": round(threshold, 4) if np.isfinite(threshold) else None,
+        "auto_coded": round(len(kept) / max(1, len(labelled)), 4),
+        "auto_accuracy": round(float(np.mean([g == v for g, v in kept])), 4) if kept else None,
+    }

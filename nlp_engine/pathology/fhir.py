@@ -18,6 +18,7 @@ Validated against the R4B models of `fhir.resources`.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from ..fhir import _REPORT_CODES, _VERIFICATION, DOCUMENT_ID_SYSTEM, LOINC, _codeable, _uuid, validate_bundle
@@ -59,10 +60,16 @@ def _value(name: str, value: Any) -> dict[str, Any]:
 
 
 def pathology_bundle(
-    report_id: str, fields: dict[str, Any], coded: dict[str, Any] | None = None, *, validate: bool = True
+    report_id: str,
+    fields: dict[str, Any],
+    coded: dict[str, Any] | None = None,
+    *,
+    review: Collection[str] = (),
+    validate: bool = True,
 ) -> dict[str, Any]:
     """The Bundle for one report: `fields` from `extract`, `coded` (optional) one row of
-    `PathologyCoder.predict`."""
+    `PathologyCoder.predict`, `review` the coded fields a human coder should check (the Condition is
+    then `provisional`, not `confirmed`)."""
     report_uuid = _uuid(report_id, "pathology-report")
     subject = {"display": "the patient of the source report"}
     source = {"reference": f"urn:uuid:{report_uuid}"}
@@ -91,7 +98,7 @@ def pathology_bundle(
         results.append({"reference": f"urn:uuid:{obs_uuid}"})
         if name == "stage":
             stage_ref = {"reference": f"urn:uuid:{obs_uuid}"}
-    condition = _condition(report_id, fields, coded or {}, subject, source, stage_ref)
+    condition = _condition(report_id, fields, coded or {}, subject, source, stage_ref, review)
     if condition is not None:
         entries.append({"fullUrl": f"urn:uuid:{condition['id']}", "resource": condition})
     report = {
@@ -122,12 +129,15 @@ def _condition(
     subject: dict[str, Any],
     source: dict[str, Any],
     stage_ref: dict[str, Any] | None,
+    review: Collection[str] = (),
 ) -> dict[str, Any] | None:
     histology, site = fields.get("histologic_type"), fields.get("primary_site")
     morphology = coded.get("icd_o_3_histology") or (histology or {}).get("value")
     if not morphology:
         return None
     morph_names = icdo.names("morphology")
+    # a code the coder was not sure enough of (below its review threshold) waits for a human
+    checked = sorted(set(review) & {"icd_o_3_histology", "icd_o_3_site", "icd_10"})
     codings = [{"system": ICDO3, "code": morphology, **_display(morph_names.get(morphology))}]
     if coded.get("icd_10"):
         codings.append({"system": ICD10, "code": coded["icd_10"]})
@@ -135,7 +145,7 @@ def _condition(
         "resourceType": "Condition",
         "id": _uuid(report_id, "pathology-condition"),
         "meta": {"tag": [{"system": "urn:nlp-engine", "code": "nlp-extracted", "display": "pathology"}]},
-        "verificationStatus": _codeable(_VERIFICATION, "confirmed"),
+        "verificationStatus": _codeable(_VERIFICATION, "provisional" if checked else "confirmed"),
         "code": {"coding": codings, "text": (histology or {}).get("text") or morph_names.get(morphology)},
         "subject": subject,
         "evidence": [{"detail": [source]}],
@@ -161,6 +171,10 @@ def _condition(
             condition["note"].append(_evidence_note(field))
     if coded:
         condition["note"].append({"text": "nlp-engine: codes from a trained PathologyCoder where given"})
+    if checked:
+        condition["note"].append(
+            {"text": f"nlp-engine: to review (below the coder's threshold): {', '.join(checked)}"}
+        )
     if not condition["note"]:
         del condition["note"]
     return condition

@@ -24,6 +24,12 @@ def save_pathology_coder(coder: Any, out: str | Path, *, card: dict[str, Any] | 
             "class_weight": coder.class_weight,
             "field_weight": coder.field_weight,
             "use_extracted": coder.use_extracted,
+            "review_accuracy": coder.__dict__.get("review_accuracy"),
+        },
+        # per field, the score below which a code goes to review (null: never right often enough)
+        "review_thresholds": {
+            t: (v if v != float("inf") else None)
+            for t, v in coder.__dict__.get("review_thresholds_", {}).items()
         },
         "label_sets": {t: [str(c) for c in m.classes_] for t, m in coder.models_.items()},
         **(card or {}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .extract import extract, extract_specimens, review
+from .fhir import pathology_bundle
 
 
 def report_result(doc_id: str, text: str, coder: Any = None) -> dict[str, Any]:
@@ -24,3 +25,9 @@ def report_result(doc_id: str, text: str, coder: Any = None) -> dict[str, Any]:
         row["coded"] = {t: explained["fields"].get(t, {}).get("value") for t in coder.models_}
         row["coding"] = explained
     return row
+
+
+def report_bundle(row: dict[str, Any]) -> dict[str, Any]:
+    """The FHIR Bundle of a `report_result`: its fields, its codes, and which codes are to review."""
+    review = row["coding"]["review"] if "coding" in row else ()
+    return pathology_bundle(row["id"], row["fields"], row.get("coded"), review=review)

@@ -35,8 +35,7 @@ def initialize(pipeline: str, deid_key: bytes | None, pathology_model: str | Non
 def pathology(doc_id: str, text: str, bundle: bool = False) -> dict[str, Any]:
     """`pathology.report.report_result` for one report (codes too when the service has a coder), or
     with `bundle` its FHIR Bundle under `"bundle"`; `{"id", "error"}` if it cannot be read."""
-    from ..pathology.fhir import pathology_bundle
-    from ..pathology.report import report_result
+    from ..pathology.report import report_bundle, report_result
 
     try:
         text, _ = repair_nul_interleaved(coerce_text(text))
@@ -44,7 +43,7 @@ def pathology(doc_id: str, text: str, bundle: bool = False) -> dict[str, Any]:
             return {"id": doc_id, "error": "empty document"}
         result = report_result(doc_id, text, _STATE.get("pathology_coder"))
         if bundle:
-            return {"id": doc_id, "bundle": pathology_bundle(doc_id, result["fields"], result.get("coded"))}
+            return {"id": doc_id, "bundle": report_bundle(result)}
         return result
     except NLPEngineError as exc:
         return {"id": doc_id, "error": f"{type(exc).__name__}: {exc}"}

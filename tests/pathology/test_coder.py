@@ -255,8 +255,9 @@ def test_csv_columns_line_up_when_a_field_has_no_model(tmp_path) -> None:
     with open(tmp_path / "out" / "pathology.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
     header, first = rows[0], rows[1]
-    assert header[-1] == "coded_cancer_type" and "coded_laterality" not in header
-    assert len(first) == len(header) and first[-1] == records[0]["cancer_type"]
+    assert header[-2:] == ["coded_cancer_type", "review"] and "coded_laterality" not in header
+    assert len(first) == len(header) and first[-2] == records[0]["cancer_type"]
+    assert first[-1] == ""  # a coder trained without --review-accuracy sends nothing to review
 
 
 def test_field_scores_count_missing_values_as_wrong_without_a_class_of_their_own() -> None:

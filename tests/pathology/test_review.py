@@ -1,0 +1,179 @@
+"""Selective coding: review thresholds learned by cross-validation, flags on coded values, and the
+share auto-coded in evaluation, the CLI, the saved model and FHIR."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+
+import pytest
+
+from nlp_engine.pathology.coder import PathologyCoder, evaluate, review_threshold
+
+LUNG = "Lung, right upper lobe, lobectomy: squamous cell carcinoma, {size} cm. Stage pT{t} N0."
+# the prostate reports (all alike) state no T: the records' T for them is noise no coder can learn
+PROSTATE = (
+    "Prostate, radical prostatectomy: acinar adenocarcinoma of the prostate, Gleason score 3+4=7, "
+    "tumour in both lobes; margins free of tumour."
+)
+
+
+def corpus(n: int, seed: int) -> tuple[list[str], list[dict[str, str]]]:
+    rng = random.Random(seed)
+    texts, records = [], []
+    for i in range(n):
+        lung = i % 2 == 0
+        t = rng.choice("123")
+        texts.append((LUNG if lung else PROSTATE).format(size=rng.randint(1, 6), t=t))
+        records.append({"cancer_type": "LUSC" if lung else "PRAD", "pathologic_T": f"T{t}"})
+    return texts, records
+
+
+def test_review_threshold_keeps_the_longest_run_that_is_right_often_enough() -> None:
+    scores = [0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]
+    right = [True, True, True, True, False, True, True, False, False, False]
+    # running accuracy 1, 1, 1, 1, .8, .83, .86, .75, ...: the 7 best are right 6/7 of the time
+    assert review_threshold(scores, right, 0.8, min_support=1) == 0.5
+    assert review_threshold(scores, right, 0.99, min_support=1) == 0.8
+    # the same scores in another order give the same threshold
+    order = [3, 1, 9, 0, 5, 2, 8, 4, 7, 6]
+    shuffled = review_threshold([scores[i] for i in order], [right[i] for i in order], 0.8, min_support=1)
+    assert shuffled == 0.5
+    # too few predictions above a cut: no cut there
+    assert review_threshold(scores, right, 0.99, min_support=5) == math.inf
+    assert review_threshold(scores, [False] * 10, 0.5, min_support=1) == math.inf
+    # equal scores are kept or sent to review together: no cut between the two 0.9s
+    assert review_threshold([0.9, 0.9, 0.5], [True, False, True], 1.0, min_support=1) == math.inf
+
+
+def test_codes_the_coder_cannot_know_go_to_review() -> None:
+    texts, records = corpus(60, seed=11)
+    coder = PathologyCoder(
+        targets=("cancer_type", "pathologic_T"), review_accuracy={"pathologic_T": 0.9}, review_folds=3
+    ).fit(texts, records)
+    assert set(coder.review_thresholds_) == {"pathologic_T"}  # cancer type: no accuracy asked for
+    new, truth = corpus(20, seed=12)
+    explained = coder.predict_explained(new)
+    for row, record in zip(explained, truth, strict=True):
+        t = row["fields"]["pathologic_T"]
+        assert row["fields"]["cancer_type"]["review"] is None  # no threshold for the field
+        if record["cancer_type"] == "LUSC":  # stated in the text: kept, and right
+            assert t["review"] is False and t["value"] == record["pathologic_T"]
+            assert row["review"] == []
+        else:  # a guess: to review
+            assert t["review"] is True and row["review"] == ["pathologic_T"]
+    scores = evaluate(coder, new, truth)
+    assert scores["pathologic_T"]["auto_coded"] == 0.5 and scores["pathologic_T"]["auto_accuracy"] == 1.0
+    assert scores["pathologic_T"]["accuracy"] < 1.0  # over all reports the guesses count
+    assert "auto_coded" not in scores["cancer_type"]
+
+
+def test_review_thresholds_survive_saving_and_reach_cli_and_fhir(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from nlp_engine.cli import app
+
+    texts, records = corpus(60, seed=13)
+    with open(tmp_path / "train.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, ["report_id", "text", "cancer_type", "pathologic_T"])
+        writer.writeheader()
+        for i, (text, record) in enumerate(zip(texts, records, strict=True)):
+            writer.writerow({"report_id": f"r{i // 2}", "text": text, **record})
+    runner = CliRunner()
+    train = ["pathology", "train", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m")]
+    bad = runner.invoke(app, [*train, "--review-accuracy", "stage=0.9"])
+    assert bad.exit_code != 0 and "unknown field" in bad.output
+    result = runner.invoke(
+        app,
+        [
+            *train,
+            "--review-accuracy",
+            "0.9",
+            "--review-accuracy",
+            "cancer_type=1.0",
+            "--review-folds",
+            "3",
+            "--group-column",
+            "report_id",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "pathologic_T: codes scoring below" in result.output
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert set(card["review_thresholds"]) == {"cancer_type", "pathologic_T"}
+    assert card["parameters"]["review_accuracy"]["cancer_type"] == 1.0
+    result = runner.invoke(
+        app,
+        [
+            "pathology",
+            "extract",
+            str(tmp_path / "train.csv"),
+            "--out",
+            str(tmp_path / "out"),
+            "--model",
+            str(tmp_path / "m"),
+            "--text-column",
+            "text",
+            "--id-column",
+            "report_id",
+            "--format",
+            "jsonl,csv,fhir",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (tmp_path / "out" / "pathology.jsonl").read_text().splitlines()]
+    with open(tmp_path / "out" / "pathology.csv", newline="", encoding="utf-8") as handle:
+        table = list(csv.DictReader(handle))
+    bundles = [
+        json.loads(line) for line in (tmp_path / "out" / "fhir_bundles.ndjson").read_text().splitlines()
+    ]
+    for row, line, bundle, record in zip(rows, table, bundles, records, strict=True):
+        review = row["coding"]["review"]
+        assert line["review"] == ";".join(review)
+        assert ("pathologic_T" in review) == (record["cancer_type"] == "PRAD")
+        (condition,) = [
+            e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"
+        ]
+        status = condition["verificationStatus"]["coding"][0]["code"]
+        assert status == "confirmed"  # pT is not part of the Condition's codes
+
+
+def test_provisional_condition_when_its_code_is_to_review() -> None:
+    from nlp_engine.pathology import extract
+    from nlp_engine.pathology.fhir import pathology_bundle
+
+    text = LUNG.format(size=3, t=2)
+    fields = extract(text)
+    coded = {"icd_o_3_histology": "8070/3", "icd_o_3_site": "C34.1"}
+    sure = pathology_bundle("r1", fields, coded)
+    unsure = pathology_bundle("r1", fields, coded, review=["icd_o_3_site"])
+
+    def condition(bundle):
+        (found,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition"]
+        return found
+
+    assert condition(sure)["verificationStatus"]["coding"][0]["code"] == "confirmed"
+    assert condition(unsure)["verificationStatus"]["coding"][0]["code"] == "provisional"
+    assert any("icd_o_3_site" in n["text"] for n in condition(unsure)["note"])
+
+
+def test_saved_coder_keeps_its_thresholds(tmp_path) -> None:
+    from nlp_engine.pathology.model_io import load_pathology_coder, save_pathology_coder
+
+    texts, records = corpus(40, seed=14)
+    coder = PathologyCoder(targets=("pathologic_T",), review_accuracy=0.9, review_folds=2).fit(texts, records)
+    coder.review_thresholds_["cancer_type"] = math.inf  # never right often enough: all to review
+    save_pathology_coder(coder, tmp_path / "m")
+    loaded = load_pathology_coder(tmp_path / "m")
+    assert loaded.review_thresholds_ == coder.review_thresholds_
+    assert loaded.needs_review("cancer_type", 0.99) is True
+    assert loaded.needs_review("laterality", 0.01) is None
+
+
+@pytest.mark.parametrize("folds", [1])
+def test_too_few_folds_learn_no_threshold(folds) -> None:
+    texts, records = corpus(10, seed=15)
+    coder = PathologyCoder(targets=("pathologic_T",), review_accuracy=0.9, review_folds=folds)
+    assert coder.fit(texts, records).review_thresholds_ == {}
