@@ -53,14 +53,14 @@ _FINAL = re.compile(
     r"(?:cancer|tumou?r)\s+(?:case\s+)?summary|pathologic\s+stag\w*|ajcc)\b"
 )
 _TNM = re.compile(
-    r"(?<![A-Za-z0-9])(?P<prefix>[yrm]?p)\s?T\s?(?P<t>[0-4][a-d]?(?:\(m\))?|is|x|X)"
-    r"(?:[\s,;/]*(?:p?\s?N\s?(?P<n>[0-3O][a-c]?(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
-    r"(?:[\s,;/]*(?:p?\s?M\s?(?P<m>[01O][a-d]?|x|X)))?",
+    r"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p)\s?T\s?(?P<t>[0-4][a-d]?(?:\(m\))?|is|x|X))"
+    r"(?:[\s,;/]*(?P<nt>p?\s?N\s?(?P<n>[0-3O][a-c]?(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
+    r"(?:[\s,;/]*(?P<mt>p?\s?M\s?(?P<m>[01O][a-d]?|x|X)))?",
 )
 # Without the "p": a T followed by an N ("T3a NO MX", OCR "NO" for N0), or after staging words.
 _TNM_BARE = re.compile(
-    r"(?<![A-Za-z0-9])T\s?(?P<t>[0-4l][a-d]?|is|x|X)[\s,;.]*N\s?(?P<n>[0-3O][a-c]?|x|X)(?![A-Za-z0-9])"
-    r"(?:[\s,;.]*M\s?(?P<m>[01Ol][a-d]?|x|X)(?![A-Za-z0-9]))?"
+    r"(?<![A-Za-z0-9])(?P<tt>T\s?(?P<t>[0-4l][a-d]?|is|x|X))[\s,;.]*(?P<nt>N\s?(?P<n>[0-3O][a-c]?|x|X))(?![A-Za-z0-9])"
+    r"(?:[\s,;.]*(?P<mt>M\s?(?P<m>[01Ol][a-d]?|x|X))(?![A-Za-z0-9]))?"
 )
 _T_STAGED = re.compile(
     r"(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r)[^\n]{0,30}?"
@@ -165,22 +165,22 @@ def _choose(text: str, found: list[dict[str, Any]]) -> Field:
 def _tnm(text: str) -> dict[str, Field]:
     t_found, n_found, m_found = [], [], []
     for match in _TNM.finditer(text):
-        # the whole "pT2c N1 MX" is the evidence for each of its parts
-        t_found.append(_span(match, 0, "pT" + match.group("t").replace("X", "x")))
+        # each part's own words are its evidence: "pT2c", "N1", "MX" of "pT2c N1 MX"
+        t_found.append(_span(match, "tt", "pT" + match.group("t").replace("X", "x")))
         if match.group("n"):
-            n_found.append(_span(match, 0, "pN" + match.group("n").replace("O", "0").replace("X", "x")))
+            n_found.append(_span(match, "nt", "pN" + match.group("n").replace("O", "0").replace("X", "x")))
         if match.group("m"):
-            m_found.append(_span(match, 0, "pM" + match.group("m").replace("O", "0").replace("X", "x")))
+            m_found.append(_span(match, "mt", "pM" + match.group("m").replace("O", "0").replace("X", "x")))
     if not t_found:
 
         def clean(value: str) -> str:
             return value.replace("O", "0").replace("l", "1").replace("X", "x")
 
         for match in _TNM_BARE.finditer(text):
-            t_found.append(_span(match, 0, "pT" + clean(match.group("t"))))
-            n_found.append(_span(match, 0, "pN" + clean(match.group("n"))))
+            t_found.append(_span(match, "tt", "pT" + clean(match.group("t"))))
+            n_found.append(_span(match, "nt", "pN" + clean(match.group("n"))))
             if match.group("m"):
-                m_found.append(_span(match, 0, "pM" + clean(match.group("m"))))
+                m_found.append(_span(match, "mt", "pM" + clean(match.group("m"))))
         if not t_found:
             t_found = [_span(m, 0, "pT" + clean(m.group("t"))) for m in _T_STAGED.finditer(text)]
     if not n_found:

@@ -87,7 +87,7 @@ def test_codes_carry_evidence_and_tumour_free_reports_get_none() -> None:
             assert lung[e["start"] : e["end"]].lower() == e["term"]
     node = fields["pathologic_N"]  # taken from the text: its evidence is where it is written
     assert node["source"] == "extracted:pN" and node["alternatives"] == []
-    assert lung[node["evidence"][0]["start"] : node["evidence"][0]["end"]].endswith("N0")  # in "pT2 N0"
+    assert lung[node["evidence"][0]["start"] : node["evidence"][0]["end"]] == "N0"  # of "pT2 N0"
 
 
 def test_saved_coder_round_trip_and_tamper_check(tmp_path) -> None:

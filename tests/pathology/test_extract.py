@@ -58,6 +58,17 @@ def test_prostate_and_ocr_noise() -> None:
     assert fields["grade_group"]["value"] == 3
     assert (fields["pT"]["value"], fields["pN"]["value"], fields["pM"]["value"]) == ("pT3a", "pN0", "pMx")
     assert fields["stage"]["value"] == "Stage IIIB"
+    # each part's evidence is its own words, not the whole "T3a NO MX"
+    assert [fields[k]["text"] for k in ("pT", "pN", "pM")] == ["T3a", "NO", "MX"]
+    assert [text[fields[k]["start"] : fields[k]["end"]] for k in ("pT", "pN", "pM")] == ["T3a", "NO", "MX"]
+
+
+def test_tnm_parts_have_their_own_spans() -> None:
+    text = "Lung, lobectomy: adenocarcinoma.\nPathologic stage: ypT2a, pN1(sn) M0."
+    fields = extract(text)
+    assert fields["pT"]["value"] == "pT2a" and fields["pT"]["text"] == "ypT2a"
+    assert fields["pN"]["value"] == "pN1(sn)" and fields["pN"]["text"] == "pN1(sn)"
+    assert fields["pM"]["value"] == "pM0" and fields["pM"]["text"] == "M0"
 
 
 @pytest.mark.parametrize(
