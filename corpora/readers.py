@@ -36,18 +36,9 @@ from nlp_engine.textio import (
     MAX_CHARS,
     coerce_text,
     decode_bytes,
-    repair_nul_interleaved,
+    repair_noted,
     sniff_file_encoding,
 )
-
-
-def _repaired(text: str, meta: dict[str, Any]) -> str:
-    """`text` with UTF-16-read-as-8-bit damage repaired (`repair_nul_interleaved`), noted in `meta`."""
-    text, repaired = repair_nul_interleaved(text)
-    if repaired:
-        meta["repaired"] = "NUL characters dropped (UTF-16 text read as 8-bit)"
-    return text
-
 
 TEXT_SUFFIXES = (".txt", ".md", ".text", ".rpt")
 RTF_SUFFIXES = (".rtf",)
@@ -79,7 +70,7 @@ def read_text_file(path: Path, *, doc_id: str | None = None, max_bytes: int = MA
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
     }
-    text = _repaired(text, meta)
+    text = repair_noted(text, meta)
     if not text.strip():
         return InputRecord(doc_id, None, meta, "file is empty or whitespace only")
     return InputRecord(doc_id, text, meta)
@@ -194,7 +185,7 @@ def _rows_to_records(
         text = row.get(text_col)
         record_meta = {**meta, "row": position}
         if isinstance(text, str):
-            text = _repaired(text, record_meta)
+            text = repair_noted(text, record_meta)
         if not isinstance(text, str) or not text.strip():
             yield InputRecord(f"{file_id}#{key}", None, record_meta, "empty or missing text")
             continue

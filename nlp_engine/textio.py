@@ -11,6 +11,7 @@ import codecs
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from .errors import InputTooLargeError, NotTextError
 
@@ -75,6 +76,18 @@ def repair_nul_interleaved(text: str) -> tuple[str, bool]:
     if nul and nul * 4 >= len(text):
         return text.replace("\x00", ""), True
     return text, False
+
+
+REPAIRED_NOTE = "NUL characters dropped (UTF-16 text read as 8-bit)"
+
+
+def repair_noted(text: str, meta: dict[str, Any]) -> str:
+    """`text` with UTF-16-read-as-8-bit damage repaired (`repair_nul_interleaved`), noted in `meta`
+    under `repaired` (offsets then point into the repaired text)."""
+    text, repaired = repair_nul_interleaved(text)
+    if repaired:
+        meta["repaired"] = REPAIRED_NOTE
+    return text
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:

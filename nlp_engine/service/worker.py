@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import NLPEngineError
-from ..textio import coerce_text, decode_bytes, repair_nul_interleaved
+from ..textio import coerce_text, decode_bytes, repair_noted, repair_nul_interleaved
 
 Doc = tuple[str, str, dict[str, Any], str | None]
 _STATE: dict[str, Any] = {}
@@ -61,7 +61,8 @@ def process_many(docs: list[Doc]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for doc_id, text, meta, pipeline in docs:
         try:
-            text = coerce_text(text)
+            meta = dict(meta)
+            text = repair_noted(coerce_text(text), meta)  # UTF-16 read as 8-bit, as the readers do
             if not text.strip():
                 out.append({"id": doc_id, "error": "empty document"})
                 continue

@@ -66,6 +66,16 @@ def test_process_each_content_type(client: TestClient) -> None:
     assert hl7.json()["metadata"]["patient_id"] == "MRN1"
 
 
+def test_process_repairs_utf16_read_as_8_bit(client: TestClient) -> None:
+    # a NUL before every character: UTF-16 text decoded one byte per character upstream
+    broken = "\x00".join("History of CHF.") + "\x00"
+    result = client.post("/v1/process", json={"id": "u1", "text": broken}, headers=AUTH).json()
+    assert [(c["code"], c["text"]) for c in result["concepts"]] == [("I50.9", "CHF")]
+    assert "UTF-16" in result["metadata"]["repaired"]
+    plain = client.post("/v1/process", json={"text": "History of CHF."}, headers=AUTH).json()
+    assert "repaired" not in plain["metadata"]
+
+
 def test_fhir_bundle_output_validates(client: TestClient) -> None:
     from fhir.resources.R4B.bundle import Bundle
 
