@@ -17,7 +17,7 @@ text.
 Selective coding: with `review_accuracy` (0.95, or per field `{"pathologic_T": 0.75}`), `fit` first
 cross-validates on its own training reports (`review_folds`, grouped by `groups` when given) to learn,
 per field, the lowest score at which the held-out predictions were right at least that often
-(`review_threshold`). `predict_explained` then marks each coded value `review: True` when its score is
+(`review_threshold`: the 95% lower confidence bound of their accuracy). `predict_explained` then marks each coded value `review: True` when its score is
 below that field's threshold: a registry auto-codes the rest and sends those to a coder. Measured on
 TCGA reports in docs/benchmarks.md (the share auto-coded and its accuracy).
 """
@@ -442,22 +442,27 @@ def _evidence(
 
 
 def review_threshold(
-    scores: Sequence[float], right: Sequence[bool], accuracy: float, *, min_support: int = 20
+    scores: Sequence[float], right: Sequence[bool], accuracy: float, *, confidence: float | None = 0.95
 ) -> float:
     """The lowest score at which held-out predictions scoring that much or more were right at least
-    `accuracy` of the time (counting at least `min_support` of them): values scoring below it go to
-    review. The most predictions that reach the accuracy are kept; `inf` when none do (all to
+    `accuracy` of the time: values scoring below it go to review. "Right that often" is the one-sided
+    Wilson lower bound at `confidence` (a few lucky predictions do not make a cut; None: the plain
+    share). The most predictions that reach the accuracy are kept; `inf` when none do (all to
     review)."""
     order = np.argsort(-np.asarray(scores, dtype=float), kind="stable")
     ranked = np.asarray(scores, dtype=float)[order]
-    running = np.cumsum(np.asarray(right, dtype=float)[order]) / np.arange(1, len(order) + 1)
+    n = np.arange(1, len(order) + 1)
+    share = np.cumsum(np.asarray(right, dtype=float)[order]) / n
+    if confidence is not None:
+        from statistics import NormalDist
+
+        z = NormalDist().inv_cdf(confidence)
+        share = (share + z * z / (2 * n) - z * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n))) / (
+            1 + z * z / n
+        )
     # a cut falls between different scores only: equal scores are kept or sent to review together
-    cuts = [
-        n
-        for n in range(min_support - 1, len(order))
-        if running[n] >= accuracy and (n == len(order) - 1 or ranked[n] > ranked[n + 1])
-    ]
-    return float(ranked[max(cuts)]) if cuts else float("inf")
+    cuts = np.flatnonzero((share >= accuracy) & np.append(ranked[:-1] > ranked[1:], True))
+    return float(ranked[cuts[-1]]) if len(cuts) else float("inf")
 
 
 def _best(classes: Sequence[str], scores: np.ndarray, k: int) -> list[tuple[str, float]]:

@@ -34,18 +34,26 @@ def corpus(n: int, seed: int) -> tuple[list[str], list[dict[str, str]]]:
 def test_review_threshold_keeps_the_longest_run_that_is_right_often_enough() -> None:
     scores = [0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]
     right = [True, True, True, True, False, True, True, False, False, False]
-    # running accuracy 1, 1, 1, 1, .8, .83, .86, .75, ...: the 7 best are right 6/7 of the time
-    assert review_threshold(scores, right, 0.8, min_support=1) == 0.5
-    assert review_threshold(scores, right, 0.99, min_support=1) == 0.8
+    # running share right 1, 1, 1, 1, .8, .83, .86, .75, ...: the 7 best are right 6/7 of the time
+    assert review_threshold(scores, right, 0.8, confidence=None) == 0.5
+    assert review_threshold(scores, right, 0.99, confidence=None) == 0.8
     # the same scores in another order give the same threshold
     order = [3, 1, 9, 0, 5, 2, 8, 4, 7, 6]
-    shuffled = review_threshold([scores[i] for i in order], [right[i] for i in order], 0.8, min_support=1)
+    shuffled = review_threshold([scores[i] for i in order], [right[i] for i in order], 0.8, confidence=None)
     assert shuffled == 0.5
-    # too few predictions above a cut: no cut there
-    assert review_threshold(scores, right, 0.99, min_support=5) == math.inf
-    assert review_threshold(scores, [False] * 10, 0.5, min_support=1) == math.inf
+    assert review_threshold(scores, [False] * 10, 0.5, confidence=None) == math.inf
     # equal scores are kept or sent to review together: no cut between the two 0.9s
-    assert review_threshold([0.9, 0.9, 0.5], [True, False, True], 1.0, min_support=1) == math.inf
+    assert review_threshold([0.9, 0.9, 0.5], [True, False, True], 1.0, confidence=None) == math.inf
+
+
+def test_review_threshold_asks_for_enough_evidence() -> None:
+    # 10 right out of 10 is not evidence of 90% accuracy (Wilson lower bound 0.79); 30 out of 30 is (0.92)
+    ten = [1.0 - i / 100 for i in range(10)]
+    assert review_threshold(ten, [True] * 10, 0.9) == math.inf
+    thirty = [1.0 - i / 100 for i in range(30)]
+    assert review_threshold(thirty + [0.5], [True] * 30 + [False], 0.9) == thirty[-1]
+    # with the plain share the one wrong at the end is still kept (30/31 > 0.9)
+    assert review_threshold(thirty + [0.5], [True] * 30 + [False], 0.9, confidence=None) == 0.5
 
 
 def test_codes_the_coder_cannot_know_go_to_review() -> None:
