@@ -110,31 +110,24 @@ def selective(
 ) -> dict[str, Any]:
     """Per wanted accuracy: reports auto-coded and their accuracy, each fold cut at the threshold the
     other folds' held-out scores give."""
-    from nlp_engine.pathology.coder import _MISSING, review_threshold
+    from nlp_engine.pathology.coder import review_threshold, scored_pairs
+
+    def fold(k: int, inside: bool) -> tuple[int, list[tuple[float, bool]]]:
+        index = [i for i, f in enumerate(fold_of) if (f == k) == inside]
+        return scored_pairs([rows[i] for i in index], [scored[i] for i in index], target)
 
     out = {}
     for wanted in sorted({TARGET_ACCURACY.get(target, 0.95), 0.95}):
-        kept = right = labelled = 0
+        labelled, right = 0, []
         for k in range(folds):
-            pairs = [
-                (row[target][1], row[target][0] == r[target])
-                for r, row, f in zip(rows, scored, fold_of, strict=True)
-                if f != k and r[target] not in _MISSING and target in row and row[target][1] is not None
-            ]
-            if not pairs:
-                continue
-            threshold = review_threshold([p[0] for p in pairs], [p[1] for p in pairs], wanted)
-            for r, row, f in zip(rows, scored, fold_of, strict=True):
-                if f != k or r[target] in _MISSING:
-                    continue
-                labelled += 1
-                value, score = row.get(target, (None, None))
-                if score is not None and score >= threshold:
-                    kept += 1
-                    right += value == r[target]
+            _, others = fold(k, inside=False)
+            threshold = review_threshold([p[0] for p in others], [p[1] for p in others], wanted)
+            n, mine = fold(k, inside=True)
+            labelled += n
+            right += [ok for score, ok in mine if score >= threshold]
         out[f"at_{wanted}"] = {
-            "auto_coded": round(kept / max(1, labelled), 4),
-            "auto_accuracy": round(right / kept, 4) if kept else None,
+            "auto_coded": round(len(right) / max(1, labelled), 4),
+            "auto_accuracy": round(sum(right) / len(right), 4) if right else None,
         }
     return out
 

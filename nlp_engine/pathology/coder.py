@@ -17,9 +17,10 @@ text.
 Selective coding: with `review_accuracy` (0.95, or per field `{"pathologic_T": 0.75}`), `fit` first
 cross-validates on its own training reports (`review_folds`, grouped by `groups` when given) to learn,
 per field, the lowest score at which the held-out predictions were right at least that often
-(`review_threshold`: the 95% lower confidence bound of their accuracy). `predict_explained` then marks each coded value `review: True` when its score is
-below that field's threshold: a registry auto-codes the rest and sends those to a coder. Measured on
-TCGA reports in docs/benchmarks.md (the share auto-coded and its accuracy).
+(`review_threshold`: the 95% lower confidence bound of their accuracy). `predict_explained` then
+marks each coded value `review: True` when its score is below that field's threshold: a registry
+auto-codes the rest and sends those to a coder. Measured on TCGA reports in docs/benchmarks.md (the
+share auto-coded and its accuracy).
 """
 
 from __future__ import annotations
@@ -233,7 +234,7 @@ class PathologyCoder:
         if folds < 2:
             return {}
         splitter = GroupKFold(folds) if groups is not None else KFold(folds, shuffle=True, random_state=0)
-        held_out: dict[str, list[tuple[float, bool]]] = {t: [] for t in self.targets}
+        held_out: list[dict[str, tuple[str | None, float | None]]] = [{} for _ in texts]
         for train, test in splitter.split(texts, groups=groups):
             inner = PathologyCoder(
                 self.targets,
@@ -249,16 +250,13 @@ class PathologyCoder:
             )
             scored = inner.scored([texts[i] for i in test], extracted=[extracted[i] for i in test])
             for i, row in zip(test, scored, strict=True):
-                for target, (value, score) in row.items():
-                    gold = records[i].get(target, "")
-                    if gold not in _MISSING and score is not None:
-                        held_out[target].append((score, value == gold))
+                held_out[i] = row
         thresholds = {}
-        for target, pairs in held_out.items():
+        for target in self.targets:
             wanted = self._target_accuracy(target)
+            _, pairs = scored_pairs(records, held_out, target)
             if wanted is not None and pairs:
-                scores, right = zip(*pairs, strict=True)
-                thresholds[target] = review_threshold(scores, right, wanted)
+                thresholds[target] = review_threshold([p[0] for p in pairs], [p[1] for p in pairs], wanted)
         return thresholds
 
     def scored(
@@ -546,11 +544,30 @@ def selective_scores(
     """Of the reports with a recorded `target`: the share whose value scores at least `threshold`
     (`auto_coded`; withheld reports and values below it go to review) and the accuracy on those
     (`auto_accuracy`, None when none is)."""
-    labelled = [(r[target], row.get(target)) for r, row in zip(records, scored, strict=True)]
-    labelled = [(gold, got) for gold, got in labelled if gold not in _MISSING]
-    kept = [(gold, got[0]) for gold, got in labelled if got and got[1] is not None and got[1] >= threshold]
+    labelled, pairs = scored_pairs(records, scored, target)
+    right = [ok for score, ok in pairs if score >= threshold]
     return {
         "review_threshold": round(threshold, 4) if np.isfinite(threshold) else None,
-        "auto_coded": round(len(kept) / max(1, len(labelled)), 4),
-        "auto_accuracy": round(float(np.mean([g == v for g, v in kept])), 4) if kept else None,
+        "auto_coded": round(len(right) / max(1, labelled), 4),
+        "auto_accuracy": round(float(np.mean(right)), 4) if right else None,
     }
+
+
+def scored_pairs(
+    records: Sequence[dict[str, str]],
+    scored: Sequence[dict[str, tuple[str | None, float | None]]],
+    target: str,
+) -> tuple[int, list[tuple[float, bool]]]:
+    """How many reports have a recorded `target`, and for each of them with a scored value (`scored`
+    rows), its score and whether it equals the record."""
+    labelled = 0
+    pairs = []
+    for record, row in zip(records, scored, strict=True):
+        gold = record.get(target, "")
+        if gold in _MISSING:
+            continue
+        labelled += 1
+        value, score = row.get(target, (None, None))
+        if score is not None:
+            pairs.append((score, value == gold))
+    return labelled, pairs
