@@ -80,7 +80,7 @@ def coder_cv(rows: list[dict[str, str]], folds: int, extracted: list[dict[str, A
         test_texts, test_extracted = [texts[i] for i in test], [extracted[i] for i in test]
         for i, out in zip(test, coder.scored(test_texts, extracted=test_extracted), strict=True):
             scored[i], fold_of[i] = out, k
-            hybrid[i] = {t: out.get(t, (None, None))[0] for t in TARGETS}
+            hybrid[i] = {t: out[t].value if t in out else None for t in TARGETS}
         coder.use_extracted = False
         for i, out in zip(test, coder.predict(test_texts, extracted=test_extracted), strict=True):
             learned[i] = out

@@ -72,6 +72,7 @@ def test_codes_the_coder_cannot_know_go_to_review() -> None:
             assert row["review"] == []
         else:  # a guess: to review
             assert t["review"] is True and row["review"] == ["pathologic_T"]
+            assert t["review_reason"].startswith("score below the field's review threshold")
     scores = evaluate(coder, new, truth)
     assert scores["pathologic_T"]["auto_coded"] == 0.5 and scores["pathologic_T"]["auto_accuracy"] == 1.0
     assert scores["pathologic_T"]["accuracy"] < 1.0  # over all reports the guesses count
@@ -185,3 +186,31 @@ def test_too_few_folds_learn_no_threshold(folds) -> None:
     texts, records = corpus(10, seed=15)
     coder = PathologyCoder(targets=("pathologic_T",), review_accuracy=0.9, review_folds=folds)
     assert coder.fit(texts, records).review_thresholds_ == {}
+
+
+def test_a_field_the_report_states_differently_goes_to_review() -> None:
+    from nlp_engine.pathology.coder import Coded, scored_pairs
+
+    texts, records = corpus(40, seed=16)
+    coder = PathologyCoder(targets=("cancer_type", "pathologic_T")).fit(texts, records)  # no thresholds
+    # frozen section pT2 is overruled by the final pT3, but the report is in doubt: a human should look
+    doubtful = (
+        "FROZEN SECTION: lung, right upper lobe: squamous cell carcinoma, pT2.\n\n"
+        "FINAL DIAGNOSIS: Lung, right upper lobe, lobectomy: squamous cell carcinoma, 5 cm. Stage pT3 N0."
+    )
+    plain = LUNG.format(size=3, t=2)
+    (doubt, clear) = coder.predict_explained([doubtful, plain])
+    t = doubt["fields"]["pathologic_T"]
+    assert t["value"] == "T3" and t["review"] is True
+    assert t["review_reason"] == "the report states pT differently (pT3; also pT2)"
+    assert doubt["review"] == ["pathologic_T"]
+    assert doubt["fields"]["cancer_type"]["review"] is None  # no threshold, nothing in doubt
+    assert clear["fields"]["pathologic_T"]["review"] is None and clear["review"] == []
+    scored = coder.scored([doubtful, plain])
+    assert (
+        scored[0]["pathologic_T"].stated_differently and scored[1]["pathologic_T"].stated_differently is None
+    )
+    # a value in doubt is never counted as auto-coded
+    labelled, pairs = scored_pairs([{"pathologic_T": "T3"}] * 2, scored, "pathologic_T")
+    assert labelled == 2 and len(pairs) == 1 and pairs[0][1] is False  # only the plain report (T2 != T3)
+    assert Coded("T1", 0.5) == ("T1", 0.5, None)
