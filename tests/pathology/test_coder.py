@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
+from typing import Any
 
 from nlp_engine.pathology.coder import PathologyCoder
 
@@ -25,6 +27,24 @@ def corpus(n: int, seed: int) -> tuple[list[str], list[dict[str, str]]]:
             }
         )
     return texts, records
+
+
+def extract_with_model(data: Path, tmp_path: Path, formats: str, *options: str) -> Any:
+    """`nlp-engine pathology extract DATA` with the coder in `tmp_path/m`, writing `tmp_path/out`."""
+    from typer.testing import CliRunner
+
+    from nlp_engine.cli import app
+
+    command = [
+        "pathology",
+        "extract",
+        str(data),
+        "--out",
+        str(tmp_path / "out"),
+        "--model",
+        str(tmp_path / "m"),
+    ]
+    return CliRunner().invoke(app, [*command, "--text-column", "text", "--format", formats, *options])
 
 
 def test_fit_predict_ranked_and_explained() -> None:
@@ -151,24 +171,7 @@ def test_train_evaluate_extract_commands(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)["fields"]
     assert scores["cancer_type"] == {"labelled": 10, "accuracy": 1.0, "macro_f1": 1.0}
-    result = runner.invoke(
-        app,
-        [
-            "pathology",
-            "extract",
-            str(tmp_path / "test.csv"),
-            "--out",
-            str(tmp_path / "out"),
-            "--format",
-            "jsonl,fhir",
-            "--model",
-            str(tmp_path / "m"),
-            "--text-column",
-            "text",
-            "--id-column",
-            "report_id",
-        ],
-    )
+    result = extract_with_model(tmp_path / "test.csv", tmp_path, "jsonl,fhir", "--id-column", "report_id")
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (tmp_path / "out" / "pathology.jsonl").read_text().splitlines()]
     bundles = [
@@ -235,22 +238,7 @@ def test_csv_columns_line_up_when_a_field_has_no_model(tmp_path) -> None:
         app, ["pathology", "train", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m")]
     )
     assert result.exit_code == 0, result.output
-    result = runner.invoke(
-        app,
-        [
-            "pathology",
-            "extract",
-            str(tmp_path / "train.csv"),
-            "--out",
-            str(tmp_path / "out"),
-            "--model",
-            str(tmp_path / "m"),
-            "--text-column",
-            "text",
-            "--format",
-            "csv",
-        ],
-    )
+    result = extract_with_model(tmp_path / "train.csv", tmp_path, "csv")
     assert result.exit_code == 0, result.output
     with open(tmp_path / "out" / "pathology.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.reader(handle))

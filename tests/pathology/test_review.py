@@ -11,6 +11,7 @@ import random
 import pytest
 
 from nlp_engine.pathology.coder import PathologyCoder, evaluate, review_threshold
+from tests.pathology.test_coder import extract_with_model
 
 LUNG = "Lung, right upper lobe, lobectomy: squamous cell carcinoma, {size} cm. Stage pT{t} N0."
 # the prostate reports (all alike) state no T: the records' T for them is noise no coder can learn
@@ -113,23 +114,8 @@ def test_review_thresholds_survive_saving_and_reach_cli_and_fhir(tmp_path) -> No
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
     assert set(card["review_thresholds"]) == {"cancer_type", "pathologic_T"}
     assert card["parameters"]["review_accuracy"]["cancer_type"] == 1.0
-    result = runner.invoke(
-        app,
-        [
-            "pathology",
-            "extract",
-            str(tmp_path / "train.csv"),
-            "--out",
-            str(tmp_path / "out"),
-            "--model",
-            str(tmp_path / "m"),
-            "--text-column",
-            "text",
-            "--id-column",
-            "report_id",
-            "--format",
-            "jsonl,csv,fhir",
-        ],
+    result = extract_with_model(
+        tmp_path / "train.csv", tmp_path, "jsonl,csv,fhir", "--id-column", "report_id"
     )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (tmp_path / "out" / "pathology.jsonl").read_text().splitlines()]
