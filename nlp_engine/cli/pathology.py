@@ -181,14 +181,12 @@ def train_command(
     from ..pathology.model_io import save_pathology_coder
 
     wanted = _review_accuracy(review_accuracy)
-    groups = None
     texts, records = _labelled(data, text_column, extra=[group_column] if group_column else [])
     if len(texts) < 2:
         raise PathologyError(
             f"{data.name}: {len(texts)} report(s); a coder needs labelled reports to learn from"
         )
-    if group_column:
-        groups = [r[group_column] for r in records]
+    groups = [r[group_column] for r in records] if group_column else None
     started = time.perf_counter()
     coder = PathologyCoder(
         targets=tuple(t for t in records[0] if t in TARGETS),
@@ -211,11 +209,11 @@ def train_command(
         Console().print(
             f"  {target}: codes scoring below {threshold:.4f} go to review"
             if threshold != float("inf")
-            else f"  {target}: held-out accuracy never reached {coder._target_accuracy(target)}; all to review"
+            else f"  {target}: held-out accuracy never reached {coder.target_accuracy(target)}; all to review"
         )
 
 
-def _review_accuracy(values: list[str]) -> float | dict[str, float] | None:
+def _review_accuracy(values: list[str]) -> dict[str, float] | None:
     """`--review-accuracy` values: one number for every field, or FIELD=number pairs."""
     from ..pathology.coder import TARGETS
 

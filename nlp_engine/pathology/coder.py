@@ -243,7 +243,8 @@ class PathologyCoder:
                 self.models_[target] = model.fit(x[keep], labels)
         return self
 
-    def _target_accuracy(self, target: str) -> float | None:
+    def target_accuracy(self, target: str) -> float | None:
+        """The accuracy wanted of `target`'s auto-coded values (`review_accuracy`), or None."""
         wanted = self.review_accuracy
         return wanted.get(target) if isinstance(wanted, dict) else wanted
 
@@ -281,7 +282,7 @@ class PathologyCoder:
                 held_out[i] = row
         thresholds = {}
         for target in self.targets:
-            wanted = self._target_accuracy(target)
+            wanted = self.target_accuracy(target)
             _, pairs = scored_pairs(records, held_out, target)
             if wanted is not None and pairs:
                 thresholds[target] = review_threshold([p[0] for p in pairs], [p[1] for p in pairs], wanted)
