@@ -259,8 +259,8 @@ class PathologyCoder:
         held-out predictions (`review_folds`-fold cross-validation of this coder's settings)."""
         from sklearn.model_selection import GroupKFold, KFold
 
-        folds = min(self.review_folds, len(texts))
-        if folds < 2:
+        folds = min(self.review_folds, len(set(groups)) if groups is not None else len(texts))
+        if folds < 2:  # too few reports (or groups) to hold any out
             return {}
         splitter = GroupKFold(folds) if groups is not None else KFold(folds, shuffle=True, random_state=0)
         held_out: list[dict[str, Coded]] = [{} for _ in texts]

@@ -167,11 +167,18 @@ def test_saved_coder_keeps_its_thresholds(tmp_path) -> None:
     assert loaded.needs_review("laterality", 0.01) is None
 
 
-@pytest.mark.parametrize("folds", [1])
-def test_too_few_folds_learn_no_threshold(folds) -> None:
+@pytest.mark.parametrize(("folds", "groups"), [(1, None), (5, ["a"] * 10)])
+def test_too_few_folds_or_groups_learn_no_threshold(folds, groups) -> None:
     texts, records = corpus(10, seed=15)
     coder = PathologyCoder(targets=("pathologic_T",), review_accuracy=0.9, review_folds=folds)
-    assert coder.fit(texts, records).review_thresholds_ == {}
+    assert coder.fit(texts, records, groups=groups).review_thresholds_ == {}
+
+
+def test_fewer_groups_than_folds_use_one_fold_per_group() -> None:
+    texts, records = corpus(60, seed=17)
+    groups = [i % 3 for i in range(60)]  # three groups: three folds, not the five asked for
+    coder = PathologyCoder(targets=("cancer_type", "pathologic_T"), review_accuracy=0.9, review_folds=5)
+    assert set(coder.fit(texts, records, groups=groups).review_thresholds_) == {"cancer_type", "pathologic_T"}
 
 
 def test_a_field_the_report_states_differently_goes_to_review() -> None:
