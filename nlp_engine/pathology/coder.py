@@ -237,7 +237,9 @@ class PathologyCoder:
             labels = [records[i][target] for i in keep]
             if len(set(labels)) < 2:
                 continue
-            model = LinearSVC(C=self.C, class_weight=self.class_weight)
+            # seeded: liblinear visits the reports in a random order, and the same data must give the
+            # same coder (and the same review thresholds)
+            model = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 self.models_[target] = model.fit(x[keep], labels)
@@ -308,14 +310,18 @@ class PathologyCoder:
             )
         ]
 
+    def _probabilities(self, x: Any) -> dict[str, np.ndarray]:
+        """Per target, `_softmax_scores` of every row of `x` (one decision function per model)."""
+        return {target: _softmax_scores(model, x) for target, model in self.models_.items()}
+
     def _decide_scored(
         self, x: Any, extracted: Sequence[dict[str, Any]]
     ) -> list[tuple[dict[str, str | None], dict[str, float | None]]]:
         """`_decide`'s values with the score of each."""
-        probabilities = {target: _softmax_scores(model, x) for target, model in self.models_.items()}
+        probabilities = self._probabilities(x)
         columns = {t: {str(c): j for j, c in enumerate(m.classes_)} for t, m in self.models_.items()}
         out = []
-        for i, (row, _) in enumerate(self._decide(x, extracted)):
+        for i, (row, _) in enumerate(self._decide(probabilities, extracted)):
             scores: dict[str, float | None] = {}
             for target, value in row.items():
                 j = columns.get(target, {}).get(str(value))
@@ -385,7 +391,7 @@ class PathologyCoder:
         caller has it already (it is not computed again). A report `withheld` names (unreadable, or no
         tumour named) gets None in every field unless `abstain=False`."""
         x, extracted = self._features(texts, extracted=extracted)
-        out = [dict(row) for row, _ in self._decide(x, extracted)]
+        out = [dict(row) for row, _ in self._decide(self._probabilities(x), extracted)]
         if abstain:
             for row, reason in zip(out, self._withheld(texts, extracted), strict=True):
                 if reason:
@@ -393,16 +399,18 @@ class PathologyCoder:
         return out
 
     def _decide(
-        self, x: Any, extracted: Sequence[dict[str, Any]]
+        self, probabilities: dict[str, np.ndarray], extracted: Sequence[dict[str, Any]]
     ) -> list[tuple[dict[str, str | None], dict[str, str]]]:
-        """Per row of `x`: the value of every field, and which fields were taken from the text itself
-        (`extracted`: the field `extract` read) rather than from the classifier."""
+        """Per report: the value of every field (the classifier's best class, from `_probabilities`),
+        and which fields were taken from the text itself (`extracted`: the field `extract` read)
+        rather than from the classifier."""
         out: list[tuple[dict[str, str | None], dict[str, str]]] = [
             (dict.fromkeys(self.targets), {}) for _ in extracted
         ]
-        for target, model in self.models_.items():
-            for (row, _), label in zip(out, model.predict(x), strict=True):
-                row[target] = str(label)
+        for target, p in probabilities.items():
+            classes = self.models_[target].classes_
+            for (row, _), best in zip(out, p.argmax(axis=1), strict=True):
+                row[target] = str(classes[best])
         if self.use_extracted:
             for (row, taken), fields in zip(out, extracted, strict=True):
                 for target, (name, convert) in _EXTRACTED.items():
@@ -433,10 +441,10 @@ class PathologyCoder:
         The report's `review` lists the fields to send to a human coder. A withheld report has no
         fields."""
         x, extracted = self._features(texts, extracted=extracted)
-        decided = self._decide(x, extracted)
+        scores = self._probabilities(x)
+        decided = self._decide(scores, extracted)
         reasons = self._withheld(texts, extracted)
         names = self._feature_names()
-        scores = {target: _softmax_scores(model, x) for target, model in self.models_.items()}
         out: list[dict[str, Any]] = []
         for i, (text, fields) in enumerate(zip(texts, extracted, strict=True)):
             row, taken = decided[i]

@@ -207,3 +207,15 @@ def test_a_field_the_report_states_differently_goes_to_review() -> None:
     labelled, pairs = scored_pairs([{"pathologic_T": "T3"}] * 2, scored, "pathologic_T")
     assert labelled == 2 and len(pairs) == 1 and pairs[0][1] is False  # only the plain report (T2 != T3)
     assert Coded("T1", 0.5) == ("T1", 0.5, None)
+
+
+def test_the_same_training_data_give_the_same_coder() -> None:
+    import numpy as np
+
+    # noisy labels: the SVM solver does not converge to one exact answer, and visits the reports in
+    # a random order unless seeded; thresholds learned from such a coder must be reproducible
+    texts, records = corpus(60, seed=3)
+    first = PathologyCoder(targets=("pathologic_T",), review_accuracy=0.5, review_folds=3).fit(texts, records)
+    again = PathologyCoder(targets=("pathologic_T",), review_accuracy=0.5, review_folds=3).fit(texts, records)
+    assert np.array_equal(first.models_["pathologic_T"].coef_, again.models_["pathologic_T"].coef_)
+    assert first.review_thresholds_ == again.review_thresholds_
