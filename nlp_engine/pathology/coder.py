@@ -305,8 +305,8 @@ class PathologyCoder:
             else {
                 t: Coded(row[t], scores[t], stated_differently(t, fields)) for t in row if row[t] is not None
             }
-            for (row, scores), reason, fields in zip(
-                self._decide_scored(x, extracted), reasons, extracted, strict=True
+            for (row, _, scores), reason, fields in zip(
+                self._decide_scored(self._probabilities(x), extracted), reasons, extracted, strict=True
             )
         ]
 
@@ -315,18 +315,18 @@ class PathologyCoder:
         return {target: _softmax_scores(model, x) for target, model in self.models_.items()}
 
     def _decide_scored(
-        self, x: Any, extracted: Sequence[dict[str, Any]]
-    ) -> list[tuple[dict[str, str | None], dict[str, float | None]]]:
-        """`_decide`'s values with the score of each."""
-        probabilities = self._probabilities(x)
+        self, probabilities: dict[str, np.ndarray], extracted: Sequence[dict[str, Any]]
+    ) -> list[tuple[dict[str, str | None], dict[str, str], dict[str, float | None]]]:
+        """`_decide`'s values and the fields taken from the text, with the score of each value (None
+        where the classifier does not know the value)."""
         columns = {t: {str(c): j for j, c in enumerate(m.classes_)} for t, m in self.models_.items()}
         out = []
-        for i, (row, _) in enumerate(self._decide(probabilities, extracted)):
+        for i, (row, taken) in enumerate(self._decide(probabilities, extracted)):
             scores: dict[str, float | None] = {}
             for target, value in row.items():
                 j = columns.get(target, {}).get(str(value))
                 scores[target] = None if j is None else float(probabilities[target][i][j])
-            out.append((row, scores))
+            out.append((row, taken, scores))
         return out
 
     def needs_review(self, target: str, score: float | None) -> bool | None:
@@ -373,9 +373,8 @@ class PathologyCoder:
         x, extracted = self._features(texts, extracted=extracted)
         skip = self._withheld(texts, extracted) if abstain else [None] * len(texts)
         out: list[dict[str, list[tuple[str, float]]]] = [{} for _ in texts]
-        for target, model in self.models_.items():
-            probabilities = _softmax_scores(model, x)
-            classes = [str(c) for c in model.classes_]
+        for target, probabilities in self._probabilities(x).items():
+            classes = [str(c) for c in self.models_[target].classes_]
             for row, p, reason in zip(out, probabilities, skip, strict=True):
                 row[target] = [] if reason else _best(classes, p, k)
         return out
@@ -442,25 +441,22 @@ class PathologyCoder:
         fields."""
         x, extracted = self._features(texts, extracted=extracted)
         scores = self._probabilities(x)
-        decided = self._decide(scores, extracted)
+        decided = self._decide_scored(scores, extracted)
         reasons = self._withheld(texts, extracted)
         names = self._feature_names()
         out: list[dict[str, Any]] = []
         for i, (text, fields) in enumerate(zip(texts, extracted, strict=True)):
-            row, taken = decided[i]
+            row, taken, value_scores = decided[i]
             coded: dict[str, Any] = {}
             for target in [] if reasons[i] else self.targets:
                 value, model = row[target], self.models_.get(target)
                 if value is None:  # no classifier (one value in training) and nothing stated
                     continue
                 entry: dict[str, Any] = {"value": value, "score": None, "alternatives": [], "source": "model"}
-                score = None
+                score = value_scores[target]
+                entry["score"] = None if score is None else round(score, 4)
                 if model is not None:
-                    classes = [str(c) for c in model.classes_]
-                    p = scores[target][i]
-                    score = float(p[classes.index(value)]) if value in classes else None
-                    entry["score"] = None if score is None else round(score, 4)
-                    entry["alternatives"] = _best(classes, p, k)
+                    entry["alternatives"] = _best([str(c) for c in model.classes_], scores[target][i], k)
                 entry["review"], entry["review_reason"] = self._review(target, score, fields)
                 if target in taken:
                     field = fields[taken[target]]
