@@ -108,8 +108,60 @@ _MARGIN_DISTANCE = re.compile(
     rf"(?i)(?P<d>{_NUM})\s*(?P<unit>{_CM}|{_MM})\s+(?:from|to)\s+(?:the\s+)?(?:[a-z]+\s+){{0,3}}margin"
 )
 _NODES_FRACTION = re.compile(r"(?i)\(?\s*(?P<pos>\d{1,3})\s*/\s*(?P<tot>\d{1,3})\s*\)?")
+# Counts written as words ("one of eleven lymph nodes"): OCR'd reports spell them out as often as not.
+_NUMBER_WORDS = {
+    word: n
+    for n, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+} | {"no": 0, "none": 0, "all": -1, "both": 2}
+_COUNT = r"\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _NODES_OF = re.compile(
-    r"(?i)\b(?P<pos>\d{1,3}|no|none|zero)\s+(?:out\s+)?of\s+(?P<tot>\d{1,3})\s+(?:\w+\s+){0,3}?lymph\s*nodes?"
+    rf"(?i)\b(?P<pos>{_COUNT})\s+(?:\(\d{{1,3}}\)\s+)?(?:out\s+)?of\s+(?P<tot>{_COUNT})\s+(?:\(\d{{1,3}}\)\s+)?"
+    r"(?:\w+\s+){0,3}?(?:lymph\s*)?nodes?\b"
+)
+# "metastatic carcinoma in one lymph node", "two lymph node metastases", "four lymph nodes demonstrated
+# tumour metastases": a positive count without the number examined
+_NODES_POSITIVE = re.compile(
+    rf"(?i)\b(?:metasta\w*|carcinoma|tumou?r)\s+(?:\w+\s+){{0,3}}?(?:to|in|involving)\s+(?P<pos>{_COUNT})\s+"
+    r"(?:\w+\s+){0,2}?lymph\s*nodes?\b(?!\s+(?:out\s+)?of\b)"
+    rf"|\b(?P<pos2>{_COUNT})[ \t]+(?:[A-Za-z]+[ \t]+){{0,2}}?lymph\s*nodes?\s+(?:\w+\s+){{0,2}}?"
+    r"(?:metastas[ie]s|(?:are\s+|is\s+)?positive|(?:show|demonstrat|contain)\w*\s+(?:\w+\s+){0,2}?metasta\w*)"
+)
+# ... unless negated ("no tumour identified in twelve lymph nodes", "do not show metastases") or
+# an AJCC definition on a template ("pN1: metastasis in 1 to 3 regional lymph nodes")
+_NOT_POSITIVE = re.compile(r"(?i)\b(?:not?|without|negative|free)\b")
+_NOT_POSITIVE_BEFORE = re.compile(
+    r"(?i)\b(?:not?|without|negative|free)\b|\b(?:examined|identified|total)\W*$|\b[yp]?N[0-3X][a-c]?\b"
+)
+# "thirteen of thirteen lymph nodes, negative": the count is of the negative ones
+_NEGATIVE_AFTER = re.compile(
+    r"(?i)\W{0,3}(?:\w+\s+){0,2}?(?:negative|benign|free\s+of|without|with\s+no|no\s+(?:evidence|tumou?r|carcinoma|metasta))"
+)
+# "seven lymph nodes, negative for tumour": the number examined, none positive
+_NODES_NEGATIVE = re.compile(
+    rf"(?i)\b(?P<tot>{_COUNT})\s+(?:\w+\s+){{0,2}}?lymph\s*nodes?[,;:]?\s+(?:\w+\s+){{0,2}}?"
+    r"(?:negative|benign|free\s+of|with(?:out|\s+no)\s+(?:\w+\s+){0,2}?(?:tumou?r|carcinoma|metasta\w*|malignancy)|no\s+(?:\w+\s+){0,2}?(?:tumou?r|carcinoma|metasta\w*|malignancy))"
+)
+# synoptic counts: "Number of lymph nodes examined: 12", "Total number with metastasis: 0", "LYMPH
+# NODES POSITIVE: 0"
+_NODES_KEY = (
+    r"(?:(?:number|no\.|\#)\s+of\s+(?:regional\s+)?(?:lymph\s*)?nodes?|total\s+number"
+    r"(?:\s+of\s+(?:regional\s+)?(?:lymph\s*)?nodes?)?)\s+"
+)
+
+
+def _synoptic_count(words: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"(?i)\b(?:{_NODES_KEY}(?:{words})[ \t]*(?:is|are|=)?|(?:regional\s+)?lymph\s*nodes?\s+(?:{words})[ \t]*:)"
+        r"[ \t]*[:\-]*[ \t]*(?P<n>\d{1,3})\b(?![.,]\d|\s*/|\s+of\b|\s*(?:cm|mm)\b)"
+    )
+
+
+_NODES_SYNOPTIC = (
+    _synoptic_count(r"positive|involved(?:\s+by\s+\w+)?|with\s+(?:metasta\w*|tumou?r|carcinoma)(?:\s+\w+)?"),
+    _synoptic_count(r"examined|recovered|identified|retrieved|harvested|submitted|found"),
 )
 _NODE_SENTENCE = re.compile(r"(?i)lymph\s*nodes?|nodes?\s*\(|\bLN\b")
 _INVASION = {
@@ -254,33 +306,149 @@ def _margins(text: str) -> tuple[Field, Field]:
     return _choose(text, found), closest
 
 
+def _count(word: str) -> int:
+    word = word.lower()
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word]
+
+
+def _node_counts(sentence: str) -> list[tuple[int | None, int | None, int, int]]:
+    """`(positive, examined, start, end)` of each node count one sentence states, the same count
+    written twice ("seven lymph nodes, negative (0/7)") once."""
+    found: list[tuple[int | None, int | None, int, int]] = []
+    taken: list[tuple[int, int]] = []
+
+    near = [m.span() for m in _NODE_SENTENCE.finditer(sentence)]
+
+    def add(pos: int | None, tot: int | None, match: re.Match[str]) -> None:
+        if any(match.start() < e and s < match.end() for s, e in taken):
+            return
+        if not any(match.start() - 80 <= e and s <= match.end() + 80 for s, e in near):
+            return  # a fraction far from any node word ("day 24/25") counts no nodes
+        taken.append(match.span())
+        found.append((pos, tot, *match.span()))
+
+    for match in _NODES_OF.finditer(sentence):
+        pos, tot = _count(match.group("pos")), _count(match.group("tot"))
+        pos = tot if pos < 0 else pos  # "all of five"
+        if 0 < tot <= 150 and pos <= tot:
+            add(tot - pos if _NEGATIVE_AFTER.match(sentence, match.end()) else pos, tot, match)
+    for match in _NODES_POSITIVE.finditer(sentence):
+        pos = _count(match.group("pos") or match.group("pos2"))
+        if pos > 0 and not (
+            _NOT_POSITIVE.search(match.group())
+            or _NOT_POSITIVE_BEFORE.search(sentence, max(0, match.start() - 40), match.start())
+        ):
+            add(pos, None, match)
+    for match in _NODES_NEGATIVE.finditer(sentence):
+        tot = _count(match.group("tot"))
+        if tot > 0:
+            add(0, tot, match)
+    for match in _NODES_FRACTION.finditer(sentence):
+        pos, tot = int(match.group("pos")), int(match.group("tot"))
+        if "/" in match.group() and pos <= tot <= 150:
+            add(pos, tot, match)
+    found.sort(key=lambda f: f[2])
+    unique: list[tuple[int | None, int | None, int, int]] = []
+    # a positive count right before a fraction is the fraction's ("in two lymph nodes (0/2)")
+    found = [
+        f
+        for f in found
+        if f[1] is not None or not any(g[1] is not None and 0 <= g[2] - f[3] <= 40 for g in found)
+    ]
+    for count in found:  # the same count in words and in figures is one statement
+        same = [j for j, u in enumerate(unique) if u[0] == count[0] and None in (u[1], count[1])]
+        if any(u[:2] == count[:2] for u in unique):
+            continue
+        if same:  # "metastatic to one lymph node (1/7)": keep the one giving the number examined
+            if count[1] is not None:
+                unique[same[0]] = count
+            continue
+        unique.append(count)
+    return unique
+
+
 def _lymph_nodes(text: str) -> tuple[Field, Field]:
-    """Positive and examined nodes: `3/12`, `(0/8)` or `2 of 15 lymph nodes` in a lymph-node sentence,
-    summed over the stations of the last sentence that gives them."""
-    best: tuple[int, int, int, int] | None = None
+    """Positive and examined nodes, summed over the stations and specimen parts: a synoptic count
+    ("Number of lymph nodes examined: 12") where the report gives one, else the sum of the counts the
+    lymph-node sentences state (`3/12`, `(0/8)`, `2 of 15 lymph nodes`, "one of eleven lymph nodes",
+    "metastatic carcinoma in two lymph nodes", "seven lymph nodes, negative"), frozen-section ones
+    only where nothing else states a count, the same count repeated (diagnosis and comment) once, and a
+    summary sentence that equals the sum of the others taken alone. The evidence is the span from
+    the first to the last statement counted (`spans` lists each)."""
+    statements: list[tuple[int | None, int | None, int, int, bool]] = []
     for sentence in re.finditer(r"[^.\n]*(?:\n(?!\n)[^.\n]*)*", text):
         s = sentence.group()
         if not _NODE_SENTENCE.search(s):
             continue
-        pairs = []
-        for match in _NODES_OF.finditer(s):
-            pos = match.group("pos").lower()
-            pairs.append((0 if pos in ("no", "none", "zero") else int(pos), int(match.group("tot"))))
-        if not pairs:
-            pairs = [
-                (int(m.group("pos")), int(m.group("tot")))
-                for m in _NODES_FRACTION.finditer(s)
-                if int(m.group("pos")) <= int(m.group("tot")) <= 150 and "/" in m.group()
-            ]
-        if pairs:
-            best = (sum(p for p, _ in pairs), sum(t for _, t in pairs), sentence.start(), sentence.end())
-    if best is None:
-        return None, None
-    positive, examined, start, end = best
-    evidence = text[start:end].strip()
-    start += text[start:end].index(evidence[:1]) if evidence else 0
-    span = {"start": start, "end": start + len(evidence), "text": evidence}
-    return {"value": positive, **span}, {"value": examined, **span}
+        for pos, tot, start, end in _node_counts(s):
+            start, end = sentence.start() + start, sentence.start() + end
+            statements.append((pos, tot, start, end, _frozen(text, start)))
+    statements = [s for s in statements if not s[4]] or statements
+    counted: list[tuple[int | None, int | None, int, int, bool]] = []
+    for statement in statements:
+        pos, tot = statement[:2]
+        # the same positive count again (diagnosis, then synoptic or comment), with or without the
+        # number examined, is one statement
+        same = [
+            j for j, c in enumerate(counted) if pos and c[0] == pos and (c[1] == tot or None in (c[1], tot))
+        ]
+        if same:
+            if counted[same[0]][1] is None:
+                counted[same[0]] = statement
+            continue
+        # a total after the stations it adds up ("(1/10)", "(0/11)", then "(1/21)")
+        adds_up = (
+            bool(pos)
+            and tot is not None
+            and any(
+                all(c[0] is not None and c[1] is not None for c in counted[k:])
+                and (pos, tot) == (sum(c[0] or 0 for c in counted[k:]), sum(c[1] or 0 for c in counted[k:]))
+                for k in range(len(counted) - 1)
+            )
+        )
+        if not adds_up:
+            counted.append(statement)
+    if len(counted) > 2:  # a summary before the stations it adds up
+        for i, (pos, tot, *_rest) in enumerate(counted):
+            others = counted[:i] + counted[i + 1 :]
+            if (
+                pos
+                and tot is not None
+                and (pos, tot) == tuple(sum(o[k] or 0 for o in others) for k in (0, 1))
+            ):
+                counted = [counted[i]]
+                break
+    fields: list[Field] = [None, None]
+    if counted:
+        start, end = counted[0][2], max(c[3] for c in counted)
+        evidence = {
+            "start": start,
+            "end": end,
+            "text": text[start:end],
+            "spans": [[c[2], c[3]] for c in counted],
+        }
+        for k in (0, 1):  # positive, examined: only where every statement counted gives it
+            if all(c[k] is not None for c in counted):
+                fields[k] = {"value": sum(c[k] or 0 for c in counted), **evidence}
+    for k, pattern in enumerate(_NODES_SYNOPTIC):  # a synoptic count is the report's own total
+        found = [m for m in pattern.finditer(text) if not _frozen(text, m.start())]
+        # one synoptic block per specimen part (or per side of the neck): summed; the same count
+        # reworded right after ("Number of nodes examined: 7", "LYMPH NODES EXAMINED: 7"): once
+        kept = [
+            m
+            for i, m in enumerate(found)
+            if not (i and m.group("n") == found[i - 1].group("n") and m.group() != found[i - 1].group())
+        ]
+        if kept:
+            first, last = kept[0], kept[-1]
+            fields[k] = {
+                "value": sum(int(m.group("n")) for m in kept),
+                "start": first.start(),
+                "end": last.end(),
+                "text": text[first.start() : last.end()],
+                "spans": [list(m.span()) for m in kept],
+            }
+    return fields[0], fields[1]
 
 
 def _invasion(text: str, cue: str) -> Field:

@@ -257,3 +257,23 @@ def test_field_scores_count_missing_values_as_wrong_without_a_class_of_their_own
     # LUSC: precision 1, recall 1/2 -> F1 2/3; PRAD: F1 1; "no value" is not averaged in as a class
     assert scores["macro_f1"] == round((2 / 3 + 1) / 2, 4)
     assert field_scores(gold, gold) == {"accuracy": 1.0, "macro_f1": 1.0}
+
+
+def test_a_stated_pnx_is_left_to_the_classifier() -> None:
+    """pNX says only that this report assessed no nodes: the classifier, which sees it, decides; where
+    the records code such kidneys N0, so does the coder. A stated pN1 is still taken as written."""
+    kidney = "Kidney, left, radical nephrectomy: clear cell renal cell carcinoma, {size} cm. Stage pT1b pNX."
+    texts, records = corpus(30, seed=3)
+    for record in records:
+        record["pathologic_N"] = "N1"
+    texts += [kidney.format(size=s % 5 + 3) for s in range(20)]
+    records += [{"cancer_type": "KIRC", "pathologic_N": "N0"} for _ in range(20)]
+    texts += ["Lymph nodes were not submitted. pNX." for _ in range(6)]
+    records += [{"cancer_type": "KIRC", "pathologic_N": "NX"} for _ in range(6)]
+    coder = PathologyCoder(targets=("cancer_type", "pathologic_N")).fit(texts, records)
+    report = kidney.format(size=4)
+    assert coder.predict([report])[0]["pathologic_N"] == "N0"
+    node = coder.predict_explained([report])[0]["fields"]["pathologic_N"]
+    assert node["source"] == "model"
+    stated = report.replace("pNX", "pN1")
+    assert coder.predict_explained([stated])[0]["fields"]["pathologic_N"]["source"] == "extracted:pN"

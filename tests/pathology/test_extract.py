@@ -196,3 +196,64 @@ def test_fields_per_specimen_part() -> None:
 def test_high_and_low_grade_belong_to_the_tumour(text: str, grade: str | None) -> None:
     found = extract(text)["grade"]
     assert (found["value"] if found else None) == grade
+
+
+def _nodes(text: str) -> tuple[int | None, int | None]:
+    fields = extract(text)
+    positive, examined = fields["lymph_nodes_positive"], fields["lymph_nodes_examined"]
+    for field in (positive, examined):
+        if field is not None:  # the evidence covers every statement counted, each span inside it
+            assert text[field["start"] : field["end"]] == field["text"]
+            assert all(field["start"] <= s < e <= field["end"] for s, e in field.get("spans", []))
+    return (positive and positive["value"], examined and examined["value"])
+
+
+@pytest.mark.parametrize(
+    ("text", "counts"),
+    [
+        # stations in separate parts are summed (only the last part was counted before), counts in words
+        (
+            "A. Left pelvic lymph nodes, dissection:\n- Metastatic carcinoma in one of eleven lymph nodes (1/11).\n\n"
+            "B. Right pelvic lymph nodes, dissection:\n- Seven lymph nodes, negative for tumor (0/7).\n",
+            (1, 18),
+        ),
+        # a summary after the stations it adds up is not counted again
+        (
+            "A. Lymph nodes, left: one of ten lymph nodes positive (1/10).\nB. Lymph nodes, right: (0/11).\n"
+            "Summary: lymph nodes (1/21).\n",
+            (1, 21),
+        ),
+        # "thirteen of thirteen ... negative" counts negative nodes
+        ("Lymph nodes: Thirteen (13) of thirteen (13) lymph nodes negative for neoplasm.\n", (0, 13)),
+        # a positive count without the number examined
+        ("Urothelial carcinoma metastatic to two lymph nodes, without extranodal extension.\n", (2, None)),
+        # negated, or an AJCC definition on a template: no positive count
+        ("No tumor identified in twelve lymph nodes.\n", (None, None)),
+        (
+            "pN1: Metastasis in 1 to 3 regional lymph nodes\npN2: Metastasis in 4 or more lymph nodes\n",
+            (None, None),
+        ),
+        # a fraction far from the node words ("day 24/25") counts nothing
+        (
+            "LYMPH NODES, RIGHT OBTURATOR: (0/3)\n" + "x" * 120 + " SECRETORY ENDOMETRIUM (DAY 24/25)\n",
+            (0, 3),
+        ),
+        # a synoptic count is the report's total; the examined number before "LYMPH NODES POSITIVE" is no
+        # positive count
+        ("Margins free of tumor LYMPH NODES EXAMINED: 35 LYMPH NODES POSITIVE: 0\n", (0, 35)),
+        # one synoptic block per part: summed; "size of the largest node involved by tumor: 0.9 cm" is no count
+        (
+            "1. Left pelvic lymph nodes:\nNumber of lymph nodes examined: 8\n"
+            "Number of lymph nodes with metastatic disease: 1\nSize of the largest lymph node involved by tumor: 0.9cm.\n"
+            "2. Right pelvic lymph nodes:\nNumber of lymph nodes examined: 2\nNumber of lymph nodes with metastatic disease: 2\n",
+            (3, 10),
+        ),
+        # the same count reworded right after is counted once
+        (
+            "Number of nodes examined: 7\nNumber of nodes involved: 0\nLYMPH NODES EXAMINED: 7\nLYMPH NODES POSITIVE: 0\n",
+            (0, 7),
+        ),
+    ],
+)
+def test_lymph_node_counts(text: str, counts: tuple[int | None, int | None]) -> None:
+    assert _nodes(text) == counts
