@@ -132,6 +132,24 @@ def selective(
     return out
 
 
+def node_agreement(rows: list[dict[str, str]], extracted: list[dict[str, Any]]) -> dict[str, Any]:
+    """The records hold no node counts; as a check of the positive count, over the reports whose record
+    has N0 or N1-N3: how often a count is read (coverage) and how often "a positive node" agrees with
+    the record's N0 against N1 or more (agreement; the record is the patient's, so not 1.0)."""
+    labelled = [
+        (row["pathologic_N"], out["lymph_nodes_positive"])
+        for row, out in zip(rows, extracted, strict=True)
+        if re.fullmatch(r"N[0-3][a-c]?", row["pathologic_N"])
+    ]
+    found = [(n, f["value"]) for n, f in labelled if f is not None]
+    agree = sum(1 for n, positive in found if (positive > 0) == (n != "N0"))
+    return {
+        "labelled": len(labelled),
+        "coverage": round(len(found) / max(1, len(labelled)), 4),
+        "agreement": round(agree / max(1, len(found)), 4),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("path", nargs="?", default=None)
@@ -177,6 +195,7 @@ def main() -> None:
             entry["category_accuracy"] = round(len(category) / max(1, len(labelled)), 4)
         fields[column] = entry
     result["fields"] = fields
+    result["lymph_nodes_against_record_n"] = node_agreement(rows, extracted)
     if args.cv:
         result["coder_cross_validated"] = coder_cv(rows, args.cv, extracted)
     result["docs_per_s"] = round(len(rows) / seconds, 1)
