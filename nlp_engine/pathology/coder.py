@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .extract import FIELDS, extract, withheld
+from .extract import FIELDS, extract, node_conflict, withheld
 
 TARGETS = (
     "cancer_type",
@@ -84,9 +84,11 @@ class Coded(NamedTuple):
 
 def stated_differently(target: str, fields: dict[str, Any]) -> str | None:
     """Why `target` needs a human whatever the coder's score: the report states it with different
-    values (`extract`'s alternatives), or None."""
+    values (`extract`'s alternatives) or, for pN, against its own node count (`node_conflict`), or None."""
     name = _STATED_AS.get(target)
     field = fields.get(name) if name else None
+    if target == "pathologic_N" and (conflict := node_conflict(fields)):
+        return conflict
     if not field or not field.get("alternatives"):
         return None
     return f"the report states {name} differently ({field['value']}; also {', '.join(map(str, field['alternatives']))})"

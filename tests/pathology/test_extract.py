@@ -257,3 +257,38 @@ def _nodes(text: str) -> tuple[int | None, int | None]:
 )
 def test_lymph_node_counts(text: str, counts: tuple[int | None, int | None]) -> None:
     assert _nodes(text) == counts
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "Invasive urothelial carcinoma. Metastatic carcinoma in two of twelve lymph nodes (2/12).\n"
+            "Pathologic stage: pT3 pN0.\n",
+            "pN0 stated but 2 positive lymph node(s) counted",
+        ),
+        (
+            "Invasive urothelial carcinoma. Twelve lymph nodes, negative for tumor (0/12).\n"
+            "Pathologic stage: pT3 pN1.\n",
+            "N1 stated but all 12 lymph nodes counted are negative",
+        ),
+        (
+            "Invasive urothelial carcinoma. Twelve lymph nodes, negative for tumor (0/12).\nStage: pT3 pN0.\n",
+            None,
+        ),
+    ],
+)
+def test_pn_against_the_node_count_goes_to_review(text: str, reason: str | None) -> None:
+    from nlp_engine.pathology.coder import stated_differently
+    from nlp_engine.pathology.extract import review
+
+    fields = extract(text)
+    verdict = review(text, fields)
+    reasons = [r for r in verdict["reasons"] if r.startswith("pN:")]
+    if reason is None:
+        assert reasons == [] and verdict["status"] == "ok"
+        assert stated_differently("pathologic_N", fields) is None
+    else:
+        assert verdict["status"] == "review" and reason in reasons[0]
+        assert reason in (stated_differently("pathologic_N", fields) or "")
+        assert "urothelial" not in reasons[0]  # reasons name values and offsets, not report text
