@@ -277,3 +277,16 @@ def test_a_stated_pnx_is_left_to_the_classifier() -> None:
     assert node["source"] == "model"
     stated = report.replace("pNX", "pN1")
     assert coder.predict_explained([stated])[0]["fields"]["pathologic_N"]["source"] == "extracted:pN"
+
+
+def test_size_gives_the_organs_ajcc_t_as_a_feature() -> None:
+    from nlp_engine.pathology.coder import _field_features
+
+    def size_t(site: str, mm: float) -> list[str]:
+        fields = {"primary_site": {"value": site}, "tumor_size_mm": {"value": mm}}
+        return sorted(k for k in _field_features(fields) if k.startswith("__size_T_"))
+
+    assert size_t("C34.1", 25.0) == ["__size_T_C34_T1b", "__size_T_T1b"]  # lung: 20 < 25 <= 30 mm
+    assert size_t("C34.3", 35.0) == ["__size_T_C34_T2a", "__size_T_T2a"]
+    assert size_t("C64.9", 120.0) == ["__size_T_C64_T2b", "__size_T_T2b"]  # kidney over 100 mm
+    assert size_t("C18.7", 35.0) == []  # colon stages by depth, not size
