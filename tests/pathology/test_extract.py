@@ -292,3 +292,21 @@ def test_pn_against_the_node_count_goes_to_review(text: str, reason: str | None)
         assert verdict["status"] == "review" and reason in reasons[0]
         assert reason in (stated_differently("pathologic_N", fields) or "")
         assert "urothelial" not in reasons[0]  # reasons name values and offsets, not report text
+
+
+@pytest.mark.parametrize(
+    ("text", "site"),
+    [
+        (
+            "LUNG TISSUE CHECKLIST\nSite: Right lung superior lobe\nHistologic type: squamous cell carcinoma\n",
+            "C34.1",
+        ),
+        ("Lung, lingula, wedge resection: adenocarcinoma, 1.2 cm.\n", "C34.1"),
+        ("Tumor site: Lung\nHistologic type: adenocarcinoma\nComments: Left- lower\n", "C34.3"),
+        ("Site: Left lung inferior lobe\nHistologic type: adenocarcinoma\n", "C34.3"),
+        # a node station named "right upper paratracheal" is no lobe
+        ("Lung, resection: adenocarcinoma. Lymph node, right upper paratracheal (2R): negative.\n", "C34.9"),
+    ],
+)
+def test_lung_lobes_as_checklists_write_them(text: str, site: str) -> None:
+    assert extract(text)["primary_site"]["value"] == site
