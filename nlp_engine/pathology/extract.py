@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 from . import icdo
@@ -306,6 +307,14 @@ def _margins(text: str) -> tuple[Field, Field]:
     return _choose(text, found), closest
 
 
+# A report states a few dozen node counts at most: reading at most this many per pattern and sentence,
+# and per report, keeps a pathological input (megabytes of "1/3") linear.
+_MAX_COUNTS = 200
+_MAX_STATEMENTS = 1000
+# how many stations before it a total may add up
+_SUMMARY_REACH = 20
+
+
 def _count(word: str) -> int:
     word = word.lower()
     return int(word) if word.isdigit() else _NUMBER_WORDS[word]
@@ -327,23 +336,23 @@ def _node_counts(sentence: str) -> list[tuple[int | None, int | None, int, int]]
         taken.append(match.span())
         found.append((pos, tot, *match.span()))
 
-    for match in _NODES_OF.finditer(sentence):
+    for match in islice(_NODES_OF.finditer(sentence), _MAX_COUNTS):
         pos, tot = _count(match.group("pos")), _count(match.group("tot"))
         pos = tot if pos < 0 else pos  # "all of five"
         if 0 < tot <= 150 and pos <= tot:
             add(tot - pos if _NEGATIVE_AFTER.match(sentence, match.end()) else pos, tot, match)
-    for match in _NODES_POSITIVE.finditer(sentence):
+    for match in islice(_NODES_POSITIVE.finditer(sentence), _MAX_COUNTS):
         pos = _count(match.group("pos") or match.group("pos2"))
         if pos > 0 and not (
             _NOT_POSITIVE.search(match.group())
             or _NOT_POSITIVE_BEFORE.search(sentence, max(0, match.start() - 40), match.start())
         ):
             add(pos, None, match)
-    for match in _NODES_NEGATIVE.finditer(sentence):
+    for match in islice(_NODES_NEGATIVE.finditer(sentence), _MAX_COUNTS):
         tot = _count(match.group("tot"))
         if tot > 0:
             add(0, tot, match)
-    for match in _NODES_FRACTION.finditer(sentence):
+    for match in islice(_NODES_FRACTION.finditer(sentence), _MAX_COUNTS):
         pos, tot = int(match.group("pos")), int(match.group("tot"))
         if "/" in match.group() and pos <= tot <= 150:
             add(pos, tot, match)
@@ -383,6 +392,8 @@ def _lymph_nodes(text: str) -> tuple[Field, Field]:
         for pos, tot, start, end in _node_counts(s):
             start, end = sentence.start() + start, sentence.start() + end
             statements.append((pos, tot, start, end, _frozen(text, start)))
+        if len(statements) >= _MAX_STATEMENTS:
+            break
     statements = [s for s in statements if not s[4]] or statements
     counted: list[tuple[int | None, int | None, int, int, bool]] = []
     for statement in statements:
@@ -396,26 +407,21 @@ def _lymph_nodes(text: str) -> tuple[Field, Field]:
             if counted[same[0]][1] is None:
                 counted[same[0]] = statement
             continue
-        # a total after the stations it adds up ("(1/10)", "(0/11)", then "(1/21)")
-        adds_up = (
-            bool(pos)
-            and tot is not None
-            and any(
-                all(c[0] is not None and c[1] is not None for c in counted[k:])
-                and (pos, tot) == (sum(c[0] or 0 for c in counted[k:]), sum(c[1] or 0 for c in counted[k:]))
-                for k in range(len(counted) - 1)
-            )
-        )
+        # a total after the two or more stations it adds up ("(1/10)", "(0/11)", then "(1/21)")
+        adds_up, run = False, (0, 0)
+        for back, c in enumerate(reversed(counted[-_SUMMARY_REACH:]) if pos and tot is not None else ()):
+            if c[0] is None or c[1] is None:
+                break
+            run = (run[0] + c[0], run[1] + c[1])
+            if back and run == (pos, tot):
+                adds_up = True
+                break
         if not adds_up:
             counted.append(statement)
     if len(counted) > 2:  # a summary before the stations it adds up
+        total = (sum(c[0] or 0 for c in counted), sum(c[1] or 0 for c in counted))
         for i, (pos, tot, *_rest) in enumerate(counted):
-            others = counted[:i] + counted[i + 1 :]
-            if (
-                pos
-                and tot is not None
-                and (pos, tot) == tuple(sum(o[k] or 0 for o in others) for k in (0, 1))
-            ):
+            if pos and tot is not None and (pos, tot) == (total[0] - pos, total[1] - tot):
                 counted = [counted[i]]
                 break
     fields: list[Field] = [None, None]
@@ -431,7 +437,7 @@ def _lymph_nodes(text: str) -> tuple[Field, Field]:
             if all(c[k] is not None for c in counted):
                 fields[k] = {"value": sum(c[k] or 0 for c in counted), **evidence}
     for k, pattern in enumerate(_NODES_SYNOPTIC):  # a synoptic count is the report's own total
-        found = [m for m in pattern.finditer(text) if not _frozen(text, m.start())]
+        found = [m for m in islice(pattern.finditer(text), _MAX_STATEMENTS) if not _frozen(text, m.start())]
         # one synoptic block per specimen part (or per side of the neck): summed; the same count
         # reworded right after ("Number of nodes examined: 7", "LYMPH NODES EXAMINED: 7"): once
         kept = [

@@ -310,3 +310,14 @@ def test_pn_against_the_node_count_goes_to_review(text: str, reason: str | None)
 )
 def test_lung_lobes_as_checklists_write_them(text: str, site: str) -> None:
     assert extract(text)["primary_site"]["value"] == site
+
+
+def test_megabytes_of_node_counts_are_read_in_linear_time() -> None:
+    """A pathological input (hundreds of thousands of counts in one sentence, or in as many lines)
+    is read, not hung on: summing and de-duplicating the statements was quadratic and worse before the
+    caps. The counts read stay counts."""
+    one_sentence = "(0/3) lymph nodes, one of two lymph nodes positive " * 20_000
+    many_lines = "".join(f"Lymph nodes: {i % 50 + 1}/{i % 100 + 51}.\n" for i in range(20_000))
+    for text in (one_sentence, many_lines):
+        positive, examined = _nodes(text)
+        assert isinstance(positive, int) and isinstance(examined, int) and 0 < positive <= examined
