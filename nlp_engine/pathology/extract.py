@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 from . import icdo
 
@@ -357,23 +357,33 @@ def _node_counts(sentence: str) -> list[tuple[int | None, int | None, int, int]]
         if "/" in match.group() and pos <= tot <= 150:
             add(pos, tot, match)
     found.sort(key=lambda f: f[2])
-    unique: list[tuple[int | None, int | None, int, int]] = []
     # a positive count right before a fraction is the fraction's ("in two lymph nodes (0/2)")
     found = [
         f
         for f in found
         if f[1] is not None or not any(g[1] is not None and 0 <= g[2] - f[3] <= 40 for g in found)
     ]
+    unique: list[tuple[int | None, int | None, int, int]] = []
     for count in found:  # the same count in words and in figures is one statement
-        same = [j for j, u in enumerate(unique) if u[0] == count[0] and None in (u[1], count[1])]
-        if any(u[:2] == count[:2] for u in unique):
-            continue
-        if same:  # "metastatic to one lymph node (1/7)": keep the one giving the number examined
-            if count[1] is not None:
-                unique[same[0]] = count
-            continue
-        unique.append(count)
+        if not _repeats(unique, count, zeros=True):
+            unique.append(count)
     return unique
+
+
+_Count = TypeVar("_Count", bound=tuple[Any, ...])
+
+
+def _repeats(kept: list[_Count], count: _Count, *, zeros: bool) -> bool:
+    """Whether `count` (positive, examined, ...) states again one of `kept`: the same positive count
+    with the same or an unstated number examined ("metastatic to one lymph node (1/7)"); where the old
+    one gives no number examined, the new one takes its place. A count of no positive node
+    repeats only with `zeros` (two stations may each be "0/3")."""
+    for j, old in enumerate(kept):
+        if old[0] == count[0] and (zeros or count[0]) and (old[1] == count[1] or None in (old[1], count[1])):
+            if old[1] is None:
+                kept[j] = count
+            return True
+    return False
 
 
 def _lymph_nodes(text: str) -> tuple[Field, Field]:
@@ -398,14 +408,8 @@ def _lymph_nodes(text: str) -> tuple[Field, Field]:
     counted: list[tuple[int | None, int | None, int, int, bool]] = []
     for statement in statements:
         pos, tot = statement[:2]
-        # the same positive count again (diagnosis, then synoptic or comment), with or without the
-        # number examined, is one statement
-        same = [
-            j for j, c in enumerate(counted) if pos and c[0] == pos and (c[1] == tot or None in (c[1], tot))
-        ]
-        if same:
-            if counted[same[0]][1] is None:
-                counted[same[0]] = statement
+        # the same positive count again (diagnosis, then synoptic or comment) is one statement
+        if _repeats(counted, statement, zeros=False):
             continue
         # a total after the two or more stations it adds up ("(1/10)", "(0/11)", then "(1/21)")
         adds_up, run = False, (0, 0)
