@@ -25,6 +25,8 @@ def save_pathology_coder(coder: Any, out: str | Path, *, card: dict[str, Any] | 
             "field_weight": coder.field_weight,
             "use_extracted": coder.use_extracted,
             "review_accuracy": coder.__dict__.get("review_accuracy"),
+            # fields whose classifier also sees the extracted fields crossed with the cancer type
+            "cross_weights": coder.__dict__.get("crossed_", {}),
         },
         # per field, the score below which a code goes to review (null: never right often enough)
         "review_thresholds": {

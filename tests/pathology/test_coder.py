@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -290,3 +291,54 @@ def test_size_gives_the_organs_ajcc_t_as_a_feature() -> None:
     assert size_t("C34.3", 35.0) == ["__size_T_C34_T2a", "__size_T_T2a"]
     assert size_t("C64.9", 120.0) == ["__size_T_C64_T2b", "__size_T_T2b"]  # kidney over 100 mm
     assert size_t("C18.7", 35.0) == []  # colon stages by depth, not size
+
+
+def staged(n: int, seed: int) -> tuple[list[str], list[dict[str, str]]]:
+    """Reports whose stage group depends on the organ: pT1 is stage I in the lung and II in the
+    prostate, pT2 the other way round (no one linear model over shared features can say that)."""
+    rng = random.Random(seed)
+    texts, records = [], []
+    for i in range(n):
+        lung = i % 2 == 0
+        t = rng.choice(["1", "2"])
+        texts.append((LUNG.format(size=rng.randint(1, 6)) if lung else PROSTATE) + f" Stage pT{t} N0.")
+        stage = "Stage I" if (t == "1") == lung else "Stage II"
+        records.append(
+            {
+                "cancer_type": "LUSC" if lung else "PRAD",
+                "pathologic_T": f"T{t}",
+                "ajcc_pathologic_tumor_stage": stage,
+            }
+        )
+    return texts, records
+
+
+def test_stage_sees_extracted_fields_crossed_with_the_cancer_type(tmp_path: Path) -> None:
+    from nlp_engine.pathology.model_io import load_pathology_coder, save_pathology_coder
+
+    texts, records = staged(80, seed=3)
+    new, truth = staged(40, seed=4)
+    targets = ("cancer_type", "pathologic_T", "ajcc_pathologic_tumor_stage")
+    crossed = PathologyCoder(targets=targets).fit(texts, records)
+    plain = PathologyCoder(targets=targets, cross_weights={}).fit(texts, records)
+    assert crossed.crossed_ and not plain.crossed_
+    gold = [r["ajcc_pathologic_tumor_stage"] for r in truth]
+
+    def right(coder: PathologyCoder) -> int:
+        return sum(
+            p["ajcc_pathologic_tumor_stage"] == g for p, g in zip(coder.predict(new), gold, strict=True)
+        )
+
+    assert right(crossed) == len(new)
+    assert right(plain) < 0.8 * len(new)
+    # the evidence names the crossed indicator, with the pT's own span
+    explained = crossed.predict_explained([new[0]])[0]["fields"]["ajcc_pathologic_tumor_stage"]
+    top = explained["evidence"][0]
+    assert top["term"].startswith("__pT_pT") and top["term"].endswith("@LUSC")
+    assert new[0][top["start"] : top["end"]].startswith("pT")
+    assert crossed.explain(new[0], "ajcc_pathologic_tumor_stage", k=1)[0]["term"] == top["term"]
+    save_pathology_coder(crossed, tmp_path / "m")
+    loaded = load_pathology_coder(tmp_path / "m")
+    assert loaded.predict_explained(new) == crossed.predict_explained(new)
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert card["parameters"]["cross_weights"] == {"ajcc_pathologic_tumor_stage": 3.0, "pathologic_T": 1.0}
