@@ -8,10 +8,11 @@ equals the record when it does (precision), and overall (a missing value counts 
 labels are the patient's, not the report's: a biopsy or an addendum may not support them, so 1.0 is
 not reachable. With `--cv K` also `PathologyCoder` (every TCGA-CDR field) by K-fold cross-validation
 over reports: accuracy and macro-F1 per field, with and without the extracted values, and fit time
-(the extraction, shared by all folds, not counted); and selective coding: per field, with a review
-threshold (`review_threshold`) learned for fold k from the held-out scores of the other folds, the
-share of reports auto-coded and the accuracy on those, at the issue's target accuracy for the field
-and at 0.95.
+(the extraction, shared by all folds, not counted); and selective coding: per field, with the
+calibration (`calibrate`, per agreement with the report) and review threshold (`review_threshold`)
+learned for fold k from the held-out scores of the other folds, the share of reports auto-coded and
+the accuracy on those (over all folds and per fold), at the issue's target accuracy for the field and
+at 0.95; beside it the same with one threshold on the raw scores (the coder before calibration).
 """
 
 from __future__ import annotations
@@ -108,27 +109,40 @@ def coder_cv(rows: list[dict[str, str]], folds: int, extracted: list[dict[str, A
 def selective(
     rows: list[dict[str, str]], scored: list[dict[str, Any]], fold_of: list[int], folds: int, target: str
 ) -> dict[str, Any]:
-    """Per wanted accuracy: reports auto-coded and their accuracy, each fold cut at the threshold the
-    other folds' held-out scores give."""
-    from nlp_engine.pathology.coder import review_threshold, scored_pairs
+    """Per wanted accuracy: reports auto-coded and their accuracy, each fold cut as the product does,
+    with the calibration (per agreement with the report) and the threshold the other folds' held-out
+    scores give; and, for comparison, with one threshold on the raw scores (`pooled_scores`)."""
+    from nlp_engine.pathology.coder import calibrate, calibrated, review_threshold, scored_pairs
 
-    def fold(k: int, inside: bool) -> tuple[int, list[tuple[float, bool]]]:
+    def fold(k: int, inside: bool) -> tuple[int, list[tuple[float, bool, str]]]:
         index = [i for i, f in enumerate(fold_of) if (f == k) == inside]
         return scored_pairs([rows[i] for i in index], [scored[i] for i in index], target)
 
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for wanted in sorted({TARGET_ACCURACY.get(target, 0.95), 0.95}):
-        labelled, right = 0, []
-        for k in range(folds):
-            _, others = fold(k, inside=False)
-            threshold = review_threshold([p[0] for p in others], [p[1] for p in others], wanted)
-            n, mine = fold(k, inside=True)
-            labelled += n
-            right += [ok for score, ok in mine if score >= threshold]
-        out[f"at_{wanted}"] = {
-            "auto_coded": round(len(right) / max(1, labelled), 4),
-            "auto_accuracy": round(sum(right) / len(right), 4) if right else None,
-        }
+        for how in ("calibrated", "pooled_scores"):
+            labelled, right, per_fold = 0, [], []
+            for k in range(folds):
+                _, others = fold(k, inside=False)
+                n, mine = fold(k, inside=True)
+                if how == "calibrated" and others:
+                    calibration = calibrate(others)
+                    others = [(calibrated(calibration, s, g), ok, g) for s, ok, g in others]
+                    mine = [(calibrated(calibration, s, g), ok, g) for s, ok, g in mine]
+                threshold = review_threshold([p[0] for p in others], [p[1] for p in others], wanted)
+                kept = [ok for score, ok, _ in mine if score >= threshold]
+                labelled += n
+                right += kept
+                per_fold.append(round(sum(kept) / len(kept), 4) if kept else None)
+            entry: dict[str, Any] = {
+                "auto_coded": round(len(right) / max(1, labelled), 4),
+                "auto_accuracy": round(sum(right) / len(right), 4) if right else None,
+                "auto_accuracy_per_fold": per_fold,
+            }
+            if how == "calibrated":
+                out[f"at_{wanted}"] = entry
+            else:
+                out[f"at_{wanted}"]["pooled_scores"] = entry
     return out
 
 

@@ -165,8 +165,10 @@ def train_command(
         [],
         "--review-accuracy",
         help="Selective coding: 0.95 (every field) or FIELD=0.9 (repeatable). Cross-validation on DATA "
-        "learns per field the score below which a code goes to review (`review` in the output) so "
-        "that the codes kept were right that often on held-out reports.",
+        "learns per field a confidence for each code (the held-out share right at its score, apart for "
+        "values the report states and values it does not) and the confidence below which a code goes "
+        "to review (`review` in the output), so that the codes kept were right that often on held-out "
+        "reports.",
     ),
     review_folds: int = typer.Option(5, min=2, help="Folds of that cross-validation."),
     group_column: str = typer.Option(
@@ -207,7 +209,7 @@ def train_command(
     )
     for target, threshold in coder.review_thresholds_.items():
         Console().print(
-            f"  {target}: codes scoring below {threshold:.4f} go to review"
+            f"  {target}: codes with a confidence below {threshold:.4f} go to review"
             if threshold != float("inf")
             else f"  {target}: held-out accuracy never reached {coder.target_accuracy(target)}; all to review"
         )

@@ -13,15 +13,19 @@ itself, that value is used (it has evidence of its own), else the classifier's (
 pNX, "no nodes assessed here", which the records often code otherwise).
 `predict_ranked(texts, k)` gives the k best alternatives per field with their scores, and
 `explain(text, field)` the features that weighed most for the prediction, with their spans in the
-text.
+text. Stage, pT and site also see the extracted-field indicators crossed with the report's cancer
+type (`CROSSED`).
 
 Selective coding: with `review_accuracy` (0.95, or per field `{"pathologic_T": 0.75}`), `fit` first
-cross-validates on its own training reports (`review_folds`, grouped by `groups` when given) to learn,
-per field, the lowest score at which the held-out predictions were right at least that often
-(`review_threshold`: the 95% lower confidence bound of their accuracy). `predict_explained` then
-marks each coded value `review: True` when its score is below that field's threshold: a registry
-auto-codes the rest and sends those to a coder. Measured on TCGA reports in docs/benchmarks.md (the
-share auto-coded and its accuracy).
+cross-validates on its own training reports (`review_folds`, grouped by `groups` when given). From
+the held-out predictions it learns, per field, a calibration (`calibrate`: the share right at each
+score, fitted apart for values the report states, values it states otherwise and values it does not
+state, `agreement`: the same score means more beside the report's own pT than as a guess) and the
+lowest confidence at which the held-out codes were right at least that often (`review_threshold`:
+the 95% lower confidence bound of their accuracy). `predict_explained` then gives each coded value
+its `confidence` and marks it `review: True` below that field's threshold: a registry auto-codes the
+rest and sends those to a coder. Measured on TCGA reports in docs/benchmarks.md (the share
+auto-coded and its accuracy).
 """
 
 from __future__ import annotations
@@ -53,6 +57,9 @@ TARGETS = (
 _EXTRACTED = {
     "pathologic_N": ("pN", lambda v: re.sub(r"^[yrm]?p", "", v).split("(")[0].replace("x", "X")),
 }
+# The fewest held-out codes of one agreement group that get a calibration of their own; fewer share
+# the field's pooled one (an isotonic fit on a handful of codes says little).
+_MIN_GROUP = 30
 # A stated value that says only "not assessed in this report" (pNX: no nodes submitted) is left to the
 # classifier, which sees it: the records code such patients N0 as often as not (68 of the 256 TCGA
 # reports stating pNX whose record has an N; kidney resections mostly), and the classifier learns
@@ -80,6 +87,35 @@ class Coded(NamedTuple):
     value: str | None
     score: float | None
     stated_differently: str | None = None  # why the report itself leaves the value in doubt
+    agreement: str = "unstated"  # `agreement`: the value against what the report states
+    # the share of held-out codes like this one that were right (`calibrate`); the score itself for
+    # a coder without review thresholds
+    confidence: float | None = None
+
+
+# How a coded value stands against the report's own statement of the field (`agreement`): the
+# thresholds are learned per group, since a classifier's score means more where the report says the
+# same (measured: docs/benchmarks.md).
+AGREEMENTS = ("as_stated", "not_as_stated", "unstated")
+
+
+def _stated_form(target: str, value: str) -> str:
+    """A value as the record writes it (`pT2a` -> `T2a`, `pNx` -> `NX`; a stage as written)."""
+    if target == "ajcc_pathologic_tumor_stage":
+        return value.strip().upper()
+    return re.sub(r"^[yrmc]?p?", "", value).split("(")[0].replace("x", "X").upper()
+
+
+def agreement(target: str, value: str | None, fields: dict[str, Any]) -> str:
+    """`as_stated` when the report states `target` (pT, pN, pM, stage) with this value,
+    `not_as_stated` when with another, `unstated` when it states none (and for fields it never states
+    in a form the coder compares)."""
+    name = _STATED_AS.get(target)
+    field = fields.get(name) if name else None
+    if field is None or value is None:
+        return "unstated"
+    same = _stated_form(target, str(field["value"])) == _stated_form(target, value)
+    return "as_stated" if same else "not_as_stated"
 
 
 def stated_differently(target: str, fields: dict[str, Any]) -> str | None:
@@ -259,7 +295,7 @@ class PathologyCoder:
         extracted: Sequence[dict[str, Any]] | None = None,
     ) -> PathologyCoder:
         """One classifier per target with two or more recorded values; with `review_accuracy`, first
-        the review thresholds from `review_folds`-fold cross-validation on these reports (`groups`:
+        the calibration and review thresholds from `review_folds`-fold cross-validation on these reports (`groups`:
         reports of one patient or document stay in one fold). `extracted`: `extract` of each text,
         when the caller has it."""
         from sklearn.exceptions import ConvergenceWarning
@@ -375,12 +411,14 @@ class PathologyCoder:
             scored = inner.scored([texts[i] for i in test], extracted=[extracted[i] for i in test])
             for i, row in zip(test, scored, strict=True):
                 held_out[i] = row
-        thresholds = {}
+        thresholds, self.calibration_ = {}, {}
         for target in self.targets:
             wanted = self.target_accuracy(target)
-            _, pairs = scored_pairs(records, held_out, target)
+            _, pairs = scored_pairs(records, held_out, target)  # inner coders: confidence = score
             if wanted is not None and pairs:
-                thresholds[target] = review_threshold([p[0] for p in pairs], [p[1] for p in pairs], wanted)
+                self.calibration_[target] = calibrate(pairs)
+                confidences = [calibrated(self.calibration_[target], p[0], p[2]) for p in pairs]
+                thresholds[target] = review_threshold(confidences, [p[1] for p in pairs], wanted)
         return thresholds
 
     def scored(
@@ -395,13 +433,18 @@ class PathologyCoder:
         return [
             {}
             if reason
-            else {
-                t: Coded(row[t], scores[t], stated_differently(t, fields)) for t in row if row[t] is not None
-            }
+            else {t: self._coded(t, row[t], scores[t], fields) for t in row if row[t] is not None}
             for (row, _, scores), reason, fields in zip(
                 self._decide_scored(self._probabilities(x), extracted), reasons, extracted, strict=True
             )
         ]
+
+    def _coded(self, target: str, value: str | None, score: float | None, fields: dict[str, Any]) -> Coded:
+        """One coded value with its doubt, its agreement with the report and its confidence."""
+        group = agreement(target, value, fields)
+        calibration = self.__dict__.get("calibration_", {}).get(target)
+        confidence = score if calibration is None or score is None else calibrated(calibration, score, group)
+        return Coded(value, score, stated_differently(target, fields), group, confidence)
 
     def _probabilities(self, x: Any) -> dict[str, np.ndarray]:
         """Per target, `_softmax_scores` of every row of `x` (one decision function per model)."""
@@ -432,28 +475,25 @@ class PathologyCoder:
         return out
 
     def needs_review(self, target: str, score: float | None) -> bool | None:
-        """Whether a value of `target` with this score goes to a human coder: None when the coder has
-        no threshold for the field (trained without `review_accuracy`)."""
+        """Whether a value of `target` with this confidence (`Coded.confidence`) goes to a human coder:
+        None when the coder has no threshold for the field (trained without `review_accuracy`)."""
         threshold = self.__dict__.get("review_thresholds_", {}).get(target)
         if threshold is None:
             return None
         return score is None or score < threshold
 
-    def _review(
-        self, target: str, score: float | None, fields: dict[str, Any]
-    ) -> tuple[bool | None, str | None]:
+    def _review(self, target: str, coded: Coded) -> tuple[bool | None, str | None]:
         """`review` and its reason for one coded value: the report states the field differently, or
-        the score is below the field's threshold; (None, None) without a threshold or a doubt."""
-        doubt = stated_differently(target, fields)
-        if doubt:
-            return True, doubt
-        verdict = self.needs_review(target, score)
+        its confidence is below the field's threshold; (None, None) without a threshold or a doubt."""
+        if coded.stated_differently:
+            return True, coded.stated_differently
+        verdict = self.needs_review(target, coded.confidence)
         if verdict:
             threshold = self.review_thresholds_[target]
             return True, (
                 "the classifier gives no score for this value"
-                if score is None
-                else f"score below the field's review threshold ({threshold:.4f})"
+                if coded.confidence is None
+                else f"confidence {coded.confidence:.4f} below the field's review threshold ({threshold:.4f})"
                 if np.isfinite(threshold)
                 else "held-out codes of this field never reached the wanted accuracy"
             )
@@ -558,11 +598,18 @@ class PathologyCoder:
                 if value is None:  # no classifier (one value in training) and nothing stated
                     continue
                 entry: dict[str, Any] = {"value": value, "score": None, "alternatives": [], "source": "model"}
-                score = value_scores[target]
-                entry["score"] = None if score is None else round(score, 4)
+                coded_value = self._coded(target, value, value_scores[target], fields)
+                entry["score"] = None if coded_value.score is None else round(coded_value.score, 4)
+                calibrated_here = target in self.__dict__.get("calibration_", {})
+                entry["confidence"] = (
+                    round(coded_value.confidence, 4)
+                    if calibrated_here and coded_value.confidence is not None
+                    else None
+                )
+                entry["agreement"] = coded_value.agreement
                 if model is not None:
                     entry["alternatives"] = _best([str(c) for c in model.classes_], scores[target][i], k)
-                entry["review"], entry["review_reason"] = self._review(target, score, fields)
+                entry["review"], entry["review_reason"] = self._review(target, coded_value)
                 if target in taken:
                     field = fields[taken[target]]
                     entry["source"] = f"extracted:{taken[target]}"
@@ -711,11 +758,11 @@ def selective_scores(
     target: str,
     threshold: float,
 ) -> dict[str, Any]:
-    """Of the reports with a recorded `target`: the share whose value scores at least `threshold`
+    """Of the reports with a recorded `target`: the share whose value's confidence is at least `threshold`
     (`auto_coded`; withheld reports, values the report states differently and values below it go to
     review) and the accuracy on those (`auto_accuracy`, None when none is)."""
     labelled, pairs = scored_pairs(records, scored, target)
-    right = [ok for score, ok in pairs if score >= threshold]
+    right = [ok for confidence, ok, _ in pairs if confidence >= threshold]
     return {
         "review_threshold": round(threshold, 4) if np.isfinite(threshold) else None,
         "auto_coded": round(len(right) / max(1, labelled), 4),
@@ -725,9 +772,10 @@ def selective_scores(
 
 def scored_pairs(
     records: Sequence[dict[str, str]], scored: Sequence[dict[str, Coded]], target: str
-) -> tuple[int, list[tuple[float, bool]]]:
+) -> tuple[int, list[tuple[float, bool, str]]]:
     """How many reports have a recorded `target`, and for each of them with a scored value (`scored`
-    rows) the report does not state differently, its score and whether it equals the record."""
+    rows) the report does not state differently, its confidence (the score for a coder without
+    calibration), whether it equals the record and its `agreement` with the report."""
     labelled = 0
     pairs = []
     for record, row in zip(records, scored, strict=True):
@@ -736,6 +784,38 @@ def scored_pairs(
             continue
         labelled += 1
         coded = row.get(target)
-        if coded is not None and coded.score is not None and not coded.stated_differently:
-            pairs.append((coded.score, coded.value == gold))
+        if coded is not None and coded.confidence is not None and not coded.stated_differently:
+            pairs.append((coded.confidence, coded.value == gold, coded.agreement))
     return labelled, pairs
+
+
+def calibrate(pairs: Sequence[tuple[float, bool, str]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """From held-out (score, right, agreement) triples, per agreement group with `_MIN_GROUP` codes or
+    more and over all of them (`*`): the isotonic regression of being right on the score, as its
+    breakpoints (`calibrated` interpolates between them). A classifier's score means different things
+    for a value the report states and one it does not: calibrated per group, one threshold over the
+    confidences keeps the codes most likely right, whatever the group."""
+    from sklearn.isotonic import IsotonicRegression
+
+    out = {}
+    groups = {"*": list(pairs)}
+    for group in AGREEMENTS:
+        mine = [p for p in pairs if p[2] == group]
+        if len(mine) >= _MIN_GROUP:
+            groups[group] = mine
+    for group, chosen in groups.items():
+        fitted = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(
+            [p[0] for p in chosen], [float(p[1]) for p in chosen]
+        )
+        out[group] = (
+            np.asarray(fitted.X_thresholds_, dtype=float),
+            np.asarray(fitted.y_thresholds_, dtype=float),
+        )
+    return out
+
+
+def calibrated(calibration: dict[str, tuple[np.ndarray, np.ndarray]], score: float, group: str) -> float:
+    """The confidence `calibrate`'s fit gives a score of an agreement group (its own fit, or the
+    pooled one where the group had too few codes)."""
+    xs, ys = calibration.get(group, calibration["*"])
+    return float(np.interp(score, xs, ys))

@@ -28,11 +28,14 @@ def save_pathology_coder(coder: Any, out: str | Path, *, card: dict[str, Any] | 
             # fields whose classifier also sees the extracted fields crossed with the cancer type
             "cross_weights": coder.__dict__.get("crossed_", {}),
         },
-        # per field, the score below which a code goes to review (null: never right often enough)
+        # per field, the confidence below which a code goes to review (null: never right often enough);
+        # confidences are the held-out share right at a score, per agreement with the report
+        # (`calibrate`: the groups listed under "calibrated")
         "review_thresholds": {
             t: (v if v != float("inf") else None)
             for t, v in coder.__dict__.get("review_thresholds_", {}).items()
         },
+        "calibrated": {t: sorted(c) for t, c in coder.__dict__.get("calibration_", {}).items()},
         "label_sets": {t: [str(c) for c in m.classes_] for t, m in coder.models_.items()},
         **(card or {}),
     }

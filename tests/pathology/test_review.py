@@ -73,7 +73,10 @@ def test_codes_the_coder_cannot_know_go_to_review() -> None:
             assert row["review"] == []
         else:  # a guess: to review
             assert t["review"] is True and row["review"] == ["pathologic_T"]
-            assert t["review_reason"].startswith("score below the field's review threshold")
+            assert (
+                t["review_reason"].startswith("confidence ")
+                and "below the field's review threshold" in t["review_reason"]
+            )
     scores = evaluate(coder, new, truth)
     assert scores["pathologic_T"]["auto_coded"] == 0.5 and scores["pathologic_T"]["auto_accuracy"] == 1.0
     assert scores["pathologic_T"]["accuracy"] < 1.0  # over all reports the guesses count
@@ -110,7 +113,7 @@ def test_review_thresholds_survive_saving_and_reach_cli_and_fhir(tmp_path) -> No
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "pathologic_T: codes scoring below" in result.output
+    assert "pathologic_T: codes with a confidence below" in result.output
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
     assert set(card["review_thresholds"]) == {"cancer_type", "pathologic_T"}
     assert card["parameters"]["review_accuracy"]["cancer_type"] == 1.0
@@ -206,7 +209,7 @@ def test_a_field_the_report_states_differently_goes_to_review() -> None:
     # a value in doubt is never counted as auto-coded
     labelled, pairs = scored_pairs([{"pathologic_T": "T3"}] * 2, scored, "pathologic_T")
     assert labelled == 2 and len(pairs) == 1 and pairs[0][1] is False  # only the plain report (T2 != T3)
-    assert Coded("T1", 0.5) == ("T1", 0.5, None)
+    assert Coded("T1", 0.5) == ("T1", 0.5, None, "unstated", None)
 
 
 def test_the_same_training_data_give_the_same_coder() -> None:
@@ -219,3 +222,78 @@ def test_the_same_training_data_give_the_same_coder() -> None:
     again = PathologyCoder(targets=("pathologic_T",), review_accuracy=0.5, review_folds=3).fit(texts, records)
     assert np.array_equal(first.models_["pathologic_T"].coef_, again.models_["pathologic_T"].coef_)
     assert first.review_thresholds_ == again.review_thresholds_
+
+
+@pytest.mark.parametrize(
+    ("target", "value", "stated", "expected"),
+    [
+        ("pathologic_T", "T2a", "pT2a", "as_stated"),
+        ("pathologic_T", "T3", "pT2a", "not_as_stated"),
+        ("pathologic_N", "NX", "pNx", "as_stated"),
+        ("pathologic_N", "N1b", "ypN1b", "as_stated"),
+        ("pathologic_M", "M0", "cM0", "as_stated"),
+        ("ajcc_pathologic_tumor_stage", "Stage IIA", "Stage IIA", "as_stated"),
+        ("ajcc_pathologic_tumor_stage", "Stage IIB", "Stage IIA", "not_as_stated"),
+        ("pathologic_T", "T2", None, "unstated"),
+        ("cancer_type", "LUSC", None, "unstated"),  # a field the report never states as such
+    ],
+)
+def test_agreement_of_a_coded_value_with_the_report(target, value, stated, expected) -> None:
+    from nlp_engine.pathology.coder import _STATED_AS, agreement
+
+    name = _STATED_AS.get(target, "pT")
+    fields = {name: None if stated is None else {"value": stated, "start": 0, "end": len(stated)}}
+    assert agreement(target, value, fields) == expected
+
+
+def test_calibration_is_learned_per_agreement_with_the_report() -> None:
+    from nlp_engine.pathology.coder import calibrate, calibrated
+
+    # the same raw scores, right 19 times in 20 where the report states the value, 1 in 4 where not
+    stated = [(0.2 + i / 1000, i % 20 != 0, "as_stated") for i in range(100)]
+    unstated = [(0.2 + i / 1000, i % 4 == 0, "unstated") for i in range(100)]
+    few = [(0.9, False, "not_as_stated")] * 5  # too few for a calibration of their own
+    calibration = calibrate(stated + unstated + few)
+    assert set(calibration) == {"*", "as_stated", "unstated"}
+    assert calibrated(calibration, 0.25, "as_stated") > 0.9
+    assert calibrated(calibration, 0.25, "unstated") < 0.4
+    # the small group gets the pooled fit: monotone, between the two
+    pooled = calibrated(calibration, 0.25, "not_as_stated")
+    assert pooled == calibrated(calibration, 0.25, "*")
+    assert calibrated(calibration, 0.25, "unstated") < pooled < calibrated(calibration, 0.25, "as_stated")
+    # confidences never leave [0, 1], also beyond the scores seen
+    assert 0.0 <= calibrated(calibration, 5.0, "unstated") <= 1.0
+    assert 0.0 <= calibrated(calibration, -1.0, "as_stated") <= 1.0
+
+
+def test_a_stated_value_is_kept_where_a_guess_with_the_same_score_is_not(tmp_path) -> None:
+    from nlp_engine.pathology.model_io import load_pathology_coder, save_pathology_coder
+
+    texts, records = corpus(90, seed=21)
+    coder = PathologyCoder(targets=("cancer_type", "pathologic_T"), review_accuracy=0.8, review_folds=3)
+    coder.fit(texts, records)
+    calibration = coder.calibration_["pathologic_T"]
+    assert {"as_stated", "unstated"} <= set(calibration)
+    new, _ = corpus(20, seed=22)
+    explained = coder.predict_explained(new)
+    threshold = coder.review_thresholds_["pathologic_T"]
+    for row, text in zip(explained, new, strict=True):
+        t = row["fields"]["pathologic_T"]
+        assert t["agreement"] == ("as_stated" if "pT" in text else "unstated")
+        assert t["confidence"] == pytest.approx(calibrated_of(coder, t), abs=1e-3)
+        assert t["review"] is (t["confidence"] < threshold)
+        assert t["review"] is (t["agreement"] == "unstated")  # a prostate guess, whatever its score
+    # the same raw score means more for a stated value
+    assert calibrated_at(calibration, 0.5, "as_stated") > calibrated_at(calibration, 0.5, "unstated")
+    save_pathology_coder(coder, tmp_path / "m")
+    assert load_pathology_coder(tmp_path / "m").predict_explained(new) == explained
+
+
+def calibrated_of(coder: PathologyCoder, field: dict) -> float:
+    return calibrated_at(coder.calibration_["pathologic_T"], field["score"], field["agreement"])
+
+
+def calibrated_at(calibration, score: float, group: str) -> float:
+    from nlp_engine.pathology.coder import calibrated
+
+    return calibrated(calibration, score, group)
