@@ -60,6 +60,7 @@ _EXTRACTED = {
 # The fewest held-out codes of one agreement group that get a calibration of their own; fewer share
 # the field's pooled one (an isotonic fit on a handful of codes says little).
 _MIN_GROUP = 30
+_TIE_BREAK = 1e-6
 # A stated value that says only "not assessed in this report" (pNX: no nodes submitted) is left to the
 # classifier, which sees it: the records code such patients N0 as often as not (68 of the 256 TCGA
 # reports stating pNX whose record has an N; kidney resections mostly), and the classifier learns
@@ -818,4 +819,7 @@ def calibrated(calibration: dict[str, tuple[np.ndarray, np.ndarray]], score: flo
     """The confidence `calibrate`'s fit gives a score of an agreement group (its own fit, or the
     pooled one where the group had too few codes)."""
     xs, ys = calibration.get(group, calibration["*"])
-    return float(np.interp(score, xs, ys))
+    # the fit is a step function: within a step the score still orders the codes (a tiny tie-break), so
+    # a threshold can fall inside a step as it could on the raw scores (measured: whole steps cost
+    # 3-5 points of auto-coded site and histology at their targets; docs/benchmarks.md)
+    return min(1.0, max(0.0, float(np.interp(score, xs, ys)) + _TIE_BREAK * score))

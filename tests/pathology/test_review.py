@@ -261,6 +261,9 @@ def test_calibration_is_learned_per_agreement_with_the_report() -> None:
     pooled = calibrated(calibration, 0.25, "not_as_stated")
     assert pooled == calibrated(calibration, 0.25, "*")
     assert calibrated(calibration, 0.25, "unstated") < pooled < calibrated(calibration, 0.25, "as_stated")
+    # a higher score never gets a lower confidence, and within a step of the fit still a higher one
+    steps = [calibrated(calibration, 0.2 + i / 1000, "unstated") for i in range(100)]
+    assert all(a < b for a, b in zip(steps, steps[1:], strict=False))
     # confidences never leave [0, 1], also beyond the scores seen
     assert 0.0 <= calibrated(calibration, 5.0, "unstated") <= 1.0
     assert 0.0 <= calibrated(calibration, -1.0, "as_stated") <= 1.0
