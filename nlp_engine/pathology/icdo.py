@@ -15,7 +15,11 @@ invasive tumour is left out; a report with only in situ disease gets the morphol
 Primary site: the organ (three-character topography category) named most, counting the line of the
 chosen histologic type and its specimen header three times and the final part twice; then the most
 named subsite of that organ (`upper lobe` refines lung only where the organ is the lung), else the
-organ's own code. A report with no tumour mention gets no histologic type and no site is invented.
+organ's own code. The colon, rectosigmoid and rectum (C18, C19.9, C20.9) count as one organ, the
+colorectum, in which the rectosigmoid and rectum are subsites, named in the final part or beside the
+tumour (a "rectal bleeding" in the history is no site): "Rectosigmoid colon, resection" is C19.9
+however often the gross says "colon". A report with no tumour mention gets no histologic type and
+no site is invented.
 """
 
 from __future__ import annotations
@@ -262,7 +266,9 @@ def _choose_morphology(
 
 
 # categories that name parts of one organ: the uterus NOS (C55) is refined by its corpus (C54)
-_SAME_ORGAN = {"C55": "C54"}
+_SAME_ORGAN = {"C55": "C54", "C19": "C18", "C20": "C18"}
+# Codes ending in .9 that name a part, not the whole organ: rectosigmoid and rectum within the colorectum.
+_PART_CODES = {"C19.9", "C20.9"}
 
 
 def _organ(code: str) -> str:
@@ -299,9 +305,13 @@ def primary_site(
     in_organ = [m for m in mentions if _organ(m[2].code) == organ]
     sub_weight: Counter[str] = Counter()
     for start, _, entry in in_organ:
-        if not entry.code.endswith(".9"):
-            sub_weight[entry.code] += 3 if near_start <= start < near_end else 1
-    organ_codes = [m for m in in_organ if m[2].code.endswith(".9")]
+        beside = near_start <= start < near_end
+        if entry.code in _PART_CODES:  # a rectum named in the history ("rectal bleeding") is no site
+            if beside or (final_start is not None and start >= final_start):
+                sub_weight[entry.code] += 3 if beside else 1
+        elif not entry.code.endswith(".9"):
+            sub_weight[entry.code] += 3 if beside else 1
+    organ_codes = [m for m in in_organ if m[2].code.endswith(".9") and m[2].code not in _PART_CODES]
     if sub_weight:
         code = max(sub_weight, key=lambda c: sub_weight[c])
         chosen = [m for m in in_organ if m[2].code == code]

@@ -69,6 +69,27 @@ def coded(text: str) -> tuple[str | None, str | None]:
         ),
         # OCR line break inside a term
         ("DIAGNOSIS: Colon, sigmoid, resection: mucinous adeno-\ncarcinoma.", "8480/3", "C18.7"),
+        # the rectosigmoid and the rectum are parts of the colorectum: "colon" said more often does not
+        # outvote them
+        (
+            "SPECIMEN: A. Rectosigmoid colon B. Proximal colon\nGROSS: The colon is 19 cm long; colon "
+            "mucosa unremarkable.\nDIAGNOSIS: A. Rectosigmoid colon, segmental resection: adenocarcinoma.",
+            "8140/3",
+            "C19.9",
+        ),
+        (
+            "DIAGNOSIS: Resected section of colon (rectum) with tumor-free margins: adenocarcinoma of the "
+            "colon, moderately differentiated. Colon wall infiltrated.",
+            "8140/3",
+            "C20.9",
+        ),
+        # ... but a rectum named only in the history is not the site
+        (
+            "CLINICAL HISTORY: rectal bleeding.\nGROSS: a segment of colon, 20 cm.\n"
+            "FINAL DIAGNOSIS: Colon, resection: adenocarcinoma.",
+            "8140/3",
+            "C18.9",
+        ),
     ],
 )
 def test_histologic_type_and_site(text: str, histology: str, site: str) -> None:
