@@ -178,10 +178,10 @@ _SIZE_T: dict[str, tuple[tuple[float, str], ...]] = {
 # Fields whose classifier also sees the extracted-field indicators crossed with the report's cancer
 # type (`__pT_pT2@COAD`; the record's type in training, the coder's own at prediction), at this weight
 # beside the plain ones: a stage group or a T category means different things in different organs,
-# which one linear model over shared indicators cannot say. Measured (5-fold CV, cached extraction,
-# weights chosen on the same folds: docs/benchmarks.md): stage 0.634 -> 0.6718, pT 0.7112 -> 0.7159,
-# site 0.8439 -> 0.8467; pN, pM, histology and grade gained nothing, crossing the words too cost 3x the
-# fit time and 20x the model for less.
+# which one linear model over shared indicators cannot say. Measured (5-fold CV, weights chosen on
+# the same folds: docs/benchmarks.md): stage 0.634 -> 0.6718, pT 0.7112 -> 0.7155, site 0.8439 ->
+# 0.8453; pN, pM, histology and grade gained nothing, and crossing the words too made the model 23
+# times wider (about 40 s a fold instead of 16) for less.
 CROSSED = {"ajcc_pathologic_tumor_stage": 3.0, "pathologic_T": 1.0, "icd_o_3_site": 1.0}
 # The field the indicators are crossed with.
 _CROSS_BY = "cancer_type"
@@ -489,16 +489,17 @@ class PathologyCoder:
         if coded.stated_differently:
             return True, coded.stated_differently
         verdict = self.needs_review(target, coded.confidence)
-        if verdict:
-            threshold = self.review_thresholds_[target]
-            return True, (
-                "the classifier gives no score for this value"
-                if coded.confidence is None
-                else f"confidence {coded.confidence:.4f} below the field's review threshold ({threshold:.4f})"
-                if np.isfinite(threshold)
-                else "held-out codes of this field never reached the wanted accuracy"
-            )
-        return verdict, None
+        if not verdict:
+            return verdict, None
+        threshold = self.review_thresholds_[target]
+        if coded.confidence is None:
+            return True, "the classifier gives no score for this value"
+        if not np.isfinite(threshold):
+            return True, "held-out codes of this field never reached the wanted accuracy"
+        reason = f"confidence {coded.confidence:.4f} below the field's review threshold ({threshold:.4f})"
+        if f"{coded.confidence:.4f}" == f"{threshold:.4f}":  # the score orders codes within a step
+            reason += ": a lower score than the codes kept at that confidence"
+        return True, reason
 
     def _withheld(self, texts: Sequence[str], extracted: Sequence[dict[str, Any]]) -> list[str | None]:
         return [withheld(text, fields) for text, fields in zip(texts, extracted, strict=True)]

@@ -300,3 +300,21 @@ def calibrated_at(calibration, score: float, group: str) -> float:
     from nlp_engine.pathology.coder import calibrated
 
     return calibrated(calibration, score, group)
+
+
+def test_review_reason_names_the_confidence_and_a_tie_within_a_step() -> None:
+    from nlp_engine.pathology.coder import Coded
+
+    coder = PathologyCoder(targets=("pathologic_T",))
+    coder.review_thresholds_ = {"pathologic_T": 0.655}
+    kept = coder._review("pathologic_T", Coded("T1", 0.05, None, "unstated", 0.655))
+    assert kept == (False, None)
+    low = coder._review("pathologic_T", Coded("T1", 0.01, None, "unstated", 0.5))
+    assert low == (True, "confidence 0.5000 below the field's review threshold (0.6550)")
+    # the same step of the calibration, a lower score: the same rounded confidence, said why
+    tie = coder._review("pathologic_T", Coded("T1", 0.04, None, "unstated", 0.655 - 4e-8))
+    assert tie[0] is True and tie[1].endswith("a lower score than the codes kept at that confidence")
+    doubt = coder._review(
+        "pathologic_T", Coded("T1", 0.9, "the report states pT differently", "as_stated", 0.99)
+    )
+    assert doubt == (True, "the report states pT differently")
