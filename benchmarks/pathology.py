@@ -12,7 +12,8 @@ over reports: accuracy and macro-F1 per field, with and without the extracted va
 calibration (`calibrate`, per agreement with the report) and review threshold (`review_threshold`)
 learned for fold k from the held-out scores of the other folds, the share of reports auto-coded and
 the accuracy on those (over all folds and per fold), at the issue's target accuracy for the field and
-at 0.95; beside it the same with one threshold on the raw scores (the coder before calibration).
+at 0.95; beside it the same with the review floor (`--review-floor 0.5`) and with one threshold on
+the raw scores (the coder before calibration).
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ TARGET_ACCURACY = {
     "pathologic_T": 0.75,
     "pathologic_N": 0.85,
 }
+
+
+# `--review-floor` as measured beside the plain thresholds: no code more likely wrong than right is
+# auto-coded.
+REVIEW_FLOOR = 0.5
 
 
 def coder_cv(rows: list[dict[str, str]], folds: int, extracted: list[dict[str, Any]]) -> dict[str, Any]:
@@ -120,16 +126,18 @@ def selective(
 
     out: dict[str, dict[str, Any]] = {}
     for wanted in sorted({TARGET_ACCURACY.get(target, 0.95), 0.95}):
-        for how in ("calibrated", "pooled_scores"):
+        for how in ("calibrated", "floor", "pooled_scores"):
             labelled, right, per_fold = 0, [], []
             for k in range(folds):
                 _, others = fold(k, inside=False)
                 n, mine = fold(k, inside=True)
-                if how == "calibrated" and others:
+                if how != "pooled_scores" and others:
                     calibration = calibrate(others)
                     others = [(calibrated(calibration, s, g), ok, g) for s, ok, g in others]
                     mine = [(calibrated(calibration, s, g), ok, g) for s, ok, g in mine]
                 threshold = review_threshold([p[0] for p in others], [p[1] for p in others], wanted)
+                if how == "floor":
+                    threshold = max(threshold, REVIEW_FLOOR)
                 kept = [ok for score, ok, _ in mine if score >= threshold]
                 labelled += n
                 right += kept
@@ -142,7 +150,7 @@ def selective(
             if how == "calibrated":
                 out[f"at_{wanted}"] = entry
             else:
-                out[f"at_{wanted}"]["pooled_scores"] = entry
+                out[f"at_{wanted}"][f"floor_{REVIEW_FLOOR}" if how == "floor" else how] = entry
     return out
 
 

@@ -171,6 +171,14 @@ def train_command(
         "reports.",
     ),
     review_folds: int = typer.Option(5, min=2, help="Folds of that cross-validation."),
+    review_floor: float | None = typer.Option(
+        None,
+        "--review-floor",
+        min=0.0,
+        max=1.0,
+        help="With --review-accuracy: a code whose own confidence is below this (0.5: more likely "
+        "wrong than right) goes to review too, whatever its field's threshold.",
+    ),
     group_column: str = typer.Option(
         None, "--group-column", help="Reports sharing this column's value stay in one fold (e.g. report_id)."
     ),
@@ -196,6 +204,7 @@ def train_command(
         field_weight=field_weight,
         review_accuracy=wanted,
         review_folds=review_folds,
+        review_floor=review_floor,
     ).fit(texts, records, groups=groups)
     if not coder.models_:
         raise PathologyError(f"{data.name}: no field has two or more values to learn")
@@ -207,6 +216,8 @@ def train_command(
         f"trained {len(coder.models_)} fields ({', '.join(coder.models_)}) on {len(texts)} reports "
         f"in {seconds} s; saved to {model}"
     )
+    if review_floor is not None and coder.review_thresholds_:
+        Console().print(f"  every field: codes with a confidence below {review_floor} go to review")
     for target, threshold in coder.review_thresholds_.items():
         Console().print(
             f"  {target}: codes with a confidence below {threshold:.4f} go to review"

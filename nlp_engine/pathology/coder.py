@@ -213,6 +213,7 @@ class PathologyCoder:
         review_accuracy: float | dict[str, float] | None = None,
         review_folds: int = 5,
         cross_weights: dict[str, float] | None = None,
+        review_floor: float | None = None,
     ) -> None:
         self.targets = tuple(targets)
         self.C = C
@@ -222,6 +223,10 @@ class PathologyCoder:
         self.review_accuracy = review_accuracy
         self.review_folds = review_folds
         self.cross_weights = cross_weights  # None: `CROSSED`; {} crosses nothing
+        # with thresholds, a code whose own confidence is below this goes to review too, whatever the
+        # field's threshold (which holds the accuracy of the auto-coded values together, so a field
+        # whose stated values are mostly right keeps guesses of low confidence beside them)
+        self.review_floor = review_floor
 
     def __getstate__(self) -> dict[str, Any]:
         """For saving: the word vocabulary as two arrays (a 100,000-key dict is slow to write and read
@@ -478,10 +483,19 @@ class PathologyCoder:
     def needs_review(self, target: str, score: float | None) -> bool | None:
         """Whether a value of `target` with this confidence (`Coded.confidence`) goes to a human coder:
         None when the coder has no threshold for the field (trained without `review_accuracy`)."""
-        threshold = self.__dict__.get("review_thresholds_", {}).get(target)
+        threshold = self.effective_threshold(target)
         if threshold is None:
             return None
         return score is None or score < threshold
+
+    def effective_threshold(self, target: str) -> float | None:
+        """The confidence below which `target`'s codes go to review: the field's learned threshold, or
+        `review_floor` where that is higher; None without a threshold."""
+        threshold = self.__dict__.get("review_thresholds_", {}).get(target)
+        floor = self.__dict__.get("review_floor")
+        if threshold is None or floor is None:
+            return threshold
+        return max(threshold, float(floor))
 
     def _review(self, target: str, coded: Coded) -> tuple[bool | None, str | None]:
         """`review` and its reason for one coded value: the report states the field differently, or
@@ -496,6 +510,8 @@ class PathologyCoder:
             return True, "the classifier gives no score for this value"
         if not np.isfinite(threshold):
             return True, "held-out codes of this field never reached the wanted accuracy"
+        if coded.confidence >= threshold:  # the floor sent it
+            return True, f"confidence {coded.confidence:.4f} below the review floor ({self.review_floor})"
         reason = f"confidence {coded.confidence:.4f} below the field's review threshold ({threshold:.4f})"
         if f"{coded.confidence:.4f}" == f"{threshold:.4f}":  # the score orders codes within a step
             reason += ": a lower score than the codes kept at that confidence"
@@ -747,10 +763,10 @@ def evaluate(
     scored = coder.scored(texts)
     predicted = [{t: coded.value for t, coded in row.items()} for row in scored]
     out = score_predictions(records, predicted, list(coder.models_))
-    thresholds = coder.__dict__.get("review_thresholds_", {})
     for target, entry in out.items():
-        if target in thresholds:
-            entry.update(selective_scores(records, scored, target, thresholds[target]))
+        threshold = coder.effective_threshold(target)
+        if threshold is not None:
+            entry.update(selective_scores(records, scored, target, threshold))
     return out
 
 

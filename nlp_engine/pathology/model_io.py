@@ -25,6 +25,7 @@ def save_pathology_coder(coder: Any, out: str | Path, *, card: dict[str, Any] | 
             "field_weight": coder.field_weight,
             "use_extracted": coder.use_extracted,
             "review_accuracy": coder.__dict__.get("review_accuracy"),
+            "review_floor": coder.__dict__.get("review_floor"),
             # fields whose classifier also sees the extracted fields crossed with the cancer type
             "cross_weights": coder.__dict__.get("crossed_", {}),
         },

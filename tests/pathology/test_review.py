@@ -318,3 +318,49 @@ def test_review_reason_names_the_confidence_and_a_tie_within_a_step() -> None:
         "pathologic_T", Coded("T1", 0.9, "the report states pT differently", "as_stated", 0.99)
     )
     assert doubt == (True, "the report states pT differently")
+
+
+def test_a_review_floor_sends_unlikely_codes_to_review_whatever_the_threshold(tmp_path) -> None:
+    import copy
+
+    from typer.testing import CliRunner
+
+    from nlp_engine.cli import app
+
+    texts, records = corpus(90, seed=21)
+    plain = PathologyCoder(targets=("cancer_type", "pathologic_T"), review_accuracy=0.3, review_folds=3)
+    plain.fit(texts, records)
+    plain.review_thresholds_["pathologic_T"] = 0.0  # a field whose threshold keeps every code
+    floored = copy.deepcopy(plain)
+    floored.review_floor = 0.9
+    assert floored.effective_threshold("pathologic_T") == 0.9
+    assert plain.effective_threshold("pathologic_T") == 0.0
+    new, truth = corpus(20, seed=22)
+    for a, b, text in zip(plain.predict_explained(new), floored.predict_explained(new), new, strict=True):
+        before, after = a["fields"]["pathologic_T"], b["fields"]["pathologic_T"]
+        assert before["confidence"] == after["confidence"] and before["review"] is False
+        guess = "pT" not in text  # the prostate reports state no T: their codes are guesses
+        assert after["review"] is guess is (after["confidence"] < 0.9)
+        if guess:
+            assert (
+                after["review_reason"] == f"confidence {after['confidence']:.4f} below the review floor (0.9)"
+            )
+    assert evaluate(floored, new, truth)["pathologic_T"]["review_threshold"] == 0.9
+    assert evaluate(floored, new, truth)["pathologic_T"]["auto_accuracy"] == 1.0
+    assert evaluate(plain, new, truth)["pathologic_T"]["auto_accuracy"] < 1.0
+    # the CLI passes it on and the model card records it
+    with open(tmp_path / "train.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, ["text", "cancer_type", "pathologic_T"])
+        writer.writeheader()
+        for text, record in zip(texts, records, strict=True):
+            writer.writerow({"text": text, **record})
+    train = ["pathology", "train", str(tmp_path / "train.csv"), "--model", str(tmp_path / "m")]
+    result = CliRunner().invoke(
+        app, [*train, "--review-accuracy", "0.5", "--review-folds", "3", "--review-floor", "0.9"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "codes with a confidence below 0.9 go to review" in result.output
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert card["parameters"]["review_floor"] == 0.9
+    bad = CliRunner().invoke(app, [*train, "--review-floor", "1.5"])
+    assert bad.exit_code != 0
