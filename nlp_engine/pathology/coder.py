@@ -320,8 +320,11 @@ class PathologyCoder:
         self.__dict__.pop("_names", None)
         extracted = list(extracted) if extracted is not None else [extract(text) for text in texts]
         self.review_thresholds_: dict[str, float] = {}
+        self.calibration_: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         if self.review_accuracy is not None:
-            self.review_thresholds_ = self._learn_review_thresholds(texts, records, groups, extracted)
+            self.review_thresholds_, self.calibration_ = self._learn_review_thresholds(
+                texts, records, groups, extracted
+            )
         x, _ = self._features(texts, fit=True, extracted=extracted)
         self.words_.stop_words_ = None  # the pruned terms: only for introspection, and large to save
         self.models_: dict[str, Any] = {}
@@ -390,14 +393,15 @@ class PathologyCoder:
         records: Sequence[dict[str, str]],
         groups: Sequence[Any] | None,
         extracted: Sequence[dict[str, Any]],
-    ) -> dict[str, float]:
-        """Per target with a wanted accuracy: `review_threshold` over the scores and rightness of
-        held-out predictions (`review_folds`-fold cross-validation of this coder's settings)."""
+    ) -> tuple[dict[str, float], dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]]:
+        """Per target with a wanted accuracy: the `calibrate` of held-out predictions' scores
+        (`review_folds`-fold cross-validation of this coder's settings) and `review_threshold` over
+        their calibrated confidences and rightness."""
         from sklearn.model_selection import GroupKFold, KFold
 
         folds = min(self.review_folds, len(set(groups)) if groups is not None else len(texts))
         if folds < 2:  # too few reports (or groups) to hold any out
-            return {}
+            return {}, {}
         splitter = GroupKFold(folds) if groups is not None else KFold(folds, shuffle=True, random_state=0)
         held_out: list[dict[str, Coded]] = [{} for _ in texts]
         for train, test in splitter.split(texts, groups=groups):
@@ -417,15 +421,15 @@ class PathologyCoder:
             scored = inner.scored([texts[i] for i in test], extracted=[extracted[i] for i in test])
             for i, row in zip(test, scored, strict=True):
                 held_out[i] = row
-        thresholds, self.calibration_ = {}, {}
+        thresholds, calibrations = {}, {}
         for target in self.targets:
             wanted = self.target_accuracy(target)
             _, pairs = scored_pairs(records, held_out, target)  # inner coders: confidence = score
             if wanted is not None and pairs:
-                self.calibration_[target] = calibrate(pairs)
-                confidences = [calibrated(self.calibration_[target], p[0], p[2]) for p in pairs]
+                calibrations[target] = calibrate(pairs)
+                confidences = [calibrated(calibrations[target], p[0], p[2]) for p in pairs]
                 thresholds[target] = review_threshold(confidences, [p[1] for p in pairs], wanted)
-        return thresholds
+        return thresholds, calibrations
 
     def scored(
         self, texts: Sequence[str], *, extracted: Sequence[dict[str, Any]] | None = None
@@ -454,16 +458,21 @@ class PathologyCoder:
 
     def _probabilities(self, x: Any) -> dict[str, np.ndarray]:
         """Per target, `_softmax_scores` of every row of `x` (one decision function per model)."""
-        return {target: _softmax_scores(self.models_[target], design) for target, design in self._designs(x)}
+        return self._designs_and_scores(x)[1]
 
-    def _designs(self, x: Any) -> list[tuple[str, Any]]:
-        """Per target, in `models_` order, the matrix its classifier sees (`_design`); the crossed
-        fields' blocks use the coder's own cancer type of each report."""
+    def _designs_and_scores(self, x: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Per target, in `models_` order, the matrix its classifier sees (`_design`) and its
+        `_softmax_scores`; the crossed fields' blocks use the coder's own cancer type of each report
+        (fitted first, so scored first)."""
+        designs: dict[str, Any] = {}
+        scores: dict[str, np.ndarray] = {}
         block = None
-        if self.__dict__.get("crossed_") and _CROSS_BY in self.models_:
-            margins = self.models_[_CROSS_BY].decision_function(x)
-            block = self._cross_block(x, margins.argmax(axis=1) if margins.ndim > 1 else margins > 0)
-        return [(target, self._design(target, x, block)) for target in self.models_]
+        for target, model in self.models_.items():
+            if block is None and target in self.__dict__.get("crossed_", {}) and _CROSS_BY in scores:
+                block = self._cross_block(x, scores[_CROSS_BY].argmax(axis=1))
+            designs[target] = self._design(target, x, block)
+            scores[target] = _softmax_scores(model, designs[target])
+        return designs, scores
 
     def _decide_scored(
         self, probabilities: dict[str, np.ndarray], extracted: Sequence[dict[str, Any]]
@@ -602,8 +611,7 @@ class PathologyCoder:
         The report's `review` lists the fields to send to a human coder. A withheld report has no
         fields."""
         x, extracted = self._features(texts, extracted=extracted)
-        designs = dict(self._designs(x))
-        scores = {target: _softmax_scores(self.models_[target], design) for target, design in designs.items()}
+        designs, scores = self._designs_and_scores(x)
         decided = self._decide_scored(scores, extracted)
         reasons = self._withheld(texts, extracted)
         names = {target: self._design_names(target) for target in designs}
@@ -647,7 +655,7 @@ class PathologyCoder:
         """The features that weighed most for the predicted value, with their first span in `text`."""
         model = self.models_[target]
         x, (fields,) = self._features([text])
-        design = dict(self._designs(x))[target]
+        design = self._designs_and_scores(x)[0][target]
         label = str(model.predict(design)[0])
         return _evidence(model, design[0], label, self._design_names(target), text, fields, k)
 

@@ -364,3 +364,15 @@ def test_a_review_floor_sends_unlikely_codes_to_review_whatever_the_threshold(tm
     assert card["parameters"]["review_floor"] == 0.9
     bad = CliRunner().invoke(app, [*train, "--review-floor", "1.5"])
     assert bad.exit_code != 0
+
+
+def test_refitting_without_review_accuracy_forgets_the_calibration() -> None:
+    texts, records = corpus(60, seed=23)
+    coder = PathologyCoder(targets=("cancer_type", "pathologic_T"), review_accuracy=0.8, review_folds=3)
+    coder.fit(texts, records)
+    assert coder.calibration_ and coder.review_thresholds_
+    coder.review_accuracy = None
+    coder.fit(texts, records)
+    assert coder.calibration_ == {} and coder.review_thresholds_ == {}
+    field = coder.predict_explained(texts[:1])[0]["fields"]["pathologic_T"]
+    assert field["confidence"] is None and field["review"] is None
