@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .extract import FIELDS, extract, node_conflict, withheld
+from .staging import stage_group
 
 TARGETS = (
     "cancer_type",
@@ -150,6 +151,9 @@ def _field_features(fields: dict[str, Any]) -> dict[str, float]:
         features[f"__{name}_{re.sub(r'[^A-Za-z0-9]+', '', value)}"] = 1.0
         if name in ("histologic_type", "primary_site"):
             features[f"__{name}_{value[:3]}"] = 1.0
+    group = stage_group(fields)  # the stage group the report's own pT/pN/pM give at its organ
+    if group is not None:
+        features[f"__tnm_stage_group_{group}"] = 1.0
     size, site = fields.get("tumor_size_mm"), fields.get("primary_site")
     if size and site:  # the T the size alone gives at that organ's AJCC cut points
         code = str(site["value"])
@@ -722,11 +726,16 @@ def _softmax_scores(model: Any, x: Any) -> np.ndarray:
     return np.asarray(exp / exp.sum(axis=1, keepdims=True))
 
 
+# Features derived from an extracted field, and the field whose span is their evidence.
+_DERIVED_FROM = {"__tnm_stage_group_": "pT", "__size_T_": "tumor_size_mm"}
+
+
 def _term_span(text: str, term: str, fields: dict[str, Any]) -> tuple[int | None, int | None]:
     """Where a feature is in the text: an extracted field's own evidence for `__field_value` tokens,
     else the first occurrence of the words."""
     if term.startswith("__"):
         name = max((f for f in FIELDS if term.startswith(f"__{f}_")), key=len, default=None)
+        name = next((field for prefix, field in _DERIVED_FROM.items() if term.startswith(prefix)), name)
         field = fields.get(name) if name else None
         return (field["start"], field["end"]) if field else (None, None)
     match = re.search(r"(?i)\b" + re.escape(term).replace(r"\ ", r"\s+") + r"\b", text)
