@@ -6,8 +6,9 @@ rectosigmoid and rectum, lung, kidney, bladder, breast, lip/oral cavity/pharynx/
 prostate (anatomic, without PSA and Gleason) and pancreas. Other organs (stomach, oesophagus,
 thyroid with its age rule, the FIGO-staged gynaecological sites, the brain) and reports without a pT
 get None: nothing is guessed. A missing or NX node category counts as N0, as the stage tables do for
-a pathological group. `PathologyCoder` uses the group as a feature of its stage classifier; the
-report's own stated stage, where it has one, is `extract`'s `stage`.
+a pathological group. `PathologyCoder` has the group among its extracted-field features (every
+classifier sees it; stage gains from it: docs/benchmarks.md); the report's own stated stage, where it
+has one, is `extract`'s `stage`.
 """
 
 from __future__ import annotations
