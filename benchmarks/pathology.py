@@ -124,17 +124,23 @@ def selective(
         index = [i for i, f in enumerate(fold_of) if (f == k) == inside]
         return scored_pairs([rows[i] for i in index], [scored[i] for i in index], target)
 
+    # per fold: the other folds' held-out codes and this fold's, on raw scores and calibrated (the
+    # calibration from the other folds, as the product learns it from its own held-out codes)
+    raw, calibrated_folds = [], []
+    for k in range(folds):
+        _, others = fold(k, inside=False)
+        n, mine = fold(k, inside=True)
+        raw.append((n, others, mine))
+        if others:
+            calibration = calibrate(others)
+            others = [(calibrated(calibration, s, g), ok, g) for s, ok, g in others]
+            mine = [(calibrated(calibration, s, g), ok, g) for s, ok, g in mine]
+        calibrated_folds.append((n, others, mine))
     out: dict[str, dict[str, Any]] = {}
     for wanted in sorted({TARGET_ACCURACY.get(target, 0.95), 0.95}):
         for how in ("calibrated", "floor", "pooled_scores"):
             labelled, right, per_fold = 0, [], []
-            for k in range(folds):
-                _, others = fold(k, inside=False)
-                n, mine = fold(k, inside=True)
-                if how != "pooled_scores" and others:
-                    calibration = calibrate(others)
-                    others = [(calibrated(calibration, s, g), ok, g) for s, ok, g in others]
-                    mine = [(calibrated(calibration, s, g), ok, g) for s, ok, g in mine]
+            for n, others, mine in raw if how == "pooled_scores" else calibrated_folds:
                 threshold = review_threshold([p[0] for p in others], [p[1] for p in others], wanted)
                 if how == "floor":
                     threshold = max(threshold, REVIEW_FLOOR)

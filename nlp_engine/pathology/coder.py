@@ -54,10 +54,15 @@ TARGETS = (
     "pathologic_N",
     "pathologic_M",
 )
+
+
+def _as_recorded(value: str) -> str:
+    """A TNM value as the records write it: `pT2a` -> `T2a`, `pNx` -> `NX` (a stated `pN1(mi)` -> `N1`)."""
+    return re.sub(r"^[yrmc]?p?", "", value).split("(")[0].replace("x", "X")
+
+
 # A record field the extractor reads straight from the text, and how its value is written there.
-_EXTRACTED = {
-    "pathologic_N": ("pN", lambda v: re.sub(r"^[yrm]?p", "", v).split("(")[0].replace("x", "X")),
-}
+_EXTRACTED = {"pathologic_N": ("pN", _as_recorded)}
 # The fewest held-out codes of one agreement group that get a calibration of their own; fewer share
 # the field's pooled one (an isotonic fit on a handful of codes says little).
 _MIN_GROUP = 30
@@ -105,7 +110,7 @@ def _stated_form(target: str, value: str) -> str:
     """A value as the record writes it (`pT2a` -> `T2a`, `pNx` -> `NX`; a stage as written)."""
     if target == "ajcc_pathologic_tumor_stage":
         return value.strip().upper()
-    return re.sub(r"^[yrmc]?p?", "", value).split("(")[0].replace("x", "X").upper()
+    return _as_recorded(value).upper()
 
 
 def agreement(target: str, value: str | None, fields: dict[str, Any]) -> str:

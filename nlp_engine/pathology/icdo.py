@@ -271,6 +271,11 @@ _SAME_ORGAN = {"C55": "C54", "C19": "C18", "C20": "C18"}
 _PART_CODES = {"C19.9", "C20.9"}
 
 
+def _whole_organ(code: str) -> bool:
+    """Whether a topography code names a whole organ (`C18.9`), not a part of it (`C18.7`, `C20.9`)."""
+    return code.endswith(".9") and code not in _PART_CODES
+
+
 def _organ(code: str) -> str:
     return _SAME_ORGAN.get(code[:3], code[:3])
 
@@ -306,12 +311,12 @@ def primary_site(
     sub_weight: Counter[str] = Counter()
     for start, _, entry in in_organ:
         beside = near_start <= start < near_end
-        if entry.code in _PART_CODES:  # a rectum named in the history ("rectal bleeding") is no site
-            if beside or (final_start is not None and start >= final_start):
-                sub_weight[entry.code] += 3 if beside else 1
-        elif not entry.code.endswith(".9"):
-            sub_weight[entry.code] += 3 if beside else 1
-    organ_codes = [m for m in in_organ if m[2].code.endswith(".9") and m[2].code not in _PART_CODES]
+        if _whole_organ(entry.code):
+            continue
+        if entry.code in _PART_CODES and not (beside or (final_start is not None and start >= final_start)):
+            continue  # a rectum named in the history ("rectal bleeding") is no site
+        sub_weight[entry.code] += 3 if beside else 1
+    organ_codes = [m for m in in_organ if _whole_organ(m[2].code)]
     if sub_weight:
         code = max(sub_weight, key=lambda c: sub_weight[c])
         chosen = [m for m in in_organ if m[2].code == code]
