@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .extract import FIELDS, extract, node_conflict, withheld
-from .staging import stage_group
+from .staging import ajcc_stage, stage_group
 
 TARGETS = (
     "cancer_type",
@@ -57,8 +57,9 @@ TARGETS = (
 
 
 def _as_recorded(value: str) -> str:
-    """A TNM value as the records write it: `pT2a` -> `T2a`, `pNx` -> `NX` (a stated `pN1(mi)` -> `N1`)."""
-    return re.sub(r"^[yrmc]?p?", "", value).split("(")[0].replace("x", "X")
+    """A TNM value as the records write it: `pT2a` -> `T2a`, `pNx` -> `NX` (a stated `pN1(mi)` or
+    `pN1mi` -> `N1`)."""
+    return re.sub(r"mi$", "", re.sub(r"^[yrmc]?p?", "", value).split("(")[0]).replace("x", "X")
 
 
 # A record field the extractor reads straight from the text, and how its value is written there.
@@ -156,9 +157,12 @@ def _field_features(fields: dict[str, Any]) -> dict[str, float]:
         features[f"__{name}_{re.sub(r'[^A-Za-z0-9]+', '', value)}"] = 1.0
         if name in ("histologic_type", "primary_site"):
             features[f"__{name}_{value[:3]}"] = 1.0
-    group = stage_group(fields)  # the stage group the report's own pT/pN/pM give at its organ
-    if group is not None:
+    stage = ajcc_stage(fields)  # the stage the report's own pT/pN/pM give at its organ
+    if stage is not None:
+        group = stage_group(fields)
         features[f"__tnm_stage_group_{group}"] = 1.0
+        if stage != group:
+            features[f"__tnm_stage_{stage}"] = 1.0
     size, site = fields.get("tumor_size_mm"), fields.get("primary_site")
     if size and site:  # the T the size alone gives at that organ's AJCC cut points
         code = str(site["value"])
@@ -732,7 +736,7 @@ def _softmax_scores(model: Any, x: Any) -> np.ndarray:
 
 
 # Features derived from an extracted field, and the field whose span is their evidence.
-_DERIVED_FROM = {"__tnm_stage_group_": "pT", "__size_T_": "tumor_size_mm"}
+_DERIVED_FROM = {"__tnm_stage_": "pT", "__size_T_": "tumor_size_mm"}
 
 
 def _term_span(text: str, term: str, fields: dict[str, Any]) -> tuple[int | None, int | None]:

@@ -54,8 +54,9 @@ _FINAL = re.compile(
     r"(?:cancer|tumou?r)\s+(?:case\s+)?summary|pathologic\s+stag\w*|ajcc)\b"
 )
 _TNM = re.compile(
-    r"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p)\s?T\s?(?P<t>[0-4][a-d]?(?:\(m\))?|is|x|X))"
-    r"(?:[\s,;/]*(?P<nt>p?\s?N\s?(?P<n>[0-3O][a-c]?(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
+    r"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p)\s?T\s?(?P<t>[0-4](?:[a-d][12]?)?(?:\(m\))?|is|x|X))"
+    r"(?:[\s,;/]*(?P<nt>p?\s?N\s?(?P<n>[0-3O][a-c]?(?:\(mi\)|mi(?![a-z]))?"
+    r"(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
     r"(?:[\s,;/]*(?P<mt>p?\s?M\s?(?P<m>[01O][a-d]?|x|X)))?",
 )
 # Without the "p": a T followed by an N ("T3a NO MX", OCR "NO" for N0), or after staging words.

@@ -1,92 +1,275 @@
-"""The AJCC (7th edition, as the TCGA records) anatomic stage group that a report's own pT, pN and pM
-give at its primary site: `stage_group(extract(text))` -> "0", "I", "II", "III", "IV" or None.
+"""The AJCC (7th edition, as the TCGA records) anatomic stage that a report's own pT, pN and pM give at
+its primary site.
 
-Only the main group (no A/B/C), for the organs whose grouping follows from T, N and M alone: colon,
-rectosigmoid and rectum, lung, kidney, bladder, breast, lip/oral cavity/pharynx/larynx, liver,
-prostate (anatomic, without PSA and Gleason) and pancreas. Other organs (stomach, oesophagus,
-thyroid with its age rule, the FIGO-staged gynaecological sites, the brain) and reports without a pT
-get None: nothing is guessed. A missing or NX node category counts as N0, as the stage tables do for
-a pathological group. `PathologyCoder` has the group among its extracted-field features (every
-classifier sees it; stage gains from it: docs/benchmarks.md); the report's own stated stage, where it
-has one, is `extract`'s `stage`.
+`ajcc_stage(extract(text))` -> the most specific stage the T, N and M determine at the organ
+("IIA", "IIIB", "IB1"), else the main group ("III": a colon pT3 pN2 is IIIB or IIIC by N2a against
+N2b), else None; `stage_group(...)` -> the main group alone: "0", "I", "II", "III", "IV" or None.
+
+Derived for the organs whose grouping follows from T, N and M alone: colon, rectosigmoid and rectum,
+lung, kidney, bladder, breast, lip/oral cavity/pharynx/larynx, liver, prostate (anatomic, main group
+only: its substages need PSA and Gleason), pancreas, stomach and cervix (whose AJCC groups are the
+FIGO stages). Other organs (oesophagus, whose groups need grade and location; thyroid, with its age
+rule; the corpus uteri and ovary, staged by FIGO from findings the T does not carry; the brain) and
+reports without a pT get None: nothing is guessed. A missing or NX node category counts as N0, and a
+missing M as M0, as the stage tables do for a pathological group; an M1 is stage IV at every organ
+but the thyroid, and Tis N0 stage 0; a lung T2 without a or b counts as T2a (stage I at N0). `PathologyCoder` has the group and the stage among its extracted-field features
+(every classifier sees them; stage gains from them: docs/benchmarks.md); the report's own stated
+stage, where it has one, is `extract`'s `stage`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
-_CATEGORY = re.compile(r"^[yrmc]?p?(?P<letter>[TNM])(?P<cat>is|[0-4X])(?P<sub>[a-d]?)", re.IGNORECASE)
+_CATEGORY = re.compile(
+    r"^[yrmc]?p?(?P<letter>[TNM])(?P<cat>is|[0-4X])(?P<sub>[a-d]?)(?P<digit>[12]?)", re.IGNORECASE
+)
+_MAIN = re.compile(r"^(?:IV|III|II|I|0)")
 
 # lip and oral cavity, oropharynx, hypopharynx, larynx (not the salivary glands, C07-C08, or the
 # nasopharynx, C11, which group otherwise)
 _HEAD_AND_NECK = {f"C{n:02d}" for n in (0, 1, 2, 3, 4, 5, 6, 9, 10, 12, 13, 14, 32)}
 
 
-def _category(field: dict[str, Any] | None, letter: str) -> tuple[str, str] | None:
-    """The category (`"2"`, `"is"`, `"X"`) and subcategory (`"a"`) of a stated pT/pN/pM, or None."""
+class _TNM(NamedTuple):
+    t: int  # 1-4 (Tis is handled before the organ tables)
+    t_sub: str  # "a".."d" or ""
+    t_digit: str  # "1"/"2" (cervix T1b1) or ""
+    n: int  # 0-3; NX and missing count as 0
+    n_sub: str
+    n_micro: bool  # pN1mi: micrometastases only
+    m_sub: str  # M1a/M1b (the caller has seen M1)
+
+
+def _category(field: dict[str, Any] | None, letter: str) -> tuple[str, str, str] | None:
+    """The category (`"2"`, `"is"`, `"X"`), subcategory (`"a"`) and digit (`"1"` of T1b1) of a stated
+    pT/pN/pM, or None."""
     if field is None:
         return None
     match = _CATEGORY.match(str(field["value"]))
     if match is None or match["letter"].upper() != letter:
         return None
     cat = match["cat"]
-    return (cat.lower() if cat.lower() == "is" else cat.upper()), match["sub"].lower()
+    return (cat.lower() if cat.lower() == "is" else cat.upper()), match["sub"].lower(), match["digit"]
 
 
-def stage_group(fields: dict[str, Any]) -> str | None:
-    """The main AJCC 7 stage group of `extract`'s fields (see the module docstring), or None."""
+def ajcc_stage(fields: dict[str, Any]) -> str | None:
+    """The most specific AJCC 7 stage `extract`'s fields determine (see the module docstring), or None."""
     site = fields.get("primary_site")
     t = _category(fields.get("pT"), "T")
     if site is None or t is None or t[0] in ("X", "0"):  # T0: no primary to stage by
         return None
+    organ = str(site["value"])[:3]
     m = _category(fields.get("pM"), "M")
     if m is not None and m[0] == "1":
-        return "IV"
-    n = _category(fields.get("pN"), "N")
-    nodes = int(n[0]) if n is not None and n[0].isdigit() else 0
+        return _metastatic(organ, m[1])
+    n = _nodes(fields, organ)
+    if n is None:  # positive nodes whose N category the count does not give at this organ
+        return None
     if t[0] == "is":
-        return "0" if nodes == 0 else None
-    organ = str(site["value"])[:3]
-    return _group(organ, int(t[0]), t[1], nodes)
+        return "0" if n[0] == 0 else None
+    micro = n[0] == 1 and "mi" in str((fields.get("pN") or {}).get("value", "")).lower()
+    t_sub = t[1]
+    size = fields.get("tumor_size_mm")
+    if organ == "C34" and t[0] == "2" and not t_sub and size is not None:  # lung T2a up to 5 cm
+        t_sub = "a" if float(size["value"]) <= 50 else "b"
+    tnm = _TNM(int(t[0]), t_sub, t[2], n[0], n[1], micro, "")
+    table = _TABLES.get(organ)
+    if table is None:
+        table = _head_and_neck if organ in _HEAD_AND_NECK else None
+    return table(tnm) if table else None
 
 
-def _group(organ: str, t: int, sub: str, n: int) -> str | None:
-    """The main group at `organ` (ICD-O-3 topography category) for T `t` (subcategory `sub`), N `n`."""
-    if organ in ("C18", "C19", "C20"):  # colon and rectum
-        return "III" if n else "I" if t <= 2 else "II"
-    if organ == "C34":  # lung: T2a N0 is IB, T2b N0 IIA
-        if n >= 2 or t == 4:
-            return "III"
-        if n == 1:
-            return "II" if t <= 2 else "III"
-        return "I" if t == 1 or (t == 2 and sub in ("", "a")) else "II"
-    if organ == "C64":  # kidney
-        if t == 4:
-            return "IV"
-        return "III" if n or t == 3 else "I" if t == 1 else "II"
-    if organ == "C67":  # bladder: any node, or T4b, is IV
-        if n or (t == 4 and sub == "b"):
-            return "IV"
-        return {1: "I", 2: "II", 3: "III", 4: "III"}.get(t)
-    if organ == "C50":  # breast
-        if t == 4 or n >= 2:
-            return "III"
-        if n == 1:
-            return "II" if t <= 2 else "III"
-        return "I" if t == 1 else "II"
+# The N category a count of positive regional nodes gives, where the organ's N goes by count alone:
+# (fewest positive nodes, category, subcategory), highest first. Lung (N1 against N2 by station) and
+# head and neck (by size and side) are not here.
+_N_BY_COUNT: dict[str, tuple[tuple[int, int, str], ...]] = {
+    "colorectum": ((7, 2, "b"), (4, 2, "a"), (2, 1, "b"), (1, 1, "a")),
+    "breast": ((10, 3, ""), (4, 2, ""), (1, 1, "")),
+    "stomach": ((16, 3, "b"), (7, 3, "a"), (3, 2, ""), (1, 1, "")),
+    "bladder": ((2, 2, ""), (1, 1, "")),
+    "any": ((1, 1, ""),),  # N1 is any regional node: pancreas, liver, kidney, prostate, cervix
+}
+_COUNTED = {
+    **dict.fromkeys(("C18", "C19", "C20"), "colorectum"),
+    "C50": "breast",
+    "C16": "stomach",
+    "C67": "bladder",
+    **dict.fromkeys(("C25", "C22", "C64", "C61", "C53"), "any"),
+}
+
+
+def _nodes(fields: dict[str, Any], organ: str) -> tuple[int, str] | None:
+    """The N category and subcategory: as stated (a colorectal N2 without a or b gets its letter from
+    the count), else from the count of positive nodes, else N0 (no nodes, or pNX, as the tables
+    group it); None where nodes are positive but the count does not give the category."""
+    stated = _category(fields.get("pN"), "N")
+    positive = fields.get("lymph_nodes_positive")
+    count = int(float(positive["value"])) if positive is not None else None
+    table = _N_BY_COUNT.get(_COUNTED.get(organ, ""), ())
+    if stated is not None and stated[0].isdigit():
+        n, sub = min(int(stated[0]), 3), stated[1]
+        if organ in ("C18", "C19", "C20") and n == 2 and not sub and count is not None and count >= 4:
+            sub = "b" if count >= 7 else "a"
+        return n, sub
+    if not count:
+        return 0, ""
+    return next(((n, sub) for fewest, n, sub in table if count >= fewest), None)
+
+
+def stage_group(fields: dict[str, Any]) -> str | None:
+    """The main AJCC 7 stage group of `extract`'s fields (`ajcc_stage` without its letters), or None."""
+    stage = ajcc_stage(fields)
+    return _MAIN.match(stage).group(0) if stage else None  # type: ignore[union-attr]
+
+
+def _metastatic(organ: str, m_sub: str) -> str | None:
+    """The stage of a distant metastasis (M1) at `organ`: IV, with its letter where the organ has one;
+    None for the thyroid (stage II under 45 years, which a report does not say)."""
+    if organ == "C73":
+        return None
+    if organ in ("C18", "C19", "C20"):
+        return {"a": "IVA", "b": "IVB"}.get(m_sub, "IV")
+    if organ == "C22":
+        return "IVB"
+    if organ == "C53":
+        return "IVB"
     if organ in _HEAD_AND_NECK:
-        if t == 4 or n >= 2:
-            return "IV"
-        return "III" if t == 3 or n == 1 else "I" if t == 1 else "II"
-    if organ == "C22":  # liver
-        return "IV" if n else {1: "I", 2: "II", 3: "III", 4: "III"}.get(t)
-    if organ == "C61":  # prostate, anatomic
-        if n or t == 4:
-            return "IV"
-        return {2: "II", 3: "III"}.get(t)
-    if organ == "C25":  # pancreas
-        if t == 4:
-            return "III"
-        return "II" if n or t == 3 else "I"
-    return None
+        return "IVC"
+    return "IV"
+
+
+def _colorectum(s: _TNM) -> str:
+    t4 = {"a": "4a", "b": "4b"}.get(s.t_sub, "4") if s.t == 4 else str(s.t)
+    if s.n == 0:
+        return {"1": "I", "2": "I", "3": "IIA", "4a": "IIB", "4b": "IIC"}.get(t4, "II")
+    if s.n == 1:  # N1a, N1b, N1c
+        return {"1": "IIIA", "2": "IIIA", "3": "IIIB", "4a": "IIIB", "4b": "IIIC"}.get(t4, "III")
+    by_t = {  # N2a, N2b, N2 without a or b
+        "a": {"1": "IIIA", "2": "IIIB", "3": "IIIB", "4a": "IIIC", "4b": "IIIC", "4": "IIIC"},
+        "b": {"1": "IIIB", "2": "IIIB", "3": "IIIC", "4a": "IIIC", "4b": "IIIC", "4": "IIIC"},
+        "": {"2": "IIIB", "4a": "IIIC", "4b": "IIIC", "4": "IIIC"},
+    }
+    return by_t.get(s.n_sub, by_t[""]).get(t4, "III")
+
+
+def _lung(s: _TNM) -> str:
+    t2b = s.t == 2 and s.t_sub == "b"
+    if s.n == 3 or (s.t == 4 and s.n == 2):
+        return "IIIB"
+    if s.n == 2 or s.t == 4 or (s.t == 3 and s.n == 1):
+        return "IIIA"
+    if s.n == 1:
+        return "IIB" if t2b or s.t == 3 else "IIA"
+    if s.t == 3:
+        return "IIB"
+    if t2b:
+        return "IIA"
+    return "IA" if s.t == 1 else "IB"
+
+
+def _kidney(s: _TNM) -> str:
+    if s.t == 4:
+        return "IV"
+    return "III" if s.n or s.t == 3 else "I" if s.t == 1 else "II"
+
+
+def _bladder(s: _TNM) -> str | None:
+    if s.n or (s.t == 4 and s.t_sub == "b"):  # any node, or T4b, is IV
+        return "IV"
+    return {1: "I", 2: "II", 3: "III", 4: "III"}.get(s.t)
+
+
+def _breast(s: _TNM) -> str:
+    if s.n == 3:
+        return "IIIC"
+    if s.t == 4:
+        return "IIIB"
+    if s.n == 2 or (s.t == 3 and s.n == 1):
+        return "IIIA"
+    if s.n == 1:
+        if s.t == 1:
+            return "IB" if s.n_micro else "IIA"
+        return "IIB"
+    return {1: "IA", 2: "IIA", 3: "IIB"}[s.t]
+
+
+def _head_and_neck(s: _TNM) -> str:
+    if s.n == 3 or (s.t == 4 and s.t_sub == "b"):
+        return "IVB"
+    if s.t == 4 or s.n == 2:
+        return "IVA" if s.t_sub == "a" or s.t < 4 else "IV"
+    if s.t == 3 or s.n == 1:
+        return "III"
+    return "I" if s.t == 1 else "II"
+
+
+def _liver(s: _TNM) -> str:
+    if s.n:
+        return "IVA"
+    if s.t == 3:
+        return {"a": "IIIA", "b": "IIIB"}.get(s.t_sub, "III")
+    return {1: "I", 2: "II", 4: "IIIC"}[s.t]
+
+
+def _prostate(s: _TNM) -> str | None:  # anatomic main group only
+    if s.n or s.t == 4:
+        return "IV"
+    return {2: "II", 3: "III"}.get(s.t)
+
+
+def _pancreas(s: _TNM) -> str:
+    if s.t == 4:
+        return "III"
+    if s.n:
+        return "IIB"
+    return {1: "IA", 2: "IB", 3: "IIA"}[s.t]
+
+
+# stomach: the group by T and N, T4a and T4b apart ("4" without a or b where both give one group)
+_STOMACH = {
+    "1": ("IA", "IB", "IIA", "IIB"),
+    "2": ("IB", "IIA", "IIB", "IIIA"),
+    "3": ("IIA", "IIB", "IIIA", "IIIB"),
+    "4a": ("IIB", "IIIA", "IIIB", "IIIC"),
+    "4b": ("IIIB", "IIIB", "IIIC", "IIIC"),
+}
+
+
+def _stomach(s: _TNM) -> str:
+    if s.t < 4:
+        return _STOMACH[str(s.t)][s.n]
+    if s.t_sub in ("a", "b"):
+        return _STOMACH[f"4{s.t_sub}"][s.n]
+    a, b = _STOMACH["4a"][s.n], _STOMACH["4b"][s.n]
+    return a if a == b else "III"
+
+
+def _cervix(s: _TNM) -> str:  # the AJCC groups are the FIGO stages
+    if s.t == 4:
+        return "IVA"
+    if s.n or (s.t == 3 and s.t_sub == "b"):
+        return "IIIB"
+    if s.t == 3:
+        return "IIIA" if s.t_sub == "a" else "III"
+    if s.t == 2 and s.t_sub == "b":
+        return "IIB"
+    roman = {1: "I", 2: "II"}[s.t]
+    return roman + (s.t_sub.upper() + s.t_digit if s.t_sub in ("a", "b") else "")
+
+
+_TABLES = {
+    "C18": _colorectum,
+    "C19": _colorectum,
+    "C20": _colorectum,
+    "C34": _lung,
+    "C64": _kidney,
+    "C67": _bladder,
+    "C50": _breast,
+    "C22": _liver,
+    "C61": _prostate,
+    "C25": _pancreas,
+    "C16": _stomach,
+    "C53": _cervix,
+}

@@ -295,22 +295,24 @@ def test_size_gives_the_organs_ajcc_t_as_a_feature() -> None:
 
 # organs whose stage `staging.stage_group` does not derive: only the crossing can tell them apart
 THYROID = "Thyroid, total thyroidectomy: papillary thyroid carcinoma, classical type, {size} cm."
-STOMACH = "Stomach, distal gastrectomy: adenocarcinoma, intestinal type. Margins free."
+OESOPHAGUS = "Esophagus, esophagectomy: adenocarcinoma, intestinal type. Margins free."
 
 
 def staged(n: int, seed: int) -> tuple[list[str], list[dict[str, str]]]:
     """Reports whose stage group depends on the organ: pT1 is stage I in the thyroid and II in the
-    stomach, pT2 the other way round (no one linear model over shared features can say that)."""
+    oesophagus, pT2 the other way round (no one linear model over shared features can say that)."""
     rng = random.Random(seed)
     texts, records = [], []
     for i in range(n):
         thyroid = i % 2 == 0
         t = rng.choice(["1", "2"])
-        texts.append((THYROID.format(size=rng.randint(1, 6)) if thyroid else STOMACH) + f" Stage pT{t} N0.")
+        texts.append(
+            (THYROID.format(size=rng.randint(1, 6)) if thyroid else OESOPHAGUS) + f" Stage pT{t} N0."
+        )
         stage = "Stage I" if (t == "1") == thyroid else "Stage II"
         records.append(
             {
-                "cancer_type": "THCA" if thyroid else "STAD",
+                "cancer_type": "THCA" if thyroid else "ESCA",
                 "pathologic_T": f"T{t}",
                 "ajcc_pathologic_tumor_stage": stage,
             }
@@ -335,7 +337,8 @@ def test_stage_sees_extracted_fields_crossed_with_the_cancer_type(tmp_path: Path
         )
 
     assert right(crossed) == len(new)
-    assert right(plain) < 0.8 * len(new)
+    # an XOR of organ and T: one linear model over shared indicators gets about 3 of the 4 right
+    assert right(plain) <= 0.8 * len(new)
     # the evidence names the crossed indicator, with the pT's own span
     explained = crossed.predict_explained([new[0]])[0]["fields"]["ajcc_pathologic_tumor_stage"]
     top = explained["evidence"][0]

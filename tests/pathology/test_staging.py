@@ -1,17 +1,23 @@
-"""The AJCC 7 stage group a report's own pT/pN/pM give at its organ (`staging.stage_group`)."""
+"""The AJCC 7 stage a report's own pT/pN/pM give at its organ (`staging.ajcc_stage`, `stage_group`)."""
 
 from __future__ import annotations
 
 import pytest
 
 from nlp_engine.pathology import extract
-from nlp_engine.pathology.staging import stage_group
+from nlp_engine.pathology.staging import ajcc_stage, stage_group
 
 COLON = "FINAL DIAGNOSIS: Colon, sigmoid, resection: adenocarcinoma, moderately differentiated. {tnm}"
 LUNG = "FINAL DIAGNOSIS: Lung, right upper lobe, lobectomy: squamous cell carcinoma. {tnm}"
 BLADDER = "FINAL DIAGNOSIS: Urinary bladder, cystectomy: invasive urothelial carcinoma. {tnm}"
 BREAST = "FINAL DIAGNOSIS: Breast, left, mastectomy: invasive ductal carcinoma. {tnm}"
 STOMACH = "FINAL DIAGNOSIS: Stomach, gastrectomy: adenocarcinoma, intestinal type. {tnm}"
+OESOPHAGUS = "FINAL DIAGNOSIS: Esophagus, esophagectomy: squamous cell carcinoma. {tnm}"
+CERVIX = "FINAL DIAGNOSIS: Cervix, radical hysterectomy: squamous cell carcinoma. {tnm}"
+PANCREAS = "FINAL DIAGNOSIS: Pancreas, Whipple resection: ductal adenocarcinoma. {tnm}"
+LIVER = "FINAL DIAGNOSIS: Liver, right lobectomy: hepatocellular carcinoma. {tnm}"
+LARYNX = "FINAL DIAGNOSIS: Larynx, total laryngectomy: squamous cell carcinoma. {tnm}"
+THYROID = "FINAL DIAGNOSIS: Thyroid, thyroidectomy: papillary carcinoma. {tnm}"
 
 
 @pytest.mark.parametrize(
@@ -34,7 +40,7 @@ STOMACH = "FINAL DIAGNOSIS: Stomach, gastrectomy: adenocarcinoma, intestinal typ
         (BREAST, "pT1c pN0", "I"),
         (BREAST, "pT2 pN1a", "II"),
         (BREAST, "pT3 pN1", "III"),
-        (STOMACH, "pT3 pN1", None),  # grouped by T and N sums: not derived here
+        (OESOPHAGUS, "pT3 pN1", None),  # grouped by grade and location too: not derived
         (COLON, "pTX pN1", None),
         (COLON, "", None),  # no pT
     ],
@@ -60,3 +66,93 @@ def test_the_coder_explains_a_stage_by_the_derived_group_at_the_pt() -> None:
     assert _field_features(fields)["__tnm_stage_group_III"] == 1.0
     start, end = _term_span(text, "__tnm_stage_group_III", fields)
     assert text[start:end] == "pT3"
+
+
+@pytest.mark.parametrize(
+    ("template", "tnm", "stage"),
+    [
+        (COLON, "pT3 pN0", "IIA"),
+        (COLON, "pT4a pN0", "IIB"),
+        (COLON, "pT4b pN0", "IIC"),
+        (COLON, "pT4 pN0", "II"),  # T4a or T4b: only the main group
+        (COLON, "pT2 pN1b", "IIIA"),
+        (COLON, "pT3 pN1a", "IIIB"),
+        (COLON, "pT1 pN2a", "IIIA"),
+        (COLON, "pT3 pN2b", "IIIC"),
+        (COLON, "pT3 pN2", "III"),  # N2a (IIIB) or N2b (IIIC)
+        (COLON, "pT3 pN2. Lymph nodes: 8/20 positive.", "IIIC"),  # the count gives N2b
+        (COLON, "pT3 pN0 pM1a", "IVA"),
+        (COLON, "pT3 pN0 pM1b", "IVB"),
+        (LUNG, "pT1a pN0", "IA"),
+        (LUNG, "pT2a pN0", "IB"),
+        (LUNG, "pT2b pN0", "IIA"),
+        (LUNG, "pT2a pN1", "IIA"),
+        (LUNG, "pT2b pN1", "IIB"),
+        (LUNG, "pT3 pN0", "IIB"),
+        (LUNG, "pT3 pN1", "IIIA"),
+        (LUNG, "pT4 pN2", "IIIB"),
+        (LUNG, "pT1a pN3", "IIIB"),
+        (LUNG, "pT2 pN1. Tumor size: 6.0 cm.", "IIB"),  # T2 over 5 cm is T2b
+        (LUNG, "pT2 pN1. Tumor size: 3.0 cm.", "IIA"),
+        (BREAST, "pT1c pN1mi", "IB"),
+        (BREAST, "pT1c pN1a", "IIA"),
+        (BREAST, "pT2 pN0", "IIA"),
+        (BREAST, "pT2 pN1(mi)", "IIB"),
+        (BREAST, "pT2 pN2a", "IIIA"),
+        (BREAST, "pT4b pN1", "IIIB"),
+        (BREAST, "pT1 pN3a", "IIIC"),
+        (PANCREAS, "pT3 pN0", "IIA"),
+        (PANCREAS, "pT3 pN1", "IIB"),
+        (PANCREAS, "pT2 pN0", "IB"),
+        (PANCREAS, "pT3. Lymph nodes: 2/14 positive.", "IIB"),  # no pN: the count gives N1
+        (LIVER, "pT3a pN0", "IIIA"),
+        (LIVER, "pT3b pN0", "IIIB"),
+        (LIVER, "pT4 pN0", "IIIC"),
+        (LIVER, "pT2 pN1", "IVA"),
+        (LIVER, "pT2 pN0 pM1", "IVB"),
+        (LARYNX, "pT4a pN0", "IVA"),
+        (LARYNX, "pT2 pN2b", "IVA"),
+        (LARYNX, "pT4b pN0", "IVB"),
+        (LARYNX, "pT2 pN3", "IVB"),
+        (LARYNX, "pT2 pN0 pM1", "IVC"),
+        (LARYNX, "pT3 pN0", "III"),
+        (STOMACH, "pT1 pN0", "IA"),
+        (STOMACH, "pT2 pN1", "IIA"),
+        (STOMACH, "pT3 pN1", "IIB"),
+        (STOMACH, "pT4a pN2", "IIIB"),
+        (STOMACH, "pT4b pN3", "IIIC"),
+        (STOMACH, "pT4 pN3", "IIIC"),  # T4a N3 and T4b N3 are both IIIC
+        (STOMACH, "pT4 pN0", "III"),  # T4a N0 is IIB, T4b N0 IIIB: only the main group of neither
+        (CERVIX, "pT1b1 pN0", "IB1"),
+        (CERVIX, "pT1b2 pN0", "IB2"),
+        (CERVIX, "pT2a2 pN0", "IIA2"),
+        (CERVIX, "pT2b pN0", "IIB"),
+        (CERVIX, "pT1b1 pN1", "IIIB"),
+        (CERVIX, "pT3a pN0", "IIIA"),
+        (THYROID, "pT2 pN0 pM1", None),  # stage II under 45 years: the report does not say
+        (THYROID, "pT2 pN0", None),
+        (LUNG, "pT2a. Lymph nodes: 2/9 positive.", None),  # N1 or N2 goes by station, not count
+    ],
+)
+def test_ajcc_stage_with_its_substage(template: str, tnm: str, stage: str | None) -> None:
+    fields = extract(template.format(tnm=tnm))
+    assert fields["primary_site"] is not None
+    assert ajcc_stage(fields) == stage
+    assert stage_group(fields) == (None if stage is None else stage.rstrip("ABC12"))
+
+
+def test_stated_nodes_win_over_the_count_and_no_positive_node_is_n0() -> None:
+    fields = extract(PANCREAS.format(tnm="pT3 pN0. Lymph nodes: 1/12 positive."))
+    assert fields["lymph_nodes_positive"]["value"] == 1
+    assert ajcc_stage(fields) == "IIA"  # the report's own pN0
+    assert ajcc_stage(extract(PANCREAS.format(tnm="pT3. Lymph nodes: 0/12."))) == "IIA"
+    assert ajcc_stage(extract(PANCREAS.format(tnm="pT3 pNX"))) == "IIA"
+
+
+def test_the_coder_sees_the_substage_beside_the_group() -> None:
+    from nlp_engine.pathology.coder import _field_features
+
+    features = _field_features(extract(COLON.format(tnm="pT3 pN1a")))
+    assert features["__tnm_stage_group_III"] == features["__tnm_stage_IIIB"] == 1.0
+    kidney = _field_features(extract("Kidney, nephrectomy: clear cell renal cell carcinoma. pT1a pN0"))
+    assert [k for k in kidney if k.startswith("__tnm_stage")] == ["__tnm_stage_group_I"]  # no substages
