@@ -84,7 +84,7 @@ def extract_command(
                 stack.enter_context(open(out / "pathology.csv", "w", encoding="utf-8", newline=""))
             )
             review_column = ["review"] if coder is not None else []
-            table.writerow(["id", *FIELDS, "status", *(f"coded_{t}" for t in coded_targets), *review_column])
+            table.writerow(["id", *FIELDS, "derived_stage", "status", *(f"coded_{t}" for t in coded_targets), *review_column])
         bundles = None
         if "fhir" in chosen:
             bundles = stack.enter_context(open(out / "fhir_bundles.ndjson", "w", encoding="utf-8"))
@@ -105,6 +105,7 @@ def extract_command(
                     [
                         record.id,
                         *(_value(fields[f]) for f in FIELDS),
+                        _value(row["derived_stage"]),
                         row["status"],
                         *(coded.get(t) or "" for t in coded_targets),
                         *([";".join(row["coding"]["review"])] if coder is not None else []),

@@ -3,7 +3,9 @@ its primary site.
 
 `ajcc_stage(extract(text))` -> the most specific stage the T, N and M determine at the organ
 ("IIA", "IIIB", "IB1"), else the main group ("III": a colon pT3 pN2 is IIIB or IIIC by N2a against
-N2b), else None; `stage_group(...)` -> the main group alone: "0", "I", "II", "III", "IV" or None.
+N2b), else None; `stage_group(...)` -> the main group alone: "0", "I", "II", "III", "IV" or None;
+`derived_stage(...)` -> the stage as a result field with its evidence (`report_result` and the
+CLI's `pathology extract` give it beside the stage the report states).
 
 Derived for the organs whose grouping follows from T, N and M alone: colon, rectosigmoid and rectum,
 lung, kidney, bladder, breast, lip/oral cavity/pharynx/larynx, liver, prostate (anatomic, main group
@@ -116,6 +118,33 @@ def _nodes(fields: dict[str, Any], organ: str) -> tuple[int, str] | None:
     if not count:
         return 0, ""
     return next(((n, sub) for fewest, n, sub in table if count >= fewest), None)
+
+
+def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
+    """`ajcc_stage` as a result field: `{"value": "IIIB", "edition": "AJCC 7", "start", "end", "text",
+    "from"}`, with the pT's span as its evidence and `from` naming the stated values it was derived
+    from (`{"pT": "pT3", "pN": "pN1a"}`, the positive-node count where it gave the N); None where not
+    derived."""
+    stage = ajcc_stage(fields)
+    if stage is None:
+        return None
+    t = fields["pT"]
+    used = {name: fields[name]["value"] for name in ("pT", "pN", "pM") if fields.get(name) is not None}
+    stated = _category(fields.get("pN"), "N")
+    if (stated is None or not stated[0].isdigit()) and fields.get("lymph_nodes_positive"):
+        if fields["lymph_nodes_positive"]["value"]:
+            used["lymph_nodes_positive"] = fields["lymph_nodes_positive"]["value"]
+    if str(fields["primary_site"]["value"])[:3] == "C34" and fields.get("tumor_size_mm"):
+        if _category(t, "T") == ("2", "", ""):
+            used["tumor_size_mm"] = fields["tumor_size_mm"]["value"]
+    return {
+        "value": stage,
+        "edition": "AJCC 7",
+        "start": t["start"],
+        "end": t["end"],
+        "text": t.get("text"),
+        "from": used,
+    }
 
 
 def stage_group(fields: dict[str, Any]) -> str | None:

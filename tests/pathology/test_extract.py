@@ -107,6 +107,7 @@ def test_extract_command(tmp_path: Path) -> None:
     with open(tmp_path / "out" / "pathology.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["id"], r["pT"], r["lymph_nodes_examined"]) for r in rows] == [("r1.txt", "pT2", "11")]
+    assert rows[0]["derived_stage"] == "IIB"  # breast pT2 pN1a, by the AJCC 7 table
 
 
 def test_fhir_bundle_of_the_cancer_panel() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nlp_engine.pathology import extract
-from nlp_engine.pathology.staging import ajcc_stage, stage_group
+from nlp_engine.pathology.staging import ajcc_stage, derived_stage, stage_group
 
 COLON = "FINAL DIAGNOSIS: Colon, sigmoid, resection: adenocarcinoma, moderately differentiated. {tnm}"
 LUNG = "FINAL DIAGNOSIS: Lung, right upper lobe, lobectomy: squamous cell carcinoma. {tnm}"
@@ -156,3 +156,15 @@ def test_the_coder_sees_the_substage_beside_the_group() -> None:
     assert features["__tnm_stage_group_III"] == features["__tnm_stage_IIIB"] == 1.0
     kidney = _field_features(extract("Kidney, nephrectomy: clear cell renal cell carcinoma. pT1a pN0"))
     assert [k for k in kidney if k.startswith("__tnm_stage")] == ["__tnm_stage_group_I"]  # no substages
+
+
+def test_derived_stage_names_what_it_was_derived_from() -> None:
+    text = PANCREAS.format(tnm="pT3 pNX. Lymph nodes: 2/14 positive.")
+    derived = derived_stage(extract(text))
+    assert derived is not None
+    assert derived["value"] == "IIB" and derived["edition"] == "AJCC 7"
+    assert text[derived["start"] : derived["end"]] == "pT3"
+    assert derived["from"] == {"pT": "pT3", "pN": "pNx", "lymph_nodes_positive": 2}
+    lung = derived_stage(extract(LUNG.format(tnm="pT2 pN0. Tumor size: 6.0 cm.")))
+    assert lung is not None and lung["value"] == "IIA" and lung["from"]["tumor_size_mm"] == 60.0
+    assert derived_stage(extract(OESOPHAGUS.format(tnm="pT3 pN1"))) is None
