@@ -23,6 +23,7 @@ import csv
 import re
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,8 @@ def coder_cv(rows: list[dict[str, str]], folds: int, extracted: list[dict[str, A
     learned: list[dict[str, Any]] = [{} for _ in rows]
     scored: list[dict[str, Any]] = [{} for _ in rows]
     fold_of = [0] * len(rows)
+    coded: Counter[str] = Counter()  # values coded, per field, and of those with evidence in the text
+    spanned: Counter[str] = Counter()
     fit_seconds = []
     splits = GroupKFold(folds).split(texts, groups=[row["report_id"] for row in rows])
     for k, (train, test) in enumerate(splits):
@@ -88,6 +91,10 @@ def coder_cv(rows: list[dict[str, str]], folds: int, extracted: list[dict[str, A
         for i, out in zip(test, coder.scored(test_texts, extracted=test_extracted), strict=True):
             scored[i], fold_of[i] = out, k
             hybrid[i] = {t: out[t].value if t in out else None for t in TARGETS}
+        for explained in coder.predict_explained(test_texts, extracted=test_extracted):
+            for target, entry in explained["fields"].items():
+                coded[target] += 1
+                spanned[target] += any(e["start"] is not None for e in entry["evidence"])
         coder.use_extracted = False
         for i, out in zip(test, coder.predict(test_texts, extracted=test_extracted), strict=True):
             learned[i] = out
@@ -108,6 +115,14 @@ def coder_cv(rows: list[dict[str, str]], folds: int, extracted: list[dict[str, A
         # reports the coder leaves uncoded (unreadable, or no tumour named outside a negation)
         "withheld": sum(1 for out in hybrid if all(v is None for v in out.values())),
         "fit_seconds_per_fold": round(sum(fit_seconds) / len(fit_seconds), 1),
+        # `predict_explained`: the share of coded values with at least one evidence span in the report
+        "with_evidence_span": {
+            "coded": sum(coded.values()),
+            "share": round(sum(spanned.values()) / max(1, sum(coded.values())), 4),
+            "lowest_field": min(
+                ((t, round(spanned[t] / coded[t], 4)) for t in coded), key=lambda p: p[1], default=None
+            ),
+        },
         "fields": scores,
     }
 

@@ -84,7 +84,16 @@ def extract_command(
                 stack.enter_context(open(out / "pathology.csv", "w", encoding="utf-8", newline=""))
             )
             review_column = ["review"] if coder is not None else []
-            table.writerow(["id", *FIELDS, "derived_stage", "status", *(f"coded_{t}" for t in coded_targets), *review_column])
+            table.writerow(
+                [
+                    "id",
+                    *FIELDS,
+                    "derived_stage",
+                    "status",
+                    *(f"coded_{t}" for t in coded_targets),
+                    *review_column,
+                ]
+            )
         bundles = None
         if "fhir" in chosen:
             bundles = stack.enter_context(open(out / "fhir_bundles.ndjson", "w", encoding="utf-8"))

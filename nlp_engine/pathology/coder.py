@@ -676,8 +676,11 @@ class PathologyCoder:
 def _evidence(
     model: Any, row: Any, label: str, names: Sequence[str], text: str, fields: dict[str, Any], k: int
 ) -> list[dict[str, Any]]:
-    """The `k` features of one report (`row`, a 1 x n sparse matrix) that add most to `label`'s margin,
-    with their spans in `text`."""
+    """The `k` features of one report (`row`, a 1 x n sparse matrix) that add most to `label`'s margin
+    and point into `text` (with their spans), in order of weight; features that point nowhere (a field
+    the report does not state, `__pT_none`, and its crossed copies) and outweigh the last of those are
+    listed among them with no span, up to `k` more, so an absence that decided a code is visible but
+    never crowds out the text that supports it."""
     classes = [str(c) for c in model.classes_]
     if len(classes) > 2:
         coef = model.coef_[classes.index(label)]
@@ -685,14 +688,24 @@ def _evidence(
         coef = model.coef_[0] * (1 if label == classes[1] else -1)
     contributions = row.multiply(coef).tocoo()
     ranked = sorted(zip(contributions.col, contributions.data, strict=True), key=lambda p: -p[1])
-    out = []
-    for j, weight in ranked[:k]:
-        if weight <= 0:
+    out, spanned, unspanned = [], 0, 0
+    for j, weight in ranked[:_EVIDENCE_SCAN]:
+        if weight <= 0 or spanned == k:
             break
         term = str(names[j])
         start, end = _term_span(text, term, fields)
+        if start is None:
+            if unspanned == k:
+                continue
+            unspanned += 1
+        else:
+            spanned += 1
         out.append({"term": term, "weight": round(float(weight), 4), "start": start, "end": end})
     return out
+
+
+# How many of a code's heaviest features `_evidence` looks through for ones that point into the text.
+_EVIDENCE_SCAN = 50
 
 
 def review_threshold(

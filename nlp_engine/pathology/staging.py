@@ -131,12 +131,12 @@ def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
     t = fields["pT"]
     used = {name: fields[name]["value"] for name in ("pT", "pN", "pM") if fields.get(name) is not None}
     stated = _category(fields.get("pN"), "N")
-    if (stated is None or not stated[0].isdigit()) and fields.get("lymph_nodes_positive"):
-        if fields["lymph_nodes_positive"]["value"]:
-            used["lymph_nodes_positive"] = fields["lymph_nodes_positive"]["value"]
-    if str(fields["primary_site"]["value"])[:3] == "C34" and fields.get("tumor_size_mm"):
-        if _category(t, "T") == ("2", "", ""):
-            used["tumor_size_mm"] = fields["tumor_size_mm"]["value"]
+    positive = fields.get("lymph_nodes_positive")
+    if (stated is None or not stated[0].isdigit()) and positive and positive["value"]:
+        used["lymph_nodes_positive"] = positive["value"]
+    size = fields.get("tumor_size_mm")
+    if str(fields["primary_site"]["value"])[:3] == "C34" and size and _category(t, "T") == ("2", "", ""):
+        used["tumor_size_mm"] = size["value"]
     return {
         "value": stage,
         "edition": "AJCC 7",

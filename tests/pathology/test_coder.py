@@ -350,3 +350,35 @@ def test_stage_sees_extracted_fields_crossed_with_the_cancer_type(tmp_path: Path
     assert loaded.predict_explained(new) == crossed.predict_explained(new)
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
     assert card["parameters"]["cross_weights"] == {"ajcc_pathologic_tumor_stage": 3.0, "pathologic_T": 1.0}
+
+
+def test_evidence_points_into_the_text_even_when_an_absence_weighs_most() -> None:
+    from types import SimpleNamespace
+
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from nlp_engine.pathology.coder import _evidence
+
+    text = "Brain, left frontal lobe, resection: oligodendroglioma, low grade."
+    names = [
+        "__pT_none@LGG",
+        "__pN_none@LGG",
+        "__lymph_nodes_examined_none@LGG",
+        "oligodendroglioma",
+        "frontal",
+    ]
+    model = SimpleNamespace(classes_=["C71.0", "C71.9"], coef_=np.array([[1.0, 1.0, 1.0, 0.2, 0.1]]))
+    row = csr_matrix(np.ones((1, 5)))
+    evidence = _evidence(model, row, "C71.9", names, text, {}, 2)
+    terms = [(e["term"], e["start"]) for e in evidence]
+    # the absences that weighed most are listed, with no span, but the two words that support the
+    # code are there too, with their spans
+    assert terms == [
+        ("__pT_none@LGG", None),
+        ("__pN_none@LGG", None),
+        ("oligodendroglioma", text.index("oligodendroglioma")),
+        ("frontal", text.index("frontal")),
+    ]
+    # a feature that adds nothing is never evidence
+    assert _evidence(model, row, "C71.0", names, text, {}, 2) == []
