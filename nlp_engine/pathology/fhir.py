@@ -10,7 +10,9 @@
   written), and a note with the evidence's character offsets (and disagreeing mentions, if any);
 - one `Condition` for the tumour when a histologic type was found (or coded by a model): the ICD-O-3
   morphology (`http://terminology.hl7.org/CodeSystem/icd-o-3`) and, from a `PathologyCoder`, the
-  ICD-10 code; `bodySite` the ICD-O-3 topography; `stage` pointing at the stage Observation.
+  ICD-10 code; `bodySite` the ICD-O-3 topography; `stage` pointing at the stage Observation;
+- with `derived_stage`, a stage-group Observation for the AJCC stage the report's own pT/pN/pM give,
+  its `method` naming the edition and its `derivedFrom` the pT/pN/pM Observations.
 
 Ids are UUIDs derived from the report id, so the same input gives identical bundles on every run.
 Validated against the R4B models of `fhir.resources`.
@@ -65,17 +67,22 @@ def pathology_bundle(
     coded: dict[str, Any] | None = None,
     *,
     review: Collection[str] = (),
+    derived_stage: dict[str, Any] | None = None,
     validate: bool = True,
 ) -> dict[str, Any]:
     """The Bundle for one report: `fields` from `extract`, `coded` (optional) one row of
     `PathologyCoder.predict`, `review` the coded fields a human coder should check (the Condition is
-    then `provisional`, not `confirmed`)."""
+    then `provisional`, not `confirmed`), `derived_stage` the stage its pT/pN/pM give
+    (`staging.derived_stage`): a stage-group Observation of its own, with the AJCC edition as its
+    `method` and the Observations it was derived from as `derivedFrom`; the Condition's stage is the
+    stated one where the report states one, else the derived one."""
     report_uuid = _uuid(report_id, "pathology-report")
     subject = {"display": "the patient of the source report"}
     source = {"reference": f"urn:uuid:{report_uuid}"}
     entries: list[dict[str, Any]] = []
     results = []
     stage_ref = None
+    observed: dict[str, dict[str, str]] = {}  # field name -> reference to its Observation
     for name, field in fields.items():
         if field is None or name in _CONDITION_FIELDS:
             continue
@@ -96,8 +103,35 @@ def pathology_bundle(
         }
         entries.append({"fullUrl": f"urn:uuid:{obs_uuid}", "resource": observation})
         results.append({"reference": f"urn:uuid:{obs_uuid}"})
+        observed[name] = {"reference": f"urn:uuid:{obs_uuid}"}
         if name == "stage":
             stage_ref = {"reference": f"urn:uuid:{obs_uuid}"}
+    if derived_stage is not None:
+        obs_uuid = _uuid(report_id, "pathology-observation", "derived_stage")
+        code, display = _LOINC["stage"]
+        sources = [observed[name] for name in derived_stage["from"] if name in observed]
+        observation = {
+            "resourceType": "Observation",
+            "id": obs_uuid,
+            "status": "final",
+            "category": [
+                _codeable("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory")
+            ],
+            "code": _codeable(LOINC, code, display),
+            "subject": subject,
+            "method": {"text": f"{derived_stage['edition']} stage group derived from the report's own TNM"},
+            "derivedFrom": sources or [source],
+            "valueCodeableConcept": {"text": str(derived_stage["value"])},
+            "note": [
+                {
+                    "text": "nlp-engine: derived (not stated) from "
+                    + ", ".join(f"{k} {v}" for k, v in derived_stage["from"].items())
+                }
+            ],
+        }
+        entries.append({"fullUrl": f"urn:uuid:{obs_uuid}", "resource": observation})
+        results.append({"reference": f"urn:uuid:{obs_uuid}"})
+        stage_ref = stage_ref or {"reference": f"urn:uuid:{obs_uuid}"}
     condition = _condition(report_id, fields, coded or {}, subject, source, stage_ref, review)
     if condition is not None:
         entries.append({"fullUrl": f"urn:uuid:{condition['id']}", "resource": condition})

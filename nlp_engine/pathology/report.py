@@ -32,4 +32,6 @@ def report_result(doc_id: str, text: str, coder: Any = None) -> dict[str, Any]:
 def report_bundle(row: dict[str, Any]) -> dict[str, Any]:
     """The FHIR Bundle of a `report_result`: its fields, its codes, and which codes are to review."""
     review = row["coding"]["review"] if "coding" in row else ()
-    return pathology_bundle(row["id"], row["fields"], row.get("coded"), review=review)
+    return pathology_bundle(
+        row["id"], row["fields"], row.get("coded"), review=review, derived_stage=row.get("derived_stage")
+    )

@@ -322,3 +322,33 @@ def test_megabytes_of_node_counts_are_read_in_linear_time() -> None:
     for text in (one_sentence, many_lines):
         positive, examined = _nodes(text)
         assert isinstance(positive, int) and isinstance(examined, int) and 0 < positive <= examined
+
+
+def test_fhir_bundle_carries_the_derived_stage_with_its_sources() -> None:
+    from nlp_engine.pathology.fhir import pathology_bundle
+    from nlp_engine.pathology.staging import derived_stage
+
+    fields = extract(REPORT)  # states pT2 pN1a pM0 and no stage group
+    assert fields["stage"] is None
+    bundle = pathology_bundle("report-1", fields, derived_stage=derived_stage(fields))
+    resources = {e["fullUrl"]: e["resource"] for e in bundle["entry"]}
+    staged = [
+        r
+        for r in resources.values()
+        if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "21902-2"
+    ]
+    assert len(staged) == 1 and staged[0]["valueCodeableConcept"]["text"] == "IIB"
+    assert "AJCC 7" in staged[0]["method"]["text"]
+    sources = sorted(
+        resources[ref["reference"]]["code"]["coding"][0]["code"] for ref in staged[0]["derivedFrom"]
+    )
+    assert sources == ["21899-0", "21900-6", "21901-4"]  # pT, pN, pM (the stated pN, not the count)
+    (condition,) = [r for r in resources.values() if r["resourceType"] == "Condition"]
+    assert condition["stage"][0]["assessment"][0]["reference"] == f"urn:uuid:{staged[0]['id']}"
+    # without it, no stage at all (the report states none)
+    plain = pathology_bundle("report-1", fields)
+    assert not any(
+        e["resource"]["resourceType"] == "Observation"
+        and e["resource"]["code"]["coding"][0]["code"] == "21902-2"
+        for e in plain["entry"]
+    )
