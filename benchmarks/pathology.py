@@ -6,7 +6,8 @@ For each field the record has (ICD-O-3 histology and site, pT, pN, pM, AJCC stag
 record gives a value: how often `nlp_engine.pathology.extract` gives one (coverage), how often it
 equals the record when it does (precision), and overall (a missing value counts as wrong). The
 labels are the patient's, not the report's: a biopsy or an addendum may not support them, so 1.0 is
-not reachable. With `--cv K` also `PathologyCoder` (every TCGA-CDR field) by K-fold cross-validation
+not reachable. Also the AJCC stage `staging.ajcc_stage` derives from the report's own pT/pN/pM
+against the record's stage (coverage, agreement, main-group agreement). With `--cv K` also `PathologyCoder` (every TCGA-CDR field) by K-fold cross-validation
 over reports: accuracy and macro-F1 per field, with and without the extracted values, and fit time
 (the extraction, shared by all folds, not counted); and selective coding: per field, with the
 calibration (`calibrate`, per agreement with the report) and review threshold (`review_threshold`)
@@ -175,6 +176,28 @@ def selective(
     return out
 
 
+def derived_stage_agreement(rows: list[dict[str, str]], extracted: list[dict[str, Any]]) -> dict[str, Any]:
+    """`staging.ajcc_stage` against the record's stage, over the reports whose record has one: how
+    often a stage is derived (coverage), how often it equals the record (`Stage IIIB`), and how often
+    its main group does (III)."""
+    from nlp_engine.pathology.staging import ajcc_stage
+
+    main = re.compile(r"IV|III|II|I|0")
+    labelled = [
+        (row["ajcc_pathologic_tumor_stage"].replace("Stage ", ""), ajcc_stage(out))
+        for row, out in zip(rows, extracted, strict=True)
+        if row["ajcc_pathologic_tumor_stage"].startswith("Stage ")
+    ]
+    derived = [(gold, stage) for gold, stage in labelled if stage is not None]
+    same_group = sum(1 for g, s in derived if (m := main.match(g)) and main.match(s).group(0) == m.group(0))  # type: ignore[union-attr]
+    return {
+        "labelled": len(labelled),
+        "coverage": round(len(derived) / max(1, len(labelled)), 4),
+        "agreement": round(sum(1 for g, s in derived if g == s) / max(1, len(derived)), 4),
+        "main_group_agreement": round(same_group / max(1, len(derived)), 4),
+    }
+
+
 def node_agreement(rows: list[dict[str, str]], extracted: list[dict[str, Any]]) -> dict[str, Any]:
     """The records hold no node counts; as a check of the positive count, over the reports whose record
     has N0 or N1-N3: how often a count is read (coverage) and how often "a positive node" agrees with
@@ -239,6 +262,7 @@ def main() -> None:
         fields[column] = entry
     result["fields"] = fields
     result["lymph_nodes_against_record_n"] = node_agreement(rows, extracted)
+    result["derived_stage_against_record"] = derived_stage_agreement(rows, extracted)
     if args.cv:
         result["coder_cross_validated"] = coder_cv(rows, args.cv, extracted)
     result["docs_per_s"] = round(len(rows) / seconds, 1)
