@@ -7,7 +7,8 @@
   positive 21893-3 and examined 21894-1, Gleason score 35266-6, ER 16112-5, PR 16113-3, HER2
   48676-1), else with the field's name under `urn:nlp-engine:pathology-field`; the value as a
   `valueQuantity` (mm, UCUM), `valueInteger` (node counts) or `valueCodeableConcept` (the value as
-  written), and a note with the evidence's character offsets (and disagreeing mentions, if any);
+  written), and a note with the evidence's character offsets (and disagreeing mentions, if any); the
+  report lists them as its `result` (R4 allows no DiagnosticReport as an Observation's `derivedFrom`);
 - one `Condition` for the tumour when a histologic type was found (or coded by a model): the ICD-O-3
   morphology (`http://terminology.hl7.org/CodeSystem/icd-o-3`) and, from a `PathologyCoder`, the
   ICD-10 code; `bodySite` the ICD-O-3 topography; `stage` pointing at the stage Observation;
@@ -97,7 +98,6 @@ def pathology_bundle(
             ],
             "code": _codeable(LOINC, code, display) if code else _codeable(FIELD_SYSTEM, name, text=name),
             "subject": subject,
-            "derivedFrom": [source],
             **_value(name, field["value"]),
             "note": [_evidence_note(field)],
         }
@@ -120,7 +120,7 @@ def pathology_bundle(
             "code": _codeable(LOINC, code, display),
             "subject": subject,
             "method": {"text": f"{derived_stage['edition']} stage group derived from the report's own TNM"},
-            "derivedFrom": sources or [source],
+            **({"derivedFrom": sources} if sources else {}),
             "valueCodeableConcept": {"text": str(derived_stage["value"])},
             "note": [
                 {

@@ -343,6 +343,9 @@ def test_fhir_bundle_carries_the_derived_stage_with_its_sources() -> None:
         resources[ref["reference"]]["code"]["coding"][0]["code"] for ref in staged[0]["derivedFrom"]
     )
     assert sources == ["21899-0", "21900-6", "21901-4"]  # pT, pN, pM (the stated pN, not the count)
+    # R4 allows an Observation to be derived from Observations, not from the DiagnosticReport
+    derived_from = [ref["reference"] for r in resources.values() for ref in r.get("derivedFrom", [])]
+    assert derived_from and all(resources[ref]["resourceType"] == "Observation" for ref in derived_from)
     (condition,) = [r for r in resources.values() if r["resourceType"] == "Condition"]
     assert condition["stage"][0]["assessment"][0]["reference"] == f"urn:uuid:{staged[0]['id']}"
     # without it, no stage at all (the report states none)
