@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .extract import FIELDS, extract, node_conflict, withheld
-from .staging import ajcc_stage, n_from_count, stage_group
+from .staging import ajcc_stage, stage_group
 
 TARGETS = (
     "cancer_type",
@@ -103,10 +103,8 @@ class Coded(NamedTuple):
 
 # How a coded value stands against the report's own statement of the field (`agreement`): the
 # thresholds are learned per group, since a classifier's score means more where the report says the
-# same (measured: docs/benchmarks.md). Where the report does not state the field but states what
-# gives it (the stage its pT/pN/pM give, the N its positive-node count gives), the value stands
-# against that instead: `as_derived` / `not_as_derived`.
-AGREEMENTS = ("as_stated", "not_as_stated", "as_derived", "not_as_derived", "unstated")
+# same (measured: docs/benchmarks.md).
+AGREEMENTS = ("as_stated", "not_as_stated", "unstated")
 
 
 def _stated_form(target: str, value: str) -> str:
@@ -118,25 +116,12 @@ def _stated_form(target: str, value: str) -> str:
 
 def agreement(target: str, value: str | None, fields: dict[str, Any]) -> str:
     """`as_stated` when the report states `target` (pT, pN, pM, stage) with this value,
-    `not_as_stated` when with another; where it states none, `as_derived` / `not_as_derived` when
-    the value is / is not what the report's own TNM gives for the stage (`staging.ajcc_stage`) or its
-    positive-node count for the N category (`staging.n_from_count`); else `unstated` (and for fields
-    it never states in a form the coder compares)."""
+    `not_as_stated` when with another, `unstated` when it states none (and for fields it never states
+    in a form the coder compares)."""
     name = _STATED_AS.get(target)
     field = fields.get(name) if name else None
-    if value is None:
+    if field is None or value is None:
         return "unstated"
-    if field is None:
-        derived: str | None = None
-        if target == "ajcc_pathologic_tumor_stage":
-            stage = ajcc_stage(fields)
-            derived, value = (f"Stage {stage}" if stage else None), value.strip()
-        elif target == "pathologic_N":
-            n = n_from_count(fields)
-            derived, value = (None if n is None else f"N{n}"), _as_recorded(value)[:2].upper()
-        if derived is None:
-            return "unstated"
-        return "as_derived" if derived.upper() == value.upper() else "not_as_derived"
     same = _stated_form(target, str(field["value"])) == _stated_form(target, value)
     return "as_stated" if same else "not_as_stated"
 

@@ -120,20 +120,6 @@ def _nodes(fields: dict[str, Any], organ: str) -> tuple[int, str] | None:
     return next(((n, sub) for fewest, n, sub in table if count >= fewest), None)
 
 
-def n_from_count(fields: dict[str, Any]) -> int | None:
-    """The N category (0-3) the count of positive nodes gives at the report's organ, where the report
-    has a count and the organ's N goes by count (`_N_BY_COUNT`; 0 for no positive node), else None.
-    The stated pN is not looked at."""
-    positive, site = fields.get("lymph_nodes_positive"), fields.get("primary_site")
-    if positive is None or site is None:
-        return None
-    count = int(float(positive["value"]))
-    if not count:
-        return 0
-    table = _N_BY_COUNT.get(_COUNTED.get(str(site["value"])[:3], ""), ())
-    return next((n for fewest, n, _ in table if count >= fewest), None)
-
-
 def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
     """`ajcc_stage` as a result field: `{"value": "IIIB", "edition": "AJCC 7", "start", "end", "text",
     "from"}`, with the pT's span as its evidence and `from` naming the stated values it was derived

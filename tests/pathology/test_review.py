@@ -246,69 +246,6 @@ def test_agreement_of_a_coded_value_with_the_report(target, value, stated, expec
     assert agreement(target, value, fields) == expected
 
 
-@pytest.mark.parametrize(
-    ("text", "target", "value", "expected"),
-    [
-        # no stated stage: the value against the stage the report's own TNM gives (colon T3 N1b: IIIB)
-        (
-            "Colon, sigmoid: adenocarcinoma. pT3 pN1b",
-            "ajcc_pathologic_tumor_stage",
-            "Stage IIIB",
-            "as_derived",
-        ),
-        (
-            "Colon, sigmoid: adenocarcinoma. pT3 pN1b",
-            "ajcc_pathologic_tumor_stage",
-            "Stage IIA",
-            "not_as_derived",
-        ),
-        (
-            "Colon, sigmoid: adenocarcinoma. pT3 pN1b. Stage IIIB.",
-            "ajcc_pathologic_tumor_stage",
-            "Stage IIIB",
-            "as_stated",
-        ),
-        # no stated pN: the N category against the positive-node count at an organ whose N goes by count
-        (
-            "Pancreas, Whipple: ductal adenocarcinoma. pT3. Lymph nodes: 2/14 positive.",
-            "pathologic_N",
-            "N1",
-            "as_derived",
-        ),
-        (
-            "Pancreas, Whipple: ductal adenocarcinoma. pT3. Lymph nodes: 0/14.",
-            "pathologic_N",
-            "N1",
-            "not_as_derived",
-        ),
-        (
-            "Colon, sigmoid: adenocarcinoma. pT3. Lymph nodes: 5/20 positive.",
-            "pathologic_N",
-            "N2a",
-            "as_derived",
-        ),
-        # lung: N1 or N2 goes by station, not by count
-        (
-            "Lung, lobectomy: adenocarcinoma. pT2a. Lymph nodes: 2/9 positive.",
-            "pathologic_N",
-            "N1",
-            "unstated",
-        ),
-        (
-            "Thyroid, thyroidectomy: papillary carcinoma. pT2.",
-            "ajcc_pathologic_tumor_stage",
-            "Stage I",
-            "unstated",
-        ),
-    ],
-)
-def test_agreement_with_what_the_report_states_that_gives_the_value(text, target, value, expected) -> None:
-    from nlp_engine.pathology import extract
-    from nlp_engine.pathology.coder import agreement
-
-    assert agreement(target, value, extract(text)) == expected
-
-
 def test_calibration_is_learned_per_agreement_with_the_report() -> None:
     from nlp_engine.pathology.coder import calibrate, calibrated
 
