@@ -47,11 +47,11 @@ _LOINC = {
 _CONDITION_FIELDS = ("histologic_type", "primary_site")
 
 
-def _evidence_note(field: dict[str, Any]) -> dict[str, str]:
+def _evidence_note(field: dict[str, Any]) -> str:
     note = f"nlp-engine: read from characters {field['start']}-{field['end']} of the report"
     if field.get("alternatives"):
         note += f"; other values stated: {', '.join(map(str, field['alternatives']))}"
-    return {"text": note}
+    return note
 
 
 def _value(name: str, value: Any) -> dict[str, Any]:
@@ -84,54 +84,46 @@ def pathology_bundle(
     results = []
     stage_ref = None
     observed: dict[str, dict[str, str]] = {}  # field name -> reference to its Observation
+
+    def add(key: str, code: dict[str, Any], note: str, **content: Any) -> dict[str, str]:
+        """One Observation of the report (`content`: its value and any other elements), listed in the
+        report's `result`; its reference."""
+        obs_uuid = _uuid(report_id, "pathology-observation", key)
+        observation = {
+            "resourceType": "Observation",
+            "id": obs_uuid,
+            "status": "final",
+            "category": [
+                _codeable("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory")
+            ],
+            "code": code,
+            "subject": subject,
+            **content,
+            "note": [{"text": note}],
+        }
+        entries.append({"fullUrl": f"urn:uuid:{obs_uuid}", "resource": observation})
+        results.append({"reference": f"urn:uuid:{obs_uuid}"})
+        return {"reference": f"urn:uuid:{obs_uuid}"}
+
     for name, field in fields.items():
         if field is None or name in _CONDITION_FIELDS:
             continue
-        obs_uuid = _uuid(report_id, "pathology-observation", name)
         code, display = _LOINC.get(name, (None, None))
-        observation = {
-            "resourceType": "Observation",
-            "id": obs_uuid,
-            "status": "final",
-            "category": [
-                _codeable("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory")
-            ],
-            "code": _codeable(LOINC, code, display) if code else _codeable(FIELD_SYSTEM, name, text=name),
-            "subject": subject,
-            **_value(name, field["value"]),
-            "note": [_evidence_note(field)],
-        }
-        entries.append({"fullUrl": f"urn:uuid:{obs_uuid}", "resource": observation})
-        results.append({"reference": f"urn:uuid:{obs_uuid}"})
-        observed[name] = {"reference": f"urn:uuid:{obs_uuid}"}
-        if name == "stage":
-            stage_ref = {"reference": f"urn:uuid:{obs_uuid}"}
+        concept = _codeable(LOINC, code, display) if code else _codeable(FIELD_SYSTEM, name, text=name)
+        observed[name] = add(name, concept, _evidence_note(field), **_value(name, field["value"]))
+    stage_ref = observed.get("stage")
     if derived_stage is not None:
-        obs_uuid = _uuid(report_id, "pathology-observation", "derived_stage")
-        code, display = _LOINC["stage"]
         sources = [observed[name] for name in derived_stage["from"] if name in observed]
-        observation = {
-            "resourceType": "Observation",
-            "id": obs_uuid,
-            "status": "final",
-            "category": [
-                _codeable("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory")
-            ],
-            "code": _codeable(LOINC, code, display),
-            "subject": subject,
-            "method": {"text": f"{derived_stage['edition']} stage group derived from the report's own TNM"},
+        derived_ref = add(
+            "derived_stage",
+            _codeable(LOINC, *_LOINC["stage"]),
+            "nlp-engine: derived (not stated) from "
+            + ", ".join(f"{k} {v}" for k, v in derived_stage["from"].items()),
+            method={"text": f"{derived_stage['edition']} stage group derived from the report's own TNM"},
             **({"derivedFrom": sources} if sources else {}),
-            "valueCodeableConcept": {"text": str(derived_stage["value"])},
-            "note": [
-                {
-                    "text": "nlp-engine: derived (not stated) from "
-                    + ", ".join(f"{k} {v}" for k, v in derived_stage["from"].items())
-                }
-            ],
-        }
-        entries.append({"fullUrl": f"urn:uuid:{obs_uuid}", "resource": observation})
-        results.append({"reference": f"urn:uuid:{obs_uuid}"})
-        stage_ref = stage_ref or {"reference": f"urn:uuid:{obs_uuid}"}
+            valueCodeableConcept={"text": str(derived_stage["value"])},
+        )
+        stage_ref = stage_ref or derived_ref
     condition = _condition(report_id, fields, coded or {}, subject, source, stage_ref, review)
     if condition is not None:
         entries.append({"fullUrl": f"urn:uuid:{condition['id']}", "resource": condition})
@@ -202,7 +194,7 @@ def _condition(
         condition["stage"] = [{"assessment": [stage_ref]}]
     for field in (histology, site):
         if field:
-            condition["note"].append(_evidence_note(field))
+            condition["note"].append({"text": _evidence_note(field)})
     if coded:
         condition["note"].append({"text": "nlp-engine: codes from a trained PathologyCoder where given"})
     if checked:
