@@ -126,6 +126,11 @@ def test_pathology_route_fields_with_evidence_and_fhir(client: TestClient) -> No
     gleason = result["fields"]["gleason"]
     assert gleason["value"] == "3+4=7" and PATHOLOGY[gleason["start"] : gleason["end"]] == gleason["text"]
     assert result["fields"]["pT"]["value"] == "pT2" and "coded" not in result  # no coder configured
+    # the AJCC stage the report's own pT2 N0 gives at the prostate (anatomic main group), with its source
+    assert result["derived_stage"]["value"] == "II" and result["derived_stage"]["from"] == {
+        "pT": "pT2",
+        "pN": "pN0",
+    }
     benign = client.post(
         "/v1/pathology",
         content="Gallbladder, cholecystectomy: chronic cholecystitis with cholelithiasis. Negative for malignancy.",
