@@ -59,7 +59,8 @@ TARGETS = (
 def _as_recorded(value: str) -> str:
     """A TNM value as the records write it: `pT2a` -> `T2a`, `pNx` -> `NX` (a stated `pN1(mi)` or
     `pN1mi` -> `N1`)."""
-    return re.sub(r"mi$", "", re.sub(r"^[yrmc]?p?", "", value).split("(")[0]).replace("x", "X")
+    recorded = re.sub(r"^[yrmc]?p?", "", value).split("(")[0]
+    return re.sub(r"^(N\d)mi$", r"\1", recorded).replace("x", "X")
 
 
 # A record field the extractor reads straight from the text, and how its value is written there.

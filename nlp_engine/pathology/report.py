@@ -11,9 +11,9 @@ from .staging import derived_stage
 
 def report_result(doc_id: str, text: str, coder: Any = None) -> dict[str, Any]:
     """`{"id", "fields", "derived_stage", "status", "reasons", "specimens"}` for one report (fields with
-    evidence; see `extract`, `staging.derived_stage`, `review`, `extract_specimens`); with a trained `PathologyCoder` also `coded` (field ->
-    value) and `coding` (`predict_explained`: score, alternatives, source and evidence per field, or
-    why the report is withheld)."""
+    evidence; see `extract`, `staging.derived_stage`, `review`, `extract_specimens`); with a trained
+    `PathologyCoder` also `coded` (field -> value) and `coding` (`predict_explained`: score,
+    alternatives, source and evidence per field, or why the report is withheld)."""
     fields = extract(text)
     row: dict[str, Any] = {
         "id": doc_id,

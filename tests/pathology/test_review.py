@@ -231,6 +231,8 @@ def test_the_same_training_data_give_the_same_coder() -> None:
         ("pathologic_T", "T3", "pT2a", "not_as_stated"),
         ("pathologic_N", "NX", "pNx", "as_stated"),
         ("pathologic_N", "N1b", "ypN1b", "as_stated"),
+        ("pathologic_N", "N1", "pN1mi", "as_stated"),  # micrometastases: recorded N1
+        ("pathologic_T", "T1", "pT1mi", "not_as_stated"),  # a breast T1mi is a T category of its own
         ("pathologic_M", "M0", "cM0", "as_stated"),
         ("ajcc_pathologic_tumor_stage", "Stage IIA", "Stage IIA", "as_stated"),
         ("ajcc_pathologic_tumor_stage", "Stage IIB", "Stage IIA", "not_as_stated"),
