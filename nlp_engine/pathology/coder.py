@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .extract import FIELDS, extract, node_conflict, withheld
-from .staging import ajcc_stage, stage_group
+from .staging import ajcc_stage, main_group
 
 TARGETS = (
     "cancer_type",
@@ -160,7 +160,7 @@ def _field_features(fields: dict[str, Any]) -> dict[str, float]:
             features[f"__{name}_{value[:3]}"] = 1.0
     stage = ajcc_stage(fields)  # the stage the report's own pT/pN/pM give at its organ
     if stage is not None:
-        group = stage_group(fields)
+        group = main_group(stage)
         features[f"__tnm_stage_group_{group}"] = 1.0
         if stage != group:
             features[f"__tnm_stage_{stage}"] = 1.0

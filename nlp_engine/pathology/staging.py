@@ -58,29 +58,37 @@ def _category(field: dict[str, Any] | None, letter: str) -> tuple[str, str, str]
 
 def ajcc_stage(fields: dict[str, Any]) -> str | None:
     """The most specific AJCC 7 stage `extract`'s fields determine (see the module docstring), or None."""
+    return _derive(fields)[0]
+
+
+def _derive(fields: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
+    """`ajcc_stage` and the values it was derived from (stated pT/pN/pM; the positive-node count and
+    the size where they gave the N or the T's letter)."""
     site = fields.get("primary_site")
     t = _category(fields.get("pT"), "T")
     if site is None or t is None or t[0] in ("X", "0"):  # T0: no primary to stage by
-        return None
+        return None, {}
+    used = {name: fields[name]["value"] for name in ("pT", "pN", "pM") if fields.get(name) is not None}
     organ = str(site["value"])[:3]
     m = _category(fields.get("pM"), "M")
     if m is not None and m[0] == "1":
-        return _metastatic(organ, m[1])
-    n = _nodes(fields, organ)
+        return _metastatic(organ, m[1]), used
+    n = _nodes(fields, organ, used)
     if n is None:  # positive nodes whose N category the count does not give at this organ
-        return None
+        return None, used
     if t[0] == "is":
-        return "0" if n[0] == 0 else None
-    micro = n[0] == 1 and "mi" in str((fields.get("pN") or {}).get("value", "")).lower()
+        return ("0" if n[0] == 0 else None), used
+    micro = n[0] == 1 and "mi" in str(used.get("pN", "")).lower()
     t_sub = t[1]
     size = fields.get("tumor_size_mm")
     if organ == "C34" and t[0] == "2" and not t_sub and size is not None:  # lung T2a up to 5 cm
         t_sub = "a" if float(size["value"]) <= 50 else "b"
+        used["tumor_size_mm"] = size["value"]
     tnm = _TNM(int(t[0]), t_sub, t[2], n[0], n[1], micro, "")
     table = _TABLES.get(organ)
     if table is None:
         table = _head_and_neck if organ in _HEAD_AND_NECK else None
-    return table(tnm) if table else None
+    return (table(tnm) if table else None), used
 
 
 # The N category a count of positive regional nodes gives, where the organ's N goes by count alone:
@@ -102,10 +110,11 @@ _COUNTED = {
 }
 
 
-def _nodes(fields: dict[str, Any], organ: str) -> tuple[int, str] | None:
+def _nodes(fields: dict[str, Any], organ: str, used: dict[str, Any]) -> tuple[int, str] | None:
     """The N category and subcategory: as stated (a colorectal N2 without a or b gets its letter from
     the count), else from the count of positive nodes, else N0 (no nodes, or pNX, as the tables
-    group it); None where nodes are positive but the count does not give the category."""
+    group it); None where nodes are positive but the count does not give the category. A count
+    that gave the category or its letter goes into `used`."""
     stated = _category(fields.get("pN"), "N")
     positive = fields.get("lymph_nodes_positive")
     count = int(float(positive["value"])) if positive is not None else None
@@ -114,29 +123,23 @@ def _nodes(fields: dict[str, Any], organ: str) -> tuple[int, str] | None:
         n, sub = min(int(stated[0]), 3), stated[1]
         if organ in ("C18", "C19", "C20") and n == 2 and not sub and count is not None and count >= 4:
             sub = "b" if count >= 7 else "a"
+            used["lymph_nodes_positive"] = count
         return n, sub
     if not count:
         return 0, ""
+    used["lymph_nodes_positive"] = count
     return next(((n, sub) for fewest, n, sub in table if count >= fewest), None)
 
 
 def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
     """`ajcc_stage` as a result field: `{"value": "IIIB", "edition": "AJCC 7", "start", "end", "text",
-    "from"}`, with the pT's span as its evidence and `from` naming the stated values it was derived
-    from (`{"pT": "pT3", "pN": "pN1a"}`, the positive-node count where it gave the N); None where not
-    derived."""
-    stage = ajcc_stage(fields)
+    "from"}`, with the pT's span as its evidence and `from` naming the values it was derived from
+    (`{"pT": "pT3", "pN": "pN1a"}`; the positive-node count and the size where they gave the N or the
+    T's letter); None where not derived."""
+    stage, used = _derive(fields)
     if stage is None:
         return None
     t = fields["pT"]
-    used = {name: fields[name]["value"] for name in ("pT", "pN", "pM") if fields.get(name) is not None}
-    stated = _category(fields.get("pN"), "N")
-    positive = fields.get("lymph_nodes_positive")
-    if (stated is None or not stated[0].isdigit()) and positive and positive["value"]:
-        used["lymph_nodes_positive"] = positive["value"]
-    size = fields.get("tumor_size_mm")
-    if str(fields["primary_site"]["value"])[:3] == "C34" and size and _category(t, "T") == ("2", "", ""):
-        used["tumor_size_mm"] = size["value"]
     return {
         "value": stage,
         "edition": "AJCC 7",
@@ -147,10 +150,16 @@ def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def main_group(stage: str) -> str:
+    """The main group of a stage: `IIIB` -> `III`, `IVA` -> `IV`, `IB1` -> `I`."""
+    match = _MAIN.match(stage)
+    return match.group(0) if match else stage
+
+
 def stage_group(fields: dict[str, Any]) -> str | None:
     """The main AJCC 7 stage group of `extract`'s fields (`ajcc_stage` without its letters), or None."""
     stage = ajcc_stage(fields)
-    return _MAIN.match(stage).group(0) if stage else None  # type: ignore[union-attr]
+    return main_group(stage) if stage else None
 
 
 def _metastatic(organ: str, m_sub: str) -> str | None:
