@@ -168,3 +168,11 @@ def test_derived_stage_names_what_it_was_derived_from() -> None:
     lung = derived_stage(extract(LUNG.format(tnm="pT2 pN0. Tumor size: 6.0 cm.")))
     assert lung is not None and lung["value"] == "IIA" and lung["from"]["tumor_size_mm"] == 60.0
     assert derived_stage(extract(OESOPHAGUS.format(tnm="pT3 pN1"))) is None
+    # a stated colorectal N2 gets its letter from the count, which is then named too
+    colon = derived_stage(extract(COLON.format(tnm="pT3 pN2. Lymph nodes: 8/20 positive.")))
+    assert colon is not None and colon["value"] == "IIIC"
+    assert colon["from"] == {"pT": "pT3", "pN": "pN2", "lymph_nodes_positive": 8}
+    # an M1 stages as IV whatever the nodes: the count is not named
+    metastatic = derived_stage(extract(PANCREAS.format(tnm="pT3 pM1. Lymph nodes: 2/14 positive.")))
+    assert metastatic is not None and metastatic["value"] == "IV"
+    assert metastatic["from"] == {"pT": "pT3", "pM": "pM1"}
