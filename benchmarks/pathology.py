@@ -180,16 +180,15 @@ def derived_stage_agreement(rows: list[dict[str, str]], extracted: list[dict[str
     """`staging.ajcc_stage` against the record's stage, over the reports whose record has one: how
     often a stage is derived (coverage), how often it equals the record (`Stage IIIB`), and how often
     its main group does (III)."""
-    from nlp_engine.pathology.staging import ajcc_stage
+    from nlp_engine.pathology.staging import ajcc_stage, main_group
 
-    main = re.compile(r"IV|III|II|I|0")
     labelled = [
         (row["ajcc_pathologic_tumor_stage"].replace("Stage ", ""), ajcc_stage(out))
         for row, out in zip(rows, extracted, strict=True)
         if row["ajcc_pathologic_tumor_stage"].startswith("Stage ")
     ]
     derived = [(gold, stage) for gold, stage in labelled if stage is not None]
-    same_group = sum(1 for g, s in derived if (m := main.match(g)) and main.match(s).group(0) == m.group(0))  # type: ignore[union-attr]
+    same_group = sum(1 for g, s in derived if main_group(g) == main_group(s))
     return {
         "labelled": len(labelled),
         "coverage": round(len(derived) / max(1, len(labelled)), 4),

@@ -32,6 +32,8 @@ _MAIN = re.compile(r"^(?:IV|III|II|I|0)")
 # lip and oral cavity, oropharynx, hypopharynx, larynx (not the salivary glands, C07-C08, or the
 # nasopharynx, C11, which group otherwise)
 _HEAD_AND_NECK = {f"C{n:02d}" for n in (0, 1, 2, 3, 4, 5, 6, 9, 10, 12, 13, 14, 32)}
+# colon, rectosigmoid, rectum: one table, one N by count, M1a/M1b
+_COLORECTUM = ("C18", "C19", "C20")
 
 
 class _TNM(NamedTuple):
@@ -41,7 +43,6 @@ class _TNM(NamedTuple):
     n: int  # 0-3; NX and missing count as 0
     n_sub: str
     n_micro: bool  # pN1mi: micrometastases only
-    m_sub: str  # M1a/M1b (the caller has seen M1)
 
 
 def _category(field: dict[str, Any] | None, letter: str) -> tuple[str, str, str] | None:
@@ -84,11 +85,8 @@ def _derive(fields: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
     if organ == "C34" and t[0] == "2" and not t_sub and size is not None:  # lung T2a up to 5 cm
         t_sub = "a" if float(size["value"]) <= 50 else "b"
         used["tumor_size_mm"] = size["value"]
-    tnm = _TNM(int(t[0]), t_sub, t[2], n[0], n[1], micro, "")
     table = _TABLES.get(organ)
-    if table is None:
-        table = _head_and_neck if organ in _HEAD_AND_NECK else None
-    return (table(tnm) if table else None), used
+    return (table(_TNM(int(t[0]), t_sub, t[2], n[0], n[1], micro)) if table else None), used
 
 
 # The N category a count of positive regional nodes gives, where the organ's N goes by count alone:
@@ -102,7 +100,7 @@ _N_BY_COUNT: dict[str, tuple[tuple[int, int, str], ...]] = {
     "any": ((1, 1, ""),),  # N1 is any regional node: pancreas, liver, kidney, prostate, cervix
 }
 _COUNTED = {
-    **dict.fromkeys(("C18", "C19", "C20"), "colorectum"),
+    **dict.fromkeys(_COLORECTUM, "colorectum"),
     "C50": "breast",
     "C16": "stomach",
     "C67": "bladder",
@@ -121,7 +119,7 @@ def _nodes(fields: dict[str, Any], organ: str, used: dict[str, Any]) -> tuple[in
     table = _N_BY_COUNT.get(_COUNTED.get(organ, ""), ())
     if stated is not None and stated[0].isdigit():
         n, sub = min(int(stated[0]), 3), stated[1]
-        if organ in ("C18", "C19", "C20") and n == 2 and not sub and count is not None and count >= 4:
+        if organ in _COLORECTUM and n == 2 and not sub and count is not None and count >= 4:
             sub = "b" if count >= 7 else "a"
             used["lymph_nodes_positive"] = count
         return n, sub
@@ -167,11 +165,9 @@ def _metastatic(organ: str, m_sub: str) -> str | None:
     None for the thyroid (stage II under 45 years, which a report does not say)."""
     if organ == "C73":
         return None
-    if organ in ("C18", "C19", "C20"):
+    if organ in _COLORECTUM:
         return {"a": "IVA", "b": "IVB"}.get(m_sub, "IV")
-    if organ == "C22":
-        return "IVB"
-    if organ == "C53":
+    if organ in ("C22", "C53"):  # liver, cervix: IVA is a stage without metastasis
         return "IVB"
     if organ in _HEAD_AND_NECK:
         return "IVC"
@@ -298,9 +294,8 @@ def _cervix(s: _TNM) -> str:  # the AJCC groups are the FIGO stages
 
 
 _TABLES = {
-    "C18": _colorectum,
-    "C19": _colorectum,
-    "C20": _colorectum,
+    **dict.fromkeys(_COLORECTUM, _colorectum),
+    **dict.fromkeys(_HEAD_AND_NECK, _head_and_neck),
     "C34": _lung,
     "C64": _kidney,
     "C67": _bladder,
