@@ -197,6 +197,35 @@ def derived_stage_agreement(rows: list[dict[str, str]], extracted: list[dict[str
     }
 
 
+def derived_stage_against_stated(extracted: list[dict[str, Any]]) -> dict[str, Any]:
+    """`staging.ajcc_stage` against the stage the report itself states (`extract`'s `stage`), over the
+    reports that have both, whatever the record says (it has no stage for the uterus and ovary):
+    equal, compatible (equal, or one refines the other: I and IA, IIIC and IIIC1) and the same main
+    group, overall and per organ (the extracted site's three-character code)."""
+    from nlp_engine.pathology.staging import ajcc_stage, main_group
+
+    pairs = []
+    for out in extracted:
+        derived = ajcc_stage(out)
+        if derived is None or out.get("stage") is None:
+            continue
+        stated = str(out["stage"]["value"]).replace("Stage ", "")
+        pairs.append((str(out["primary_site"]["value"])[:3], stated, derived))
+
+    def tally(subset: list[tuple[str, str, str]]) -> dict[str, Any]:
+        n = max(1, len(subset))
+        same_group = [(a, b) for _, a, b in subset if main_group(a) == main_group(b)]
+        return {
+            "reports": len(subset),
+            "equal": round(sum(1 for _, a, b in subset if a == b) / n, 4),
+            "compatible": round(sum(1 for a, b in same_group if a.startswith(b) or b.startswith(a)) / n, 4),
+            "same_main_group": round(len(same_group) / n, 4),
+        }
+
+    organs = sorted({organ for organ, _, _ in pairs})
+    return {**tally(pairs), "by_organ": {o: tally([p for p in pairs if p[0] == o]) for o in organs}}
+
+
 def node_agreement(rows: list[dict[str, str]], extracted: list[dict[str, Any]]) -> dict[str, Any]:
     """The records hold no node counts; as a check of the positive count, over the reports whose record
     has N0 or N1-N3: how often a count is read (coverage) and how often "a positive node" agrees with
@@ -262,6 +291,7 @@ def main() -> None:
     result["fields"] = fields
     result["lymph_nodes_against_record_n"] = node_agreement(rows, extracted)
     result["derived_stage_against_record"] = derived_stage_agreement(rows, extracted)
+    result["derived_stage_against_stated"] = derived_stage_against_stated(extracted)
     if args.cv:
         result["coder_cross_validated"] = coder_cv(rows, args.cv, extracted)
     result["docs_per_s"] = round(len(rows) / seconds, 1)

@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .extract import FIELDS, extract, node_conflict, withheld
-from .staging import ajcc_stage, main_group
+from .staging import SIZE_T, ajcc_stage, main_group
 
 TARGETS = (
     "cancer_type",
@@ -165,28 +165,17 @@ def _field_features(fields: dict[str, Any]) -> dict[str, float]:
         if stage != group:
             features[f"__tnm_stage_{stage}"] = 1.0
     size, site = fields.get("tumor_size_mm"), fields.get("primary_site")
-    if size and site:  # the T the size alone gives at that organ's AJCC cut points
+    # the T the size alone gives at the organ's AJCC cut points (staging.SIZE_T; the generic ranges
+    # miss lung's 30 mm and kidney's 100 mm). Measured (same folds, docs/benchmarks.md): pT 0.7081 ->
+    # 0.7116, the gain in lung (14 reports gained, 4 lost)
+    if size and site:
         code = str(site["value"])
-        for prefix, cuts in _SIZE_T.items():
+        for prefix, cuts in SIZE_T.items():
             if code.startswith(prefix):
                 t = next((t for limit, t in cuts if float(size["value"]) <= limit), cuts[-1][1])
                 features[f"__size_T_{prefix}_{t}"] = features[f"__size_T_{t}"] = 1.0
                 break
     return features
-
-
-# AJCC (7th edition, as the TCGA records) T categories by largest tumour size in mm where the organ
-# stages by size: the generic size ranges above miss lung's 30 mm and kidney's 100 mm. Measured (same
-# folds, docs/benchmarks.md): pT 0.7081 -> 0.7116, the gain in lung (14 reports gained, 4 lost).
-_SIZE_T: dict[str, tuple[tuple[float, str], ...]] = {
-    "C34": ((20, "T1a"), (30, "T1b"), (50, "T2a"), (70, "T2b"), (float("inf"), "T3")),  # lung
-    "C64": ((40, "T1a"), (70, "T1b"), (100, "T2a"), (float("inf"), "T2b")),  # kidney
-    "C50": ((20, "T1"), (50, "T2"), (float("inf"), "T3")),  # breast
-    "C73": ((20, "T1"), (40, "T2"), (float("inf"), "T3")),  # thyroid
-    "C25": ((20, "T1"), (float("inf"), "T2")),  # pancreas
-    "C53": ((40, "T1b1"), (float("inf"), "T1b2")),  # cervix
-    "C0": ((20, "T1"), (40, "T2"), (float("inf"), "T3")),  # lip, oral cavity, oropharynx (C00-C09)
-}
 
 
 # Fields whose classifier also sees the extracted-field indicators crossed with the report's cancer

@@ -9,19 +9,26 @@ CLI's `pathology extract` give it beside the stage the report states).
 
 Derived for the organs whose grouping follows from T, N and M alone: colon, rectosigmoid and rectum,
 lung, kidney, bladder, breast, lip/oral cavity/pharynx/larynx, liver, prostate (anatomic, main group
-only: its substages need PSA and Gleason), pancreas, stomach and cervix (whose AJCC groups are the
-FIGO stages). Other organs (oesophagus, whose groups need grade and location; thyroid, with its age
-rule; the corpus uteri and ovary, staged by FIGO from findings the T does not carry; the brain) and
-reports without a pT get None: nothing is guessed. A missing or NX node category counts as N0, and a
-missing M as M0, as the stage tables do for a pathological group; an M1 is stage IV at every organ
-but the thyroid, and Tis N0 stage 0; a lung T2 without a or b counts as T2a (stage I at N0). `PathologyCoder` has the group and the stage among its extracted-field features
-(every classifier sees them; stage gains from them: docs/benchmarks.md); the report's own stated
-stage, where it has one, is `extract`'s `stage`.
+only: its substages need PSA and Gleason), pancreas, stomach, and the cervix, corpus uteri and
+ovary (whose groups are the FIGO stages; a uterine carcinoma's T1c, T2a or T2b is the AJCC 6 / FIGO
+1988 scheme, and its stage says that edition); and where the type, grade, location or age decide too:
+the oesophagus (squamous against adenocarcinoma, G1-2 against G3, upper/middle against lower third,
+at N0) and the thyroid (anaplastic, medullary, or papillary/follicular by age: `age_years`, a field
+the caller may add, since reports seldom state it; without it only T1 N0 M0, stage I at any age).
+Other organs (the brain, soft tissue, blood), types a table does not cover, and reports without a pT
+get None: nothing is guessed. A missing or NX node category counts as N0, and a missing M as M0, as
+the stage tables do for a pathological group; an M1 is stage IV (with the organ's letter) but for a
+papillary or follicular thyroid carcinoma under 45 years, and Tis N0 stage 0; a lung T2 without a or
+b gets its letter from the size (`SIZE_T`), else counts as T2a (stage I at N0). `derived_stage`
+names every value a stage was read from. `PathologyCoder` has the group and the stage among its
+extracted-field features (every classifier sees them; stage gains from them: docs/benchmarks.md);
+the report's own stated stage, where it has one, is `extract`'s `stage`.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 _CATEGORY = re.compile(
@@ -29,11 +36,47 @@ _CATEGORY = re.compile(
 )
 _MAIN = re.compile(r"^(?:IV|III|II|I|0)")
 
+# AJCC 7 T categories by the largest tumour size in mm where the organ's T goes by size: (up to, T).
+# The lung's T2 without a or b gets its letter here; the coder reads sizes as T by the same cuts.
+SIZE_T: dict[str, tuple[tuple[float, str], ...]] = {
+    "C34": ((20, "T1a"), (30, "T1b"), (50, "T2a"), (70, "T2b"), (float("inf"), "T3")),  # lung
+    "C64": ((40, "T1a"), (70, "T1b"), (100, "T2a"), (float("inf"), "T2b")),  # kidney
+    "C50": ((20, "T1"), (50, "T2"), (float("inf"), "T3")),  # breast
+    "C73": ((20, "T1"), (40, "T2"), (float("inf"), "T3")),  # thyroid
+    "C25": ((20, "T1"), (float("inf"), "T2")),  # pancreas
+    "C53": ((40, "T1b1"), (float("inf"), "T1b2")),  # cervix
+    "C0": ((20, "T1"), (40, "T2"), (float("inf"), "T3")),  # lip, oral cavity, oropharynx (C00-C09)
+}
+_LUNG_T2A_MM = next(limit for limit, t in SIZE_T["C34"] if t == "T2a")
+
 # lip and oral cavity, oropharynx, hypopharynx, larynx (not the salivary glands, C07-C08, or the
 # nasopharynx, C11, which group otherwise)
 _HEAD_AND_NECK = {f"C{n:02d}" for n in (0, 1, 2, 3, 4, 5, 6, 9, 10, 12, 13, 14, 32)}
 # colon, rectosigmoid, rectum: one table, one N by count, M1a/M1b
 _COLORECTUM = ("C18", "C19", "C20")
+
+
+@dataclass
+class _Case:
+    """What a derivation may read beyond the TNM (the histologic type, grade, site and age, for the
+    organs whose groups depend on them), what it read, and the edition its stage belongs to."""
+
+    fields: dict[str, Any]
+    used: dict[str, Any]
+    edition: str = "AJCC 7"
+
+    def read(self, name: str) -> Any:
+        """The value of field `name` (None where absent), named among what the stage came from."""
+        field = self.fields.get(name)
+        if field is None:
+            return None
+        self.used[name] = field["value"]
+        return field["value"]
+
+    def morphology(self) -> int | None:
+        """The ICD-O-3 morphology number of the histologic type (8070 of `8070/3`), or None."""
+        match = re.match(r"(\d{4})", str(self.read("histologic_type") or ""))
+        return int(match.group(1)) if match else None
 
 
 class _TNM(NamedTuple):
@@ -43,6 +86,8 @@ class _TNM(NamedTuple):
     n: int  # 0-3; NX and missing count as 0
     n_sub: str
     n_micro: bool  # pN1mi: micrometastases only
+    n_counted: bool  # the N came from the count of positive nodes, not a stated pN
+    case: _Case
 
 
 def _category(field: dict[str, Any] | None, letter: str) -> tuple[str, str, str] | None:
@@ -58,35 +103,40 @@ def _category(field: dict[str, Any] | None, letter: str) -> tuple[str, str, str]
 
 
 def ajcc_stage(fields: dict[str, Any]) -> str | None:
-    """The most specific AJCC 7 stage `extract`'s fields determine (see the module docstring), or None."""
+    """The most specific AJCC stage `extract`'s fields determine (see the module docstring), or None."""
     return _derive(fields)[0]
 
 
-def _derive(fields: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
-    """`ajcc_stage` and the values it was derived from (stated pT/pN/pM; the positive-node count and
-    the size where they gave the N or the T's letter)."""
+def _derive(fields: dict[str, Any]) -> tuple[str | None, _Case]:
+    """`ajcc_stage` and its `_Case`: the values it was derived from (stated pT/pN/pM; the
+    positive-node count and the size where they gave the N or the T's letter; the histologic type,
+    grade, site or age where the organ's groups read them) and the edition."""
     site = fields.get("primary_site")
     t = _category(fields.get("pT"), "T")
-    if site is None or t is None or t[0] in ("X", "0"):  # T0: no primary to stage by
-        return None, {}
     used = {name: fields[name]["value"] for name in ("pT", "pN", "pM") if fields.get(name) is not None}
+    case = _Case(fields, used)
+    if site is None or t is None or t[0] in ("X", "0"):  # T0: no primary to stage by
+        return None, _Case(fields, {})
     organ = str(site["value"])[:3]
     m = _category(fields.get("pM"), "M")
     if m is not None and m[0] == "1":
-        return _metastatic(organ, m[1]), used
+        return _metastatic(organ, m[1], case), case
     n = _nodes(fields, organ, used)
     if n is None:  # positive nodes whose N category the count does not give at this organ
-        return None, used
+        return None, case
     if t[0] == "is":
-        return ("0" if n[0] == 0 else None), used
+        return ("0" if n[0] == 0 else None), case
     micro = n[0] == 1 and "mi" in str(used.get("pN", "")).lower()
+    stated_n = _category(fields.get("pN"), "N")
+    counted = n[0] > 0 and not (stated_n is not None and stated_n[0].isdigit())
     t_sub = t[1]
     size = fields.get("tumor_size_mm")
     if organ == "C34" and t[0] == "2" and not t_sub and size is not None:  # lung T2a up to 5 cm
-        t_sub = "a" if float(size["value"]) <= 50 else "b"
+        t_sub = "a" if float(size["value"]) <= _LUNG_T2A_MM else "b"
         used["tumor_size_mm"] = size["value"]
     table = _TABLES.get(organ)
-    return (table(_TNM(int(t[0]), t_sub, t[2], n[0], n[1], micro)) if table else None), used
+    tnm = _TNM(int(t[0]), t_sub, t[2], n[0], n[1], micro, counted, case)
+    return (table(tnm) if table else None), case
 
 
 # The N category a count of positive regional nodes gives, where the organ's N goes by count alone:
@@ -97,14 +147,18 @@ _N_BY_COUNT: dict[str, tuple[tuple[int, int, str], ...]] = {
     "breast": ((10, 3, ""), (4, 2, ""), (1, 1, "")),
     "stomach": ((16, 3, "b"), (7, 3, "a"), (3, 2, ""), (1, 1, "")),
     "bladder": ((2, 2, ""), (1, 1, "")),
-    "any": ((1, 1, ""),),  # N1 is any regional node: pancreas, liver, kidney, prostate, cervix
+    "oesophagus": ((7, 3, ""), (3, 2, ""), (1, 1, "")),
+    # N1 is any regional node: pancreas, liver, kidney, prostate, cervix, ovary; the corpus uteri's N1
+    # (pelvic) against N2 (para-aortic) goes by station, which its table knows (n_counted)
+    "any": ((1, 1, ""),),
 }
 _COUNTED = {
     **dict.fromkeys(_COLORECTUM, "colorectum"),
     "C50": "breast",
     "C16": "stomach",
     "C67": "bladder",
-    **dict.fromkeys(("C25", "C22", "C64", "C61", "C53"), "any"),
+    "C15": "oesophagus",
+    **dict.fromkeys(("C25", "C22", "C64", "C61", "C53", "C54", "C55", "C56"), "any"),
 }
 
 
@@ -134,17 +188,17 @@ def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
     "from"}`, with the pT's span as its evidence and `from` naming the values it was derived from
     (`{"pT": "pT3", "pN": "pN1a"}`; the positive-node count and the size where they gave the N or the
     T's letter); None where not derived."""
-    stage, used = _derive(fields)
+    stage, case = _derive(fields)
     if stage is None:
         return None
     t = fields["pT"]
     return {
         "value": stage,
-        "edition": "AJCC 7",
+        "edition": case.edition,
         "start": t["start"],
         "end": t["end"],
         "text": t.get("text"),
-        "from": used,
+        "from": case.used,
     }
 
 
@@ -160,14 +214,19 @@ def stage_group(fields: dict[str, Any]) -> str | None:
     return main_group(stage) if stage else None
 
 
-def _metastatic(organ: str, m_sub: str) -> str | None:
+def _metastatic(organ: str, m_sub: str, case: _Case) -> str | None:
     """The stage of a distant metastasis (M1) at `organ`: IV, with its letter where the organ has one;
-    None for the thyroid (stage II under 45 years, which a report does not say)."""
+    at the thyroid IVC but for a differentiated carcinoma under 45 years (stage II), None where the
+    age is not known."""
     if organ == "C73":
-        return None
+        kind = _thyroid_kind(case)
+        if kind == "differentiated":
+            age = case.read("age_years")
+            return None if age is None else "IVC" if float(age) >= 45 else "II"
+        return None if kind is None else "IVC"
     if organ in _COLORECTUM:
         return {"a": "IVA", "b": "IVB"}.get(m_sub, "IV")
-    if organ in ("C22", "C53"):  # liver, cervix: IVA is a stage without metastasis
+    if organ in ("C22", "C53", "C54", "C55"):  # liver, cervix, uterus: IVA is a stage without metastasis
         return "IVB"
     if organ in _HEAD_AND_NECK:
         return "IVC"
@@ -293,6 +352,129 @@ def _cervix(s: _TNM) -> str:  # the AJCC groups are the FIGO stages
     return roman + (s.t_sub.upper() + s.t_digit if s.t_sub in ("a", "b") else "")
 
 
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
+# ICD-O-3 morphology ranges of the histologic groups the oesophagus, thyroid and uterus stage apart
+_SQUAMOUS = (range(8050, 8090), range(8560, 8561))  # with adenosquamous: the worse-prognosis table
+# adenocarcinomas, without the neuroendocrine tumours (8240-8249)
+_GLANDULAR = (range(8140, 8240), range(8250, 8390), range(8480, 8560), range(8570, 8577))
+_UNDIFFERENTIATED = range(8020, 8036)  # undifferentiated, anaplastic, giant and spindle cell
+_THYROID_MEDULLARY = (8345, 8346, 8347, 8510)
+_THYROID_DIFFERENTIATED = (
+    range(8050, 8051),
+    range(8260, 8261),
+    range(8290, 8291),
+    range(8330, 8336),
+    range(8340, 8345),
+    range(8350, 8351),
+)
+_UTERINE_SARCOMA = (range(8800, 8922), range(8930, 8936))
+
+
+def _within(code: int | None, ranges: Any) -> bool:
+    return code is not None and any(code in r for r in ranges)
+
+
+def _oesophagus(s: _TNM) -> str | None:
+    """AJCC 7 oesophagus (and oesophagogastric junction, C15): the groups past N0 by T and N alone;
+    at N0 by the histologic type, grade (G1-2 against G3; a missing grade is GX) and, for a squamous
+    T2-T3, location (upper and middle thoracic against lower). An undifferentiated carcinoma (or a
+    G4) stages as a G3 squamous one; other types (neuroendocrine, sarcoma) are not staged here."""
+    code = s.case.morphology()
+    if code is not None and not _within(code, _SQUAMOUS + _GLANDULAR + (_UNDIFFERENTIATED,)):
+        return None
+    if s.n == 3 or (s.t == 4 and (s.n or s.t_sub == "b")):
+        return "IIIC"
+    if s.t == 4:  # T4a N0 is IIIA, T4b N0 IIIC
+        return "IIIA" if s.t_sub == "a" else "III"
+    if s.n == 2:
+        return "IIIB" if s.t == 3 else "IIIA"
+    if s.n == 1:
+        return "IIIA" if s.t == 3 else "IIB"
+    if code is None:  # N0: the group depends on the type
+        return None
+    grade = s.case.read("grade")
+    high = grade in ("G3", "G4", "High Grade")
+    if _within(code, _SQUAMOUS + (_UNDIFFERENTIATED,)) or grade == "G4":
+        if grade == "G4" or _within(code, (_UNDIFFERENTIATED,)):
+            high = True
+        if s.t == 1:
+            return "IB" if high or grade == "G2" else None if grade == "Low Grade" else "IA"
+        if grade == "Low Grade":
+            return None
+        site = str(s.case.read("primary_site"))
+        upper = site[:5] in ("C15.0", "C15.3", "C15.4")
+        if grade in ("G2", "G3", "G4") or high:
+            return "IIB" if upper else "IIA"
+        return "IIA" if upper else "IB"
+    if s.t == 3:
+        return "IIB"
+    if s.t == 1:
+        return "IB" if high else "IA"
+    return "IIA" if high else "IB"
+
+
+def _thyroid_kind(case: _Case) -> str | None:
+    code = case.morphology()
+    if _within(code, (_UNDIFFERENTIATED,)):
+        return "anaplastic"
+    if code in _THYROID_MEDULLARY:
+        return "medullary"
+    return "differentiated" if _within(code, _THYROID_DIFFERENTIATED) else None
+
+
+def _thyroid(s: _TNM) -> str | None:
+    """AJCC 7 thyroid by the histologic type: an anaplastic carcinoma is stage IV (IVA at T4a, IVB at
+    T4b); a medullary one, or a papillary or follicular one at 45 years or more, by T and N (N1a
+    against N1b by station, so a bare N1 decides only at T4); a papillary or follicular one under 45
+    years is stage I. The age is the `age_years` field where the caller adds one (the report seldom
+    says it); without it a differentiated carcinoma is staged only at T1 N0 (stage I at any age)."""
+    kind = _thyroid_kind(s.case)
+    if kind is None:
+        return None
+    if kind == "anaplastic":
+        return {"a": "IVA", "b": "IVB"}.get(s.t_sub, "IV") if s.t == 4 else "IV"
+    if kind == "differentiated":
+        age = s.case.read("age_years")
+        if age is not None and float(age) < 45:
+            return "I"
+        if age is None:
+            return "I" if s.t == 1 and s.n == 0 else None
+    if s.t == 4:
+        return {"a": "IVA", "b": "IVB"}.get(s.t_sub, "IV")
+    if s.n:
+        return {"a": "III", "b": "IVA"}.get(s.n_sub)
+    if s.t == 3:
+        return "II" if kind == "medullary" else "III"
+    return {1: "I", 2: "II"}[s.t]
+
+
+def _uterus(s: _TNM) -> str | None:
+    """Corpus uteri (C54, C55): the FIGO stages, whose letters are the T's. A carcinoma's (and a
+    carcinosarcoma's) T1c, T2a or T2b is the AJCC 6 (FIGO 1988) scheme, whose stage is then given with
+    that edition; in AJCC 7 its pelvic N1 is IIIC1 and para-aortic N2 IIIC2; a sarcoma's N1, a count of
+    positive nodes without a stated N, or an AJCC 6 N1 is IIIC."""
+    code = s.case.morphology()
+    sarcoma = _within(code, _UTERINE_SARCOMA)
+    if not sarcoma and (s.t, s.t_sub) in ((1, "c"), (2, "a"), (2, "b")):
+        s.case.edition = "AJCC 6"
+    if s.t == 4:
+        return "IVA"
+    if s.n:
+        if sarcoma or code is None or s.n_counted or s.case.edition == "AJCC 6":
+            return "IIIC"
+        return "IIIC1" if s.n == 1 else "IIIC2"
+    return _ROMAN[s.t] + (s.t_sub.upper() if s.t_sub in ("a", "b", "c") else "")
+
+
+def _ovary(s: _TNM) -> str | None:
+    """Ovary (C56): the FIGO stages, whose letters are the T's; any regional node is IIIC."""
+    if s.t == 4:  # no T4 at the ovary: its stage IV is the M1
+        return None
+    if s.n:
+        return "IIIC"
+    return _ROMAN[s.t] + (s.t_sub.upper() if s.t_sub in ("a", "b", "c") else "")
+
+
 _TABLES = {
     **dict.fromkeys(_COLORECTUM, _colorectum),
     **dict.fromkeys(_HEAD_AND_NECK, _head_and_neck),
@@ -305,4 +487,9 @@ _TABLES = {
     "C25": _pancreas,
     "C16": _stomach,
     "C53": _cervix,
+    "C15": _oesophagus,
+    "C73": _thyroid,
+    "C54": _uterus,
+    "C55": _uterus,
+    "C56": _ovary,
 }

@@ -294,8 +294,9 @@ def test_size_gives_the_organs_ajcc_t_as_a_feature() -> None:
 
 
 # organs whose stage `staging.stage_group` does not derive: only the crossing can tell them apart
-THYROID = "Thyroid, total thyroidectomy: papillary thyroid carcinoma, classical type, {size} cm."
-OESOPHAGUS = "Esophagus, esophagectomy: adenocarcinoma, intestinal type. Margins free."
+# types no stage table covers (staging.ajcc_stage gives None), so only the crossing can tell the organs
+THYROID = "Thyroid, total thyroidectomy: poorly differentiated thyroid carcinoma, {size} cm."
+OESOPHAGUS = "Esophagus, esophagectomy: neuroendocrine carcinoma, large cell type. Margins free."
 
 
 def staged(n: int, seed: int) -> tuple[list[str], list[dict[str, str]]]:

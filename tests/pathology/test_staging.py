@@ -18,6 +18,10 @@ PANCREAS = "FINAL DIAGNOSIS: Pancreas, Whipple resection: ductal adenocarcinoma.
 LIVER = "FINAL DIAGNOSIS: Liver, right lobectomy: hepatocellular carcinoma. {tnm}"
 LARYNX = "FINAL DIAGNOSIS: Larynx, total laryngectomy: squamous cell carcinoma. {tnm}"
 THYROID = "FINAL DIAGNOSIS: Thyroid, thyroidectomy: papillary carcinoma. {tnm}"
+OESOPHAGUS_AT = "FINAL DIAGNOSIS: Esophagus, {where}, esophagectomy: squamous cell carcinoma, {grade}. {tnm}"
+BARRETT = "FINAL DIAGNOSIS: Esophagus, distal, esophagectomy: adenocarcinoma, {grade}. {tnm}"
+UTERUS = "FINAL DIAGNOSIS: Uterus, hysterectomy: endometrioid adenocarcinoma, FIGO grade 1. {tnm}"
+OVARY = "FINAL DIAGNOSIS: Ovary, right, oophorectomy: high-grade serous carcinoma. {tnm}"
 
 
 @pytest.mark.parametrize(
@@ -40,7 +44,7 @@ THYROID = "FINAL DIAGNOSIS: Thyroid, thyroidectomy: papillary carcinoma. {tnm}"
         (BREAST, "pT1c pN0", "I"),
         (BREAST, "pT2 pN1a", "II"),
         (BREAST, "pT3 pN1", "III"),
-        (OESOPHAGUS, "pT3 pN1", None),  # grouped by grade and location too: not derived
+        (OESOPHAGUS, "pT3 pN1", "III"),  # past N0 the grade and location do not matter
         (COLON, "pTX pN1", None),
         (COLON, "", None),  # no pT
     ],
@@ -167,7 +171,16 @@ def test_derived_stage_names_what_it_was_derived_from() -> None:
     assert derived["from"] == {"pT": "pT3", "pN": "pNx", "lymph_nodes_positive": 2}
     lung = derived_stage(extract(LUNG.format(tnm="pT2 pN0. Tumor size: 6.0 cm.")))
     assert lung is not None and lung["value"] == "IIA" and lung["from"]["tumor_size_mm"] == 60.0
-    assert derived_stage(extract(OESOPHAGUS.format(tnm="pT3 pN1"))) is None
+    # the type, grade and location are named where the organ's groups read them
+    oesophagus = derived_stage(extract(OESOPHAGUS_AT.format(where="middle third", grade="G2", tnm="pT3 pN0")))
+    assert oesophagus is not None and oesophagus["value"] == "IIB"
+    assert oesophagus["from"] == {
+        "pT": "pT3",
+        "pN": "pN0",
+        "histologic_type": "8070/3",
+        "grade": "G2",
+        "primary_site": "C15.4",
+    }
     # a stated colorectal N2 gets its letter from the count, which is then named too
     colon = derived_stage(extract(COLON.format(tnm="pT3 pN2. Lymph nodes: 8/20 positive.")))
     assert colon is not None and colon["value"] == "IIIC"
@@ -176,3 +189,87 @@ def test_derived_stage_names_what_it_was_derived_from() -> None:
     metastatic = derived_stage(extract(PANCREAS.format(tnm="pT3 pM1. Lymph nodes: 2/14 positive.")))
     assert metastatic is not None and metastatic["value"] == "IV"
     assert metastatic["from"] == {"pT": "pT3", "pM": "pM1"}
+
+
+@pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        # oesophagus, squamous: at N0 by grade (G1/GX against G2-3) and location (upper/middle third
+        # against lower or unknown)
+        (OESOPHAGUS_AT.format(where="middle third", grade="well differentiated", tnm="pT1 pN0"), "IA"),
+        (OESOPHAGUS_AT.format(where="middle third", grade="moderately differentiated", tnm="pT1 pN0"), "IB"),
+        (OESOPHAGUS_AT.format(where="lower third", grade="well differentiated", tnm="pT2 pN0"), "IB"),
+        (OESOPHAGUS_AT.format(where="middle third", grade="well differentiated", tnm="pT2 pN0"), "IIA"),
+        (OESOPHAGUS_AT.format(where="lower third", grade="poorly differentiated", tnm="pT3 pN0"), "IIA"),
+        (OESOPHAGUS_AT.format(where="upper third", grade="poorly differentiated", tnm="pT3 pN0"), "IIB"),
+        (OESOPHAGUS_AT.format(where="upper third", grade="low grade", tnm="pT3 pN0"), None),  # G1 or G2
+        # adenocarcinoma: at N0 by grade alone; past N0 both types by T and N
+        (BARRETT.format(grade="moderately differentiated", tnm="pT1 pN0"), "IA"),
+        (BARRETT.format(grade="poorly differentiated", tnm="pT1 pN0"), "IB"),
+        (BARRETT.format(grade="moderately differentiated", tnm="pT2 pN0"), "IB"),
+        (BARRETT.format(grade="poorly differentiated", tnm="pT2 pN0"), "IIA"),
+        (BARRETT.format(grade="G2", tnm="pT3 pN0"), "IIB"),
+        (BARRETT.format(grade="G2", tnm="pT2 pN1"), "IIB"),
+        (BARRETT.format(grade="G2", tnm="pT3 pN2"), "IIIB"),
+        (BARRETT.format(grade="G2", tnm="pT4a pN0"), "IIIA"),
+        (BARRETT.format(grade="G2", tnm="pT4a pN1"), "IIIC"),
+        (BARRETT.format(grade="G2", tnm="pT2. Lymph nodes: 8/20 positive."), "IIIC"),  # 7+ nodes: N3
+        (BARRETT.format(grade="G2", tnm="pT3. Lymph nodes: 2/20 positive."), "IIIA"),  # 1-2 nodes: N1
+        (BARRETT.format(grade="G2", tnm="pT3 pN0 pM1"), "IV"),
+        ("FINAL DIAGNOSIS: Esophagus, biopsy: neuroendocrine carcinoma. pT2 pN1", None),  # not this table
+        # thyroid: by type, and by age for papillary and follicular carcinomas
+        ("FINAL DIAGNOSIS: Thyroid, thyroidectomy: papillary carcinoma. pT1b pN0", "I"),  # any age
+        ("FINAL DIAGNOSIS: Thyroid, thyroidectomy: anaplastic carcinoma. pT4a pN0", "IVA"),
+        ("FINAL DIAGNOSIS: Thyroid, thyroidectomy: anaplastic carcinoma. pT4b pN1b", "IVB"),
+        ("FINAL DIAGNOSIS: Thyroid, thyroidectomy: anaplastic carcinoma. pT4b pN0 pM1", "IVC"),
+        ("FINAL DIAGNOSIS: Thyroid, thyroidectomy: medullary carcinoma. pT3 pN0", "II"),
+        ("FINAL DIAGNOSIS: Thyroid, thyroidectomy: medullary carcinoma. pT2 pN1a", "III"),
+        ("FINAL DIAGNOSIS: Thyroid, thyroidectomy: medullary carcinoma. pT2 pN1b", "IVA"),
+        ("FINAL DIAGNOSIS: Thyroid, thyroidectomy: medullary carcinoma. pT2 pN1", None),  # N1a or N1b
+        ("FINAL DIAGNOSIS: Thyroid, thyroidectomy: follicular carcinoma. pT3 pN0", None),  # age decides
+        # corpus uteri and ovary: the FIGO stage, whose letters are the T's
+        (UTERUS.format(tnm="pT1a pN0"), "IA"),
+        (UTERUS.format(tnm="pT1b pN0 pMX"), "IB"),
+        (UTERUS.format(tnm="pT2 pN0"), "II"),
+        (UTERUS.format(tnm="pT3b pN0"), "IIIB"),
+        (UTERUS.format(tnm="pT1b pN1"), "IIIC1"),
+        (UTERUS.format(tnm="pT3a pN2"), "IIIC2"),
+        (UTERUS.format(tnm="pT1b. Lymph nodes: 2/10 positive."), "IIIC"),  # pelvic or para-aortic
+        (UTERUS.format(tnm="pT4 pN0"), "IVA"),
+        (UTERUS.format(tnm="pT2 pN0 pM1"), "IVB"),
+        ("FINAL DIAGNOSIS: Uterus, hysterectomy: leiomyosarcoma. pT1b pN1", "IIIC"),
+        (OVARY.format(tnm="pT1c pN0"), "IC"),
+        (OVARY.format(tnm="pT2a pNX"), "IIA"),
+        (OVARY.format(tnm="pT3c pN0"), "IIIC"),
+        (OVARY.format(tnm="pT3a pN1"), "IIIC"),
+        (OVARY.format(tnm="pT3a. Lymph nodes: 1/10 positive."), "IIIC"),
+        (OVARY.format(tnm="pT3b pN0 pM1"), "IV"),
+        (OVARY.format(tnm="pT4 pN0"), None),  # no T4 at the ovary
+    ],
+)
+def test_stages_that_read_the_type_grade_location_or_age(text: str, stage: str | None) -> None:
+    fields = extract(text)
+    assert fields["primary_site"] is not None and fields["histologic_type"] is not None
+    assert ajcc_stage(fields) == stage
+
+
+def test_a_thyroid_carcinoma_is_staged_by_age_where_the_caller_gives_it() -> None:
+    fields = extract("FINAL DIAGNOSIS: Thyroid, thyroidectomy: papillary carcinoma. pT3 pN1a")
+    assert ajcc_stage(fields) is None
+    older = {**fields, "age_years": {"value": 52}}
+    younger = {**fields, "age_years": {"value": 30}}
+    assert ajcc_stage(older) == "III"
+    assert ajcc_stage(younger) == "I"
+    assert ajcc_stage({**younger, "pM": {"value": "pM1"}}) == "II"
+    assert ajcc_stage({**older, "pM": {"value": "pM1"}}) == "IVC"
+    derived = derived_stage(older)
+    assert derived is not None and derived["from"]["age_years"] == 52
+
+
+def test_a_uterine_t_of_the_1988_scheme_is_staged_in_its_edition() -> None:
+    old = derived_stage(extract(UTERUS.format(tnm="pT1c pN0")))
+    assert old is not None and (old["value"], old["edition"]) == ("IC", "AJCC 6")
+    old_nodes = derived_stage(extract(UTERUS.format(tnm="pT2b pN1")))
+    assert old_nodes is not None and (old_nodes["value"], old_nodes["edition"]) == ("IIIC", "AJCC 6")
+    new = derived_stage(extract(UTERUS.format(tnm="pT1b pN0")))
+    assert new is not None and (new["value"], new["edition"]) == ("IB", "AJCC 7")
