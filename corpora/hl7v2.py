@@ -3,7 +3,9 @@
 Text is assembled from the OBX segments (OBX-5, repetitions on their own lines, HL7 escape sequences
 such as `\\.br\\` decoded); when the observation title (OBX-3's text) changes, it is written as a
 `TITLE:` line so the sectionizer sees the report's structure. Ids are `FILE#MSH-10`; the patient id
-(PID-3), order ids (OBR-2/OBR-3) and message type are kept in the metadata. A message that cannot be
+(PID-3), order ids (OBR-2/OBR-3), message type and the patient's age at the observation (`age_years`,
+from PID-7 and OBR-7, else MSH-7; 90 for any age over 89, as HIPAA's Safe Harbor aggregates them:
+the pathology stage of a thyroid carcinoma depends on it) are kept in the metadata. A message that cannot be
 parsed, has another type, or carries no OBX text is a record with an error; the others go on.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
 import hl7
@@ -32,6 +35,23 @@ def _field(segment: Any, index: int) -> str:
         return str(segment[index])
     except (IndexError, KeyError):
         return ""
+
+
+def _date(value: str) -> date | None:
+    try:
+        return datetime.strptime(value[:8], "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def age_years(birth: str, when: str) -> int | None:
+    """Whole years from an HL7 date of birth (`YYYYMMDD...`) to the date `when`; None where either is
+    not a date or the birth is after it; 90 for any age over 89 (HIPAA Safe Harbor)."""
+    born, then = _date(birth), _date(when)
+    if born is None or then is None or born > then:
+        return None
+    years = then.year - born.year - ((then.month, then.day) < (born.month, born.day))
+    return min(years, 90)
 
 
 def split_messages(text: str) -> list[str]:
@@ -73,17 +93,23 @@ def message_to_record(raw: str, file_id: str, position: int, meta: dict[str, Any
             record_meta,
             f"unsupported HL7 message type {message_type or '(none)'}; expected ORU^R01 or MDM",
         )
+    birth = observed = ""
     try:
         pid = message.segment("PID")
         record_meta["patient_id"] = _field(pid, 3).split("^")[0]
+        birth = _field(pid, 7)
     except KeyError:
         pass
     try:
         obr = message.segment("OBR")
         record_meta["placer_order_id"] = _field(obr, 2).split("^")[0]
         record_meta["filler_order_id"] = _field(obr, 3).split("^")[0]
+        observed = _field(obr, 7)
     except KeyError:
         pass
+    age = age_years(birth, observed or _field(msh, 7))
+    if age is not None:
+        record_meta["age_years"] = age
     lines: list[str] = []
     last_title = None
     try:

@@ -105,7 +105,7 @@ def extract_command(
                 failed += 1
                 console.print(f"[red]failed[/red] {record.id}: {record.error}")
                 continue
-            row = report_result(record.id, record.text, coder)
+            row = report_result(record.id, record.text, coder, age_years=record.metadata.get("age_years"))
             fields, coded = row["fields"], row.get("coded", {})
             if jsonl is not None:
                 jsonl.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -9,16 +9,21 @@ from .fhir import pathology_bundle
 from .staging import derived_stage
 
 
-def report_result(doc_id: str, text: str, coder: Any = None) -> dict[str, Any]:
+def report_result(
+    doc_id: str, text: str, coder: Any = None, *, age_years: float | None = None
+) -> dict[str, Any]:
     """`{"id", "fields", "derived_stage", "status", "reasons", "specimens"}` for one report (fields with
     evidence; see `extract`, `staging.derived_stage`, `review`, `extract_specimens`); with a trained
     `PathologyCoder` also `coded` (field -> value) and `coding` (`predict_explained`: score,
-    alternatives, source and evidence per field, or why the report is withheld)."""
+    alternatives, source and evidence per field, or why the report is withheld). `age_years`, the
+    patient's age at the report where the caller knows it (an HL7 message's PID-7 and OBR-7 give it),
+    is read by the derived stage of a thyroid carcinoma."""
     fields = extract(text)
+    known = fields if age_years is None else {**fields, "age_years": {"value": age_years}}
     row: dict[str, Any] = {
         "id": doc_id,
         "fields": fields,
-        "derived_stage": derived_stage(fields),
+        "derived_stage": derived_stage(known),
         **review(text, fields),
         "specimens": extract_specimens(text),
     }

@@ -89,6 +89,13 @@ class DocumentIn(BaseModel):
     id: str = Field("document", max_length=512, description="Your id for the document.")
     text: str = Field(..., description="The report or note.")
     pipeline: str | None = Field(None, description="Pipeline name, or `auto`; default: the server's.")
+    age_years: float | None = Field(
+        None,
+        ge=0,
+        le=130,
+        description="The patient's age at the report, where known: /v1/pathology's derived stage of a "
+        "thyroid carcinoma depends on it.",
+    )
 
 
 class BatchIn(BaseModel):
@@ -369,8 +376,9 @@ def create_app(config: Settings | None = None) -> FastAPI:
         openapi_extra=body_doc,
     )
     async def pathology(request: Request) -> Response:
-        ((doc_id, text, _, _),) = await documents_from(request, many=False)
-        result = await run(worker.pathology, doc_id, text, FHIR_JSON in request.headers.get("accept", ""))
+        ((doc_id, text, meta, _),) = await documents_from(request, many=False)
+        accept = request.headers.get("accept", "")
+        result = await run(worker.pathology, doc_id, text, FHIR_JSON in accept, meta.get("age_years"))
         if "error" in result:
             raise ProblemError(422, "Document not processed", f"{result['id']}: {result['error']}")
         metrics.documents.labels(route="pathology").inc()

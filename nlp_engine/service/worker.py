@@ -32,7 +32,7 @@ def initialize(pipeline: str, deid_key: bytes | None, pathology_model: str | Non
     find_phi("Dr. Smith 7/22")  # loads the lexicons
 
 
-def pathology(doc_id: str, text: str, bundle: bool = False) -> dict[str, Any]:
+def pathology(doc_id: str, text: str, bundle: bool = False, age_years: float | None = None) -> dict[str, Any]:
     """`pathology.report.report_result` for one report (codes too when the service has a coder), or
     with `bundle` its FHIR Bundle under `"bundle"`; `{"id", "error"}` if it cannot be read."""
     from ..pathology.report import report_bundle, report_result
@@ -41,7 +41,7 @@ def pathology(doc_id: str, text: str, bundle: bool = False) -> dict[str, Any]:
         text, _ = repair_nul_interleaved(coerce_text(text))
         if not text.strip():
             return {"id": doc_id, "error": "empty document"}
-        result = report_result(doc_id, text, _STATE.get("pathology_coder"))
+        result = report_result(doc_id, text, _STATE.get("pathology_coder"), age_years=age_years)
         if bundle:
             return {"id": doc_id, "bundle": report_bundle(result)}
         return result
@@ -170,10 +170,10 @@ def parse_documents(body: bytes, kind: str, *, many: bool, max_batch: int) -> li
         try:
             if many:
                 batch = BatchIn.model_validate_json(body)
-                docs = [(d.id, d.text, {}, d.pipeline) for d in batch.documents]
+                docs = [(d.id, d.text, _known(d), d.pipeline) for d in batch.documents]
             else:
                 one = DocumentIn.model_validate_json(body)
-                docs = [(one.id, one.text, {}, one.pipeline)]
+                docs = [(one.id, one.text, _known(one), one.pipeline)]
         except ValidationError as exc:
             fields = sorted({".".join(str(p) for p in e["loc"]) + f" ({e['type']})" for e in exc.errors()})
             return "invalid JSON document: " + "; ".join(fields[:20])
@@ -191,6 +191,11 @@ def parse_documents(body: bytes, kind: str, *, many: bool, max_batch: int) -> li
         docs = [(r.id.removeprefix("request#"), r.text or "", dict(r.metadata), None) for r in records]
         return _limit(docs, many, max_batch)
     return f"unsupported content type {kind!r}; send text/plain, application/json, application/fhir+json or {HL7[0]}"
+
+
+def _known(doc: Any) -> dict[str, Any]:
+    """The metadata a JSON document carries beside its text (the patient's age, where given)."""
+    return {} if doc.age_years is None else {"age_years": doc.age_years}
 
 
 def _limit(docs: list[Doc], many: bool, max_batch: int) -> list[Doc] | str:

@@ -65,3 +65,22 @@ def test_hl7_report_through_the_runner(tmp_path: Path) -> None:
     assert doc["pipeline"] == "pathology"
     assert [s["name"] for s in doc["sections"]] == ["clinical_history", "final_diagnosis"]
     assert ("C61", "present") in {(c["code"], c["assertion"]["status"]) for c in doc["concepts"]}
+
+
+def test_the_patients_age_at_the_observation(tmp_path: Path) -> None:
+    from corpora.hl7v2 import age_years
+
+    assert age_years("19600315", "20240314") == 63 and age_years("19600315", "202403151200") == 64
+    assert age_years("1920", "20240101") is None and age_years("", "20240101") is None
+    assert age_years("20250101", "20240101") is None  # born after the report: not an age
+    assert age_years("19200101", "20240101") == 90  # over 89: 90, as Safe Harbor aggregates ages
+    message = (
+        "MSH|^~\\&|LAB|HOSP|EHR|HOSP|202401011200||ORU^R01|CTRL1|P|2.5\r"
+        "PID|1||MRN1^^^HOSP||TEST^PATIENT||19700612|F\r"
+        "OBR|1|PLC1|ACC1|88305^Surgical pathology|||20230610\r"
+        "OBX|1|TX|22637-3^Final diagnosis||Thyroid, thyroidectomy: papillary carcinoma.||||||F\r"
+    )
+    (tmp_path / "one.hl7").write_text(message + message.replace("CTRL1", "CTRL2").replace("|20230610", "|"))
+    records = {r.id: r for r in iter_records(tmp_path)}
+    assert records["one.hl7#CTRL1"].metadata["age_years"] == 52  # at the observation (OBR-7)
+    assert records["one.hl7#CTRL2"].metadata["age_years"] == 53  # else at the message (MSH-7)

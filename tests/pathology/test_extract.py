@@ -110,6 +110,35 @@ def test_extract_command(tmp_path: Path) -> None:
     assert rows[0]["derived_stage"] == "IIB"  # breast pT2 pN1a, by the AJCC 7 table
 
 
+def test_extract_command_stages_a_thyroid_carcinoma_by_the_hl7_messages_age(tmp_path: Path) -> None:
+    import csv
+
+    from typer.testing import CliRunner
+
+    from nlp_engine.cli import app
+
+    message = (
+        "MSH|^~\\&|LAB|HOSP|EHR|HOSP|202401011200||ORU^R01|CTRL{n}|P|2.5\r"
+        "PID|1||MRN{n}^^^HOSP||TEST^PATIENT||{born}|F\r"
+        "OBR|1|PLC{n}|ACC{n}|88305^Surgical pathology|||20230610\r"
+        "OBX|1|TX|22637-3^Final diagnosis||Thyroid, thyroidectomy: papillary carcinoma. pT3 pN1a||||||F\r"
+    )
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "feed.hl7").write_text(
+        message.format(n=1, born="19700612")
+        + message.format(n=2, born="19950101")
+        + message.format(n=3, born="")
+    )
+    result = CliRunner().invoke(
+        app, ["pathology", "extract", str(tmp_path / "in"), "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "out" / "pathology.csv", newline="") as handle:
+        stages = {r["id"]: r["derived_stage"] for r in csv.DictReader(handle)}
+    # 52 years at the report: III; 28: I; no date of birth: not derived
+    assert stages == {"feed.hl7#CTRL1": "III", "feed.hl7#CTRL2": "I", "feed.hl7#CTRL3": ""}
+
+
 def test_fhir_bundle_of_the_cancer_panel() -> None:
     from nlp_engine.pathology.fhir import pathology_bundle
 

@@ -149,6 +149,30 @@ def test_pathology_route_fields_with_evidence_and_fhir(client: TestClient) -> No
     assert empty.status_code == 422 and empty.headers["content-type"].startswith("application/problem+json")
 
 
+def test_pathology_route_stages_a_thyroid_carcinoma_by_the_age_given(client: TestClient) -> None:
+    text = "FINAL DIAGNOSIS: Thyroid, total thyroidectomy: papillary carcinoma. pT3 pN1a"
+    unknown = client.post("/v1/pathology", json={"id": "t", "text": text}, headers=AUTH).json()
+    assert unknown["derived_stage"] is None  # stage I under 45 years, III from 45: not guessed
+    older = client.post("/v1/pathology", json={"id": "t", "text": text, "age_years": 61}, headers=AUTH)
+    assert older.json()["derived_stage"]["value"] == "III"
+    assert older.json()["derived_stage"]["from"]["age_years"] == 61
+    younger = client.post("/v1/pathology", json={"id": "t", "text": text, "age_years": 30}, headers=AUTH)
+    assert younger.json()["derived_stage"]["value"] == "I"
+    bad = client.post("/v1/pathology", json={"id": "t", "text": text, "age_years": -4}, headers=AUTH)
+    assert bad.status_code == 422 and "age_years" in bad.json()["detail"]
+    hl7 = client.post(
+        "/v1/pathology",
+        content=(
+            "MSH|^~\\&|LAB|HOSP|EHR|HOSP|202401011200||ORU^R01|CTRL9|P|2.5\r"
+            "PID|1||MRN1^^^HOSP||TEST^PATIENT||19700612|F\r"
+            "OBR|1|PLC1|ACC1|88305^Surgical pathology|||20230610\r"
+            f"OBX|1|TX|22637-3^Final diagnosis||{text}||||||F\r"
+        ),
+        headers={**AUTH, "content-type": "application/hl7-v2"},
+    )
+    assert hl7.status_code == 200 and hl7.json()["derived_stage"]["value"] == "III"  # 52 at the report
+
+
 def test_pathology_route_with_a_coder(tmp_path) -> None:
     from nlp_engine.pathology.coder import PathologyCoder
     from nlp_engine.pathology.model_io import save_pathology_coder
