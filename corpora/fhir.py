@@ -5,13 +5,16 @@ Resources are validated with `fhir.resources` (its R4B models, which read R4 rep
 `conclusion`, and from `DocumentReference.content[].attachment`. Ids are `FILE#Type/id`. Invalid JSON,
 a resource that fails validation (reported by field path and count, never by value), another resource
 type, or an attachment only reachable by URL is a record with an error; Bundle entries that are not
-reports (Patient, Observation, ...) are passed over.
+reports (Patient, Observation, ...) are passed over, but for the birth date of a Patient a report's
+subject names, which gives the patient's age at the report (`age_years` in the metadata: from the
+report's effective date, else its issued or document date; 90 for any age over 89).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
@@ -21,7 +24,7 @@ from pydantic import ValidationError
 from nlp_engine.errors import NLPEngineError
 from nlp_engine.textio import decode_bytes
 
-from .records import InputRecord, text_sha256
+from .records import InputRecord, age_years, text_sha256
 
 REPORT_TYPES: dict[str, Any] = {"DiagnosticReport": DiagnosticReport, "DocumentReference": DocumentReference}
 
@@ -45,8 +48,54 @@ def _attachment_text(attachment: Any) -> tuple[str | None, str | None]:
     return text, None
 
 
+def _date(value: Any) -> date | None:
+    """The date of a FHIR date, dateTime or instant (`1970-06-12`, `2023-06-10T09:30:00Z`); None for
+    a partial date (`1970`, `1970-06`) or anything else."""
+    try:
+        return date.fromisoformat(str(value)[:10]) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _report_date(resource: dict[str, Any]) -> date | None:
+    """When a report's findings were made: the effective date or period start, else issued, else the
+    DocumentReference's date."""
+    period = resource.get("effectivePeriod")
+    for value in (
+        resource.get("effectiveDateTime"),
+        period.get("start") if isinstance(period, dict) else None,
+        resource.get("issued"),
+        resource.get("date"),
+    ):
+        if _date(value) is not None:
+            return _date(value)
+    return None
+
+
+def _births(entries: list[Any]) -> dict[str, date]:
+    """The birth dates of a Bundle's Patients by the references that may name them (`Patient/id` and
+    the entry's fullUrl)."""
+    births = {}
+    for entry in entries:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
+            continue
+        born = _date(resource.get("birthDate"))
+        if born is None:
+            continue
+        if resource.get("id"):
+            births[f"Patient/{resource['id']}"] = born
+        if entry.get("fullUrl"):
+            births[str(entry["fullUrl"])] = born
+    return births
+
+
 def resource_to_record(
-    resource: dict[str, Any], file_id: str, position: int, meta: dict[str, Any]
+    resource: dict[str, Any],
+    file_id: str,
+    position: int,
+    meta: dict[str, Any],
+    births: dict[str, date] | None = None,
 ) -> InputRecord:
     kind = resource.get("resourceType")
     rid = resource.get("id") or f"entry{position}"
@@ -70,6 +119,9 @@ def resource_to_record(
     subject = getattr(report, "subject", None)
     if subject is not None and subject.reference:
         record_meta["subject"] = subject.reference
+        age = age_years((births or {}).get(subject.reference), _report_date(resource))
+        if age is not None:
+            record_meta["age_years"] = age
     record_meta["status"] = report.status
     texts: list[str] = []
     reasons: list[str] = []
@@ -127,5 +179,6 @@ def read_fhir_text(text: str, *, file_id: str, meta: dict[str, Any]) -> Iterator
             f"Bundle of {len(entries)} entries holds no DiagnosticReport or DocumentReference",
         )
         return
+    births = _births(entries)
     for position, resource in reports:
-        yield resource_to_record(resource, file_id, position, {**meta, "bundle_id": data.get("id")})
+        yield resource_to_record(resource, file_id, position, {**meta, "bundle_id": data.get("id")}, births)

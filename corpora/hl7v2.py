@@ -18,7 +18,7 @@ from typing import Any
 
 import hl7
 
-from .records import InputRecord, text_sha256
+from .records import InputRecord, age_years, text_sha256
 
 SUPPORTED_TYPES = ("ORU", "MDM")
 _ESCAPES = {"F": "|", "S": "^", "T": "&", "R": "~", "E": "\\", ".br": "\n"}
@@ -44,14 +44,9 @@ def _date(value: str) -> date | None:
         return None
 
 
-def age_years(birth: str, when: str) -> int | None:
-    """Whole years from an HL7 date of birth (`YYYYMMDD...`) to the date `when`; None where either is
-    not a date or the birth is after it; 90 for any age over 89 (HIPAA Safe Harbor)."""
-    born, then = _date(birth), _date(when)
-    if born is None or then is None or born > then:
-        return None
-    years = then.year - born.year - ((then.month, then.day) < (born.month, born.day))
-    return min(years, 90)
+def hl7_age_years(birth: str, when: str) -> int | None:
+    """`records.age_years` from an HL7 date of birth (`YYYYMMDD...`) to the date `when`."""
+    return age_years(_date(birth), _date(when))
 
 
 def split_messages(text: str) -> list[str]:
@@ -107,7 +102,7 @@ def message_to_record(raw: str, file_id: str, position: int, meta: dict[str, Any
         observed = _field(obr, 7)
     except KeyError:
         pass
-    age = age_years(birth, observed or _field(msh, 7))
+    age = hl7_age_years(birth, observed or _field(msh, 7))
     if age is not None:
         record_meta["age_years"] = age
     lines: list[str] = []

@@ -92,3 +92,33 @@ def test_bad_fhir_inputs_are_records_with_reasons(tmp_path: Path) -> None:
     )
     assert "URL" in (got["url.json#DocumentReference/doc9"][1] or "")
     assert got["plain.json"][1] == "not a FHIR resource (no resourceType)"
+
+
+def test_the_patients_age_at_the_report_from_a_bundle(tmp_path: Path) -> None:
+    dated = REPORT | {"effectiveDateTime": "2023-06-10T09:30:00Z"}
+    issued = REPORT | {"id": "rep2", "issued": "2024-07-01T08:00:00+02:00"}
+    other = REPORT | {
+        "id": "rep3",
+        "subject": {"reference": "urn:uuid:7d1e"},
+        "effectiveDateTime": "2023-06-10",
+    }
+    undated = REPORT | {"id": "rep4"}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "p1", "birthDate": "1970-06-12"}},
+            {"fullUrl": "urn:uuid:7d1e", "resource": {"resourceType": "Patient", "birthDate": "1920-01-01"}},
+            *({"resource": r} for r in (dated, issued, other, undated)),
+        ],
+    }
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
+    (tmp_path / "alone.json").write_text(json.dumps(dated))  # no Patient: no age
+    ages = {r.id: r.metadata.get("age_years") for r in iter_records(tmp_path)}
+    assert ages == {
+        "bundle.json#DiagnosticReport/rep1": 52,  # the day before the 53rd birthday
+        "bundle.json#DiagnosticReport/rep2": 54,  # from issued
+        "bundle.json#DiagnosticReport/rep3": 90,  # 103: over 89, 90 (Safe Harbor)
+        "bundle.json#DiagnosticReport/rep4": None,  # no date on the report
+        "alone.json#DiagnosticReport/rep1": None,
+    }

@@ -68,12 +68,12 @@ def test_hl7_report_through_the_runner(tmp_path: Path) -> None:
 
 
 def test_the_patients_age_at_the_observation(tmp_path: Path) -> None:
-    from corpora.hl7v2 import age_years
+    from corpora.hl7v2 import hl7_age_years as age
 
-    assert age_years("19600315", "20240314") == 63 and age_years("19600315", "202403151200") == 64
-    assert age_years("1920", "20240101") is None and age_years("", "20240101") is None
-    assert age_years("20250101", "20240101") is None  # born after the report: not an age
-    assert age_years("19200101", "20240101") == 90  # over 89: 90, as Safe Harbor aggregates ages
+    assert age("19600315", "20240314") == 63 and age("19600315", "202403151200") == 64
+    assert age("1920", "20240101") is None and age("", "20240101") is None
+    assert age("20250101", "20240101") is None  # born after the report: not an age
+    assert age("19200101", "20240101") == 90  # over 89: 90, as Safe Harbor aggregates ages
     message = (
         "MSH|^~\\&|LAB|HOSP|EHR|HOSP|202401011200||ORU^R01|CTRL1|P|2.5\r"
         "PID|1||MRN1^^^HOSP||TEST^PATIENT||19700612|F\r"
