@@ -92,13 +92,14 @@ def coder_cv(rows: list[dict[str, str]], folds: int, extracted: list[dict[str, A
         for i, out in zip(test, coder.scored(test_texts, extracted=test_extracted), strict=True):
             scored[i], fold_of[i] = out, k
             hybrid[i] = {t: out[t].value if t in out else None for t in TARGETS}
-        for explained in coder.predict_explained(test_texts, extracted=test_extracted):
-            for target, entry in explained["fields"].items():
+        explained = coder.predict_explained(test_texts, extracted=test_extracted)
+        for i, one in zip(test, explained, strict=True):
+            # learned only: the classifier's own best value, before a stated one is taken
+            learned[i] = dict.fromkeys(TARGETS)
+            for target, entry in one["fields"].items():
                 coded[target] += 1
                 spanned[target] += any(e["start"] is not None for e in entry["evidence"])
-        coder.use_extracted = False
-        for i, out in zip(test, coder.predict(test_texts, extracted=test_extracted), strict=True):
-            learned[i] = out
+                learned[i][target] = entry["alternatives"][0][0] if entry["alternatives"] else None
     with_extracted = score_predictions(rows, hybrid, TARGETS)
     learned_only = score_predictions(rows, learned, TARGETS)
     scores = {

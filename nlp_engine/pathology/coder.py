@@ -199,6 +199,7 @@ _BUCKETS = {
     "lymph_nodes_positive": (0.0, 3.0, 6.0),
     "lymph_nodes_examined": (0.0, 5.0, 11.0),
     "ki67_percent": (14.0, 30.0),
+    "psa_ng_ml": (10.0, 20.0),  # the AJCC 7 prostate groups' cut points
 }
 
 

@@ -43,6 +43,7 @@ FIELDS = (
     "pr",
     "her2",
     "ki67_percent",
+    "psa_ng_ml",
 )
 
 _CM = r"(?:cm|em|crn|cin|c\.m\.)"
@@ -54,7 +55,7 @@ _FINAL = re.compile(
     r"(?:cancer|tumou?r)\s+(?:case\s+)?summary|pathologic\s+stag\w*|ajcc)\b"
 )
 _TNM = re.compile(
-    r"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p)\s?T\s?(?P<t>[0-4](?:[a-d][12]?)?(?:\(m\))?|is|x|X))"
+    r"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p)\s?T\s?(?P<t>[0-4](?:[a-d][12]?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))"
     r"(?:[\s,;/]*(?P<nt>p?\s?N\s?(?P<n>[0-3O][a-c]?(?:\(mi\)|mi(?![a-z]))?"
     r"(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
     r"(?:[\s,;/]*(?P<mt>p?\s?M\s?(?P<m>[01O][a-d]?|x|X)))?",
@@ -180,6 +181,13 @@ _HER2 = re.compile(
     r"(?i)\bHER[\s\-]?2(?:/neu)?\b[^.\n]{0,60}?\b(?P<v>positive|negative|equivocal|amplified|not\s+amplified|[0-3]\s?\+)"
 )
 _KI67 = re.compile(r"(?i)\bki[\s\-]?67\b[^.\n%]{0,40}?(?P<v>\d{1,3})(?:\s*[-–]\s*\d{1,3})?\s*%")
+# serum PSA as the clinical history states it ("PSA value: 9.77", "PSA 14", "PSA was 9.1",
+# "PSA value of 10 .64 nglml"); a PSA immunostain ("PSA and prostein", "PSA (1:500)") has no number,
+# and a tumour-marker checkbox form ("PSA o Negative o Positive", OCR "PSA 0 Negative") no value
+_PSA = re.compile(
+    r"(?i)\bpsa\b(?:\s+(?:values?|levels?))?(?:\s+(?:of|was|is|at|had\s+been))?\s*[:=]?\s*"
+    r"(?P<v>\d{1,4}(?:\s?[.,]\s?\d{1,3})?)(?![\d:])(?!\s*(?:neg|pos))(?:\s*(?:ng|ug)\s*[/l]\s*m[l1])?"
+)
 _LATERALITY = re.compile(r"(?i)\b(?P<side>left|right|bilateral)\b")
 
 
@@ -499,6 +507,7 @@ _gleason = _simple(
 _grade_group = _simple(_GRADE_GROUP, lambda m: int(m.group("g")))
 _her2 = _simple(_HER2, lambda m: re.sub(r"\s+", " ", m.group("v").lower()).replace(" +", "+"))
 _ki67 = _simple(_KI67, lambda m: int(m.group("v")))
+_psa = _simple(_PSA, lambda m: float(re.sub(r"\s", "", m.group("v")).replace(",", ".")))
 
 
 def _laterality(text: str) -> Field:
@@ -529,6 +538,7 @@ def extract(text: str) -> dict[str, Field]:
         fields[name] = _receptor(text, cue)
     fields["her2"] = _her2(text)
     fields["ki67_percent"] = _ki67(text)
+    fields["psa_ng_ml"] = _psa(text)
     for field in fields.values():
         if field is not None and "text" not in field:
             field["text"] = text[field["start"] : field["end"]]

@@ -43,6 +43,7 @@ _LOINC = {
     "er": ("16112-5", "Estrogen receptor [Interpretation] in Tissue"),
     "pr": ("16113-3", "Progesterone receptor [Interpretation] in Tissue"),
     "her2": ("48676-1", "HER2 [Interpretation] in Tissue"),
+    "psa_ng_ml": ("2857-1", "Prostate specific Ag [Mass/volume] in Serum or Plasma"),
 }
 _CONDITION_FIELDS = ("histologic_type", "primary_site")
 
@@ -57,6 +58,8 @@ def _evidence_note(field: dict[str, Any]) -> str:
 def _value(name: str, value: Any) -> dict[str, Any]:
     if name.endswith("_mm"):
         return {"valueQuantity": {"value": value, "unit": "mm", "system": UCUM, "code": "mm"}}
+    if name.endswith("_ng_ml"):
+        return {"valueQuantity": {"value": value, "unit": "ng/mL", "system": UCUM, "code": "ng/mL"}}
     if name.startswith("lymph_nodes_") or name in ("grade_group", "ki67_percent"):
         return {"valueInteger": int(value)}
     return {"valueCodeableConcept": {"text": str(value)}}

@@ -1,5 +1,5 @@
-"""The AJCC (7th edition, as the TCGA records) anatomic stage that a report's own pT, pN and pM give at
-its primary site.
+"""The AJCC (7th edition, as the TCGA records) stage that a report's own pT, pN and pM give at its
+primary site.
 
 `ajcc_stage(extract(text))` -> the most specific stage the T, N and M determine at the organ
 ("IIA", "IIIB", "IB1"), else the main group ("III": a colon pT3 pN2 is IIIB or IIIC by N2a against
@@ -7,22 +7,24 @@ N2b), else None; `stage_group(...)` -> the main group alone: "0", "I", "II", "II
 `derived_stage(...)` -> the stage as a result field with its evidence (`report_result` and the
 CLI's `pathology extract` give it beside the stage the report states).
 
-Derived for the organs whose grouping follows from T, N and M alone: colon, rectosigmoid and rectum,
-lung, kidney, bladder, breast, lip/oral cavity/pharynx/larynx, liver, prostate (anatomic, main group
-only: its substages need PSA and Gleason), pancreas, stomach, and the cervix, corpus uteri and
-ovary (whose groups are the FIGO stages; a uterine carcinoma's T1c, T2a or T2b is the AJCC 6 / FIGO
-1988 scheme, and its stage says that edition); and where the type, grade, location or age decide too:
-the oesophagus (squamous against adenocarcinoma, G1-2 against G3, upper/middle against lower third,
-at N0) and the thyroid (anaplastic, medullary, or papillary/follicular by age: `age_years`, a field
-the caller may add, since reports seldom state it; without it only T1 N0 M0, stage I at any age).
-Other organs (the brain, soft tissue, blood), types a table does not cover, and reports without a pT
-get None: nothing is guessed. A missing or NX node category counts as N0, and a missing M as M0, as
-the stage tables do for a pathological group; an M1 is stage IV (with the organ's letter) but for a
-papillary or follicular thyroid carcinoma under 45 years, and Tis N0 stage 0; a lung T2 without a or
-b gets its letter from the size (`SIZE_T`), else counts as T2a (stage I at N0). `derived_stage`
-names every value a stage was read from. `PathologyCoder` has the group and the stage among its
-extracted-field features (every classifier sees them; stage gains from them: docs/benchmarks.md);
-the report's own stated stage, where it has one, is `extract`'s `stage`.
+Derived for the organs whose grouping follows from T, N and M alone: colon, rectosigmoid and
+rectum, lung, kidney, renal pelvis and ureter, bladder, breast, lip/oral cavity/pharynx/larynx,
+liver, pancreas, stomach, and the cervix, corpus uteri and ovary (whose groups are the FIGO stages;
+a uterine carcinoma's T1c, T2a or T2b is the AJCC 6 / FIGO 1988 scheme, and its stage says that
+edition); and where the type, grade, location, PSA or age decide too: the prostate (at T1-T2 by the
+Gleason score and the serum PSA the clinical history states), the oesophagus (squamous against
+adenocarcinoma, G1-2 against G3, upper/middle against lower third, at N0) and the thyroid
+(anaplastic, medullary, or papillary/follicular by age: `age_years`, a field the caller may add,
+since reports seldom state it; without it only T1 N0 M0, stage I at any age). Other organs (the
+brain, soft tissue, blood), types a table does not cover, and reports without a pT get None:
+nothing is guessed. A missing or NX node category counts as N0, and a missing M as M0, as the stage
+tables do for a pathological group; an M1 is stage IV (with the organ's letter) but for a papillary
+or follicular thyroid carcinoma under 45 years; Tis N0 is stage 0 (0is in the urinary tract, whose
+non-invasive papillary Ta N0 is 0a); a lung T2 without a or b gets its letter from the size
+(`SIZE_T`), else counts as T2a (stage I at N0). `derived_stage` names every value a stage was read
+from. `PathologyCoder` has the group and the stage among its extracted-field features (every
+classifier sees them; stage gains from them: docs/benchmarks.md); the report's own stated stage,
+where it has one, is `extract`'s `stage`.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 _CATEGORY = re.compile(
-    r"^[yrmc]?p?(?P<letter>[TNM])(?P<cat>is|[0-4X])(?P<sub>[a-d]?)(?P<digit>[12]?)", re.IGNORECASE
+    r"^[yrmc]?p?(?P<letter>[TNM])(?P<cat>is|a(?![a-z])|[0-4X])(?P<sub>[a-d]?)(?P<digit>[12]?)", re.IGNORECASE
 )
 _MAIN = re.compile(r"^(?:IV|III|II|I|0)")
+_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 
 # AJCC 7 T categories by the largest tumour size in mm where the organ's T goes by size: (up to, T).
 # The lung's T2 without a or b gets its letter here; the coder reads sizes as T by the same cuts.
@@ -52,6 +55,8 @@ _LUNG_T2A_MM = next(limit for limit, t in SIZE_T["C34"] if t == "T2a")
 # lip and oral cavity, oropharynx, hypopharynx, larynx (not the salivary glands, C07-C08, or the
 # nasopharynx, C11, which group otherwise)
 _HEAD_AND_NECK = {f"C{n:02d}" for n in (0, 1, 2, 3, 4, 5, 6, 9, 10, 12, 13, 14, 32)}
+# renal pelvis, ureter, bladder: stage 0a (Ta) and 0is (Tis)
+_URINARY = ("C65", "C66", "C67")
 # colon, rectosigmoid, rectum: one table, one N by count, M1a/M1b
 _COLORECTUM = ("C18", "C19", "C20")
 
@@ -99,7 +104,7 @@ def _category(field: dict[str, Any] | None, letter: str) -> tuple[str, str, str]
     if match is None or match["letter"].upper() != letter:
         return None
     cat = match["cat"]
-    return (cat.lower() if cat.lower() == "is" else cat.upper()), match["sub"].lower(), match["digit"]
+    return (cat.lower() if cat.lower() in ("is", "a") else cat.upper()), match["sub"].lower(), match["digit"]
 
 
 def ajcc_stage(fields: dict[str, Any]) -> str | None:
@@ -124,8 +129,10 @@ def _derive(fields: dict[str, Any]) -> tuple[str | None, _Case]:
     n = _nodes(fields, organ, used)
     if n is None:  # positive nodes whose N category the count does not give at this organ
         return None, case
-    if t[0] == "is":
-        return ("0" if n[0] == 0 else None), case
+    if t[0] in ("is", "a"):  # in situ; Ta, the urinary tract's non-invasive papillary carcinoma
+        if n[0] or (t[0] == "a" and organ not in _URINARY):
+            return None, case
+        return ("0" + t[0] if organ in _URINARY else "0"), case
     micro = n[0] == 1 and "mi" in str(used.get("pN", "")).lower()
     stated_n = _category(fields.get("pN"), "N")
     counted = n[0] > 0 and not (stated_n is not None and stated_n[0].isdigit())
@@ -158,7 +165,7 @@ _COUNTED = {
     "C16": "stomach",
     "C67": "bladder",
     "C15": "oesophagus",
-    **dict.fromkeys(("C25", "C22", "C64", "C61", "C53", "C54", "C55", "C56"), "any"),
+    **dict.fromkeys(("C25", "C22", "C64", "C61", "C53", "C54", "C55", "C56", "C65", "C66"), "any"),
 }
 
 
@@ -274,6 +281,12 @@ def _bladder(s: _TNM) -> str | None:
     return {1: "I", 2: "II", 3: "III", 4: "III"}.get(s.t)
 
 
+def _upper_urinary_tract(s: _TNM) -> str:  # renal pelvis and ureter: any node is IV
+    if s.n or s.t == 4:
+        return "IV"
+    return _ROMAN[s.t]
+
+
 def _breast(s: _TNM) -> str:
     if s.n == 3:
         return "IIIC"
@@ -306,10 +319,53 @@ def _liver(s: _TNM) -> str:
     return {1: "I", 2: "II", 4: "IIIC"}[s.t]
 
 
-def _prostate(s: _TNM) -> str | None:  # anatomic main group only
+def _prostate(s: _TNM) -> str | None:
+    """AJCC 7 prostate: III at T3, IV at T4 or N1; at T1-T2 N0 the prognostic group by the T's letter,
+    the Gleason score (or Grade Group) and the serum PSA (`psa_ng_ml`, from the clinical history):
+    the group every value they leave open gives, else the main group all of them share, else None.
+    Neither known is the table's own "PSA X, Gleason X" row (T1-T2a I, T2b IIA, T2c IIB)."""
     if s.n or s.t == 4:
         return "IV"
-    return {2: "II", 3: "III"}.get(s.t)
+    if s.t == 3:
+        return "III"
+    gleason = _gleason_level(s.case)
+    psa = s.case.read("psa_ng_ml")
+    letters = [s.t_sub] if s.t == 1 or s.t_sub in ("a", "b", "c") else ["a", "b", "c"]
+    if gleason is None and psa is None:
+        groups = {"I" if s.t == 1 or x == "a" else "IIA" if x == "b" else "IIB" for x in letters}
+    else:
+        psa_levels = [0 if float(psa) < 10 else 1 if float(psa) < 20 else 2] if psa is not None else [0, 1, 2]
+        groups = {
+            _prostate_group(s.t == 1 or x == "a", x == "b", x == "c", p, g)
+            for x in letters
+            for p in psa_levels
+            for g in ([gleason] if gleason is not None else [0, 1, 2])
+        }
+    if len(groups) == 1:
+        return groups.pop()
+    mains = {main_group(g) for g in groups}
+    return mains.pop() if len(mains) == 1 else None
+
+
+def _gleason_level(case: _Case) -> int | None:
+    """0 for a Gleason score of 6 or less, 1 for 7, 2 for 8 or more (from the score, else the Grade
+    Group); None where the report gives neither."""
+    gleason = case.read("gleason")
+    if gleason is not None:
+        total = int(str(gleason).rsplit("=", 1)[-1])
+        return 0 if total <= 6 else 1 if total == 7 else 2
+    group = case.read("grade_group")
+    return None if group is None else 0 if int(group) == 1 else 1 if int(group) <= 3 else 2
+
+
+def _prostate_group(t_low: bool, t2b: bool, t2c: bool, psa: int, gleason: int) -> str:
+    """The AJCC 7 group of a T1-T2 N0 M0 prostate cancer: `t_low` T1 or T2a; PSA and Gleason as
+    levels (PSA <10, 10-20, 20+; Gleason <=6, 7, 8+)."""
+    if t2c or psa == 2 or gleason == 2:
+        return "IIB"
+    if t2b or gleason == 1:
+        return "IIA"
+    return "I" if t_low and psa == 0 else "IIA"
 
 
 def _pancreas(s: _TNM) -> str:
@@ -352,7 +408,6 @@ def _cervix(s: _TNM) -> str:  # the AJCC groups are the FIGO stages
     return roman + (s.t_sub.upper() + s.t_digit if s.t_sub in ("a", "b") else "")
 
 
-_ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 # ICD-O-3 morphology ranges of the histologic groups the oesophagus, thyroid and uterus stage apart
 _SQUAMOUS = (range(8050, 8090), range(8560, 8561))  # with adenosquamous: the worse-prognosis table
 # adenocarcinomas, without the neuroendocrine tumours (8240-8249)
@@ -481,6 +536,8 @@ _TABLES = {
     "C34": _lung,
     "C64": _kidney,
     "C67": _bladder,
+    "C65": _upper_urinary_tract,
+    "C66": _upper_urinary_tract,
     "C50": _breast,
     "C22": _liver,
     "C61": _prostate,

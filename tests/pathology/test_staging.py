@@ -273,3 +273,90 @@ def test_a_uterine_t_of_the_1988_scheme_is_staged_in_its_edition() -> None:
     assert old_nodes is not None and (old_nodes["value"], old_nodes["edition"]) == ("IIIC", "AJCC 6")
     new = derived_stage(extract(UTERUS.format(tnm="pT1b pN0")))
     assert new is not None and (new["value"], new["edition"]) == ("IB", "AJCC 7")
+
+
+PROSTATE = "CLINICAL HISTORY: {psa}\nFINAL DIAGNOSIS: Prostate, radical prostatectomy: acinar adenocarcinoma, {gleason}. {tnm}"
+
+
+@pytest.mark.parametrize(
+    ("psa", "gleason", "tnm", "stage"),
+    [
+        ("PSA value: 5.1", "Gleason score 3+3=6", "pT2a pN0", "I"),
+        ("PSA value: 12.4 ng/mL", "Gleason score 3+3=6", "pT2a pN0", "IIA"),  # PSA 10-20
+        ("PSA 6.8", "Gleason score 3+4=7", "pT2a pN0", "IIA"),
+        ("PSA 6.8", "Gleason score 3+4=7", "pT2b pN0", "IIA"),
+        ("PSA 26.6", "Gleason score 3+3=6", "pT2a pN0", "IIB"),  # PSA 20 or more
+        ("PSA 6.8", "Gleason score 4+4=8", "pT2a pN0", "IIB"),
+        ("PSA 6.8", "Grade Group 4", "pT2a pN0", "IIB"),  # the Grade Group where no score
+        ("", "Gleason score 3+3=6", "pT2c pN0", "IIB"),  # T2c: whatever the PSA
+        ("", "Gleason score 3+4=7", "pT2a pN0", "II"),  # IIA or IIB by the PSA
+        ("", "Gleason score 3+3=6", "pT2a pN0", None),  # I, IIA or IIB by the PSA
+        ("", "", "pT2a pN0", "I"),  # neither known: the table's "PSA X, Gleason X" row
+        ("", "", "pT2b pN0", "IIA"),
+        ("", "", "pT2 pN0", None),  # T2a (I), T2b (IIA) or T2c (IIB)
+        ("PSA 5.0", "Gleason score 3+4=7", "pT3a pN0", "III"),
+        ("PSA 5.0", "Gleason score 3+4=7", "pT3b pN1", "IV"),
+        ("PSA 5.0", "Gleason score 3+4=7", "pT2c pN0 pM1b", "IV"),
+    ],
+)
+def test_prostate_groups_by_gleason_and_psa(psa: str, gleason: str, tnm: str, stage: str | None) -> None:
+    fields = extract(PROSTATE.format(psa=psa, gleason=gleason or "moderately differentiated", tnm=tnm))
+    assert fields["primary_site"]["value"].startswith("C61")
+    assert ajcc_stage(fields) == stage
+
+
+def test_the_psa_is_read_from_the_history_and_named_where_it_staged() -> None:
+    text = PROSTATE.format(psa="PSA value of 10 .64 nglml.", gleason="Gleason score 3+3=6", tnm="pT2a pN0")
+    fields = extract(text)
+    psa = fields["psa_ng_ml"]
+    assert psa["value"] == 10.64 and text[psa["start"] : psa["end"]] == "PSA value of 10 .64 nglml"
+    derived = derived_stage(fields)
+    assert derived is not None and derived["value"] == "IIA"
+    assert derived["from"] == {"pT": "pT2a", "pN": "pN0", "gleason": "3+3=6", "psa_ng_ml": 10.64}
+    # an immunostain or a tumour-marker checkbox form is not a serum value
+    for stain in ("Tumour cells positive for PSA and prostein.", "PSA (1:500): positive", "PSA 0 Negative"):
+        assert extract(stain)["psa_ng_ml"] is None, stain
+
+
+def test_the_psa_is_a_fhir_observation_in_ng_per_ml() -> None:
+    from nlp_engine.pathology.fhir import pathology_bundle
+
+    text = PROSTATE.format(psa="PSA 6.8 ng/mL.", gleason="Gleason score 3+4=7", tnm="pT2a pN0")
+    bundle = pathology_bundle("p1", extract(text))  # validated against the R4B models inside
+    (psa,) = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+        and e["resource"]["code"]["coding"][0].get("code") == "2857-1"
+    ]
+    assert psa["valueQuantity"] == {
+        "value": 6.8,
+        "unit": "ng/mL",
+        "system": "http://unitsofmeasure.org",
+        "code": "ng/mL",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        (BLADDER.format(tnm="pTa pNX"), "0a"),  # non-invasive papillary
+        (BLADDER.format(tnm="pTis pN0"), "0is"),
+        (BLADDER.format(tnm="pTa pN1"), None),
+        (COLON.format(tnm="pTis pN0"), "0"),
+        # any node is IV in the renal pelvis (a kidney's T2 N1 would be III)
+        ("FINAL DIAGNOSIS: Renal pelvis, nephroureterectomy: urothelial carcinoma. pT2 pN1", "IV"),
+        ("FINAL DIAGNOSIS: Ureter, resection: urothelial carcinoma. pT2 pN0", "II"),
+        ("FINAL DIAGNOSIS: Ureter, resection: urothelial carcinoma. pT1. Lymph nodes: 1/4 positive.", "IV"),
+        ("FINAL DIAGNOSIS: Ureter, resection: urothelial carcinoma. pTa pN0", "0a"),
+    ],
+)
+def test_urinary_tract_stage_zero_and_upper_tract(text: str, stage: str | None) -> None:
+    fields = extract(text)
+    assert ajcc_stage(fields) == stage
+    assert stage_group(fields) == (None if stage is None else stage[0] if stage[0] == "0" else stage)
+
+
+def test_pta_is_read_whole_and_not_from_words() -> None:
+    assert extract(BLADDER.format(tnm="pTa pNX"))["pT"]["value"] == "pTa"
+    assert extract("Bladder: urothelial carcinoma; pT and pN not assigned.")["pT"] is None

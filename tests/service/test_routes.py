@@ -126,10 +126,12 @@ def test_pathology_route_fields_with_evidence_and_fhir(client: TestClient) -> No
     gleason = result["fields"]["gleason"]
     assert gleason["value"] == "3+4=7" and PATHOLOGY[gleason["start"] : gleason["end"]] == gleason["text"]
     assert result["fields"]["pT"]["value"] == "pT2" and "coded" not in result  # no coder configured
-    # the AJCC stage the report's own pT2 N0 gives at the prostate (anatomic main group), with its source
+    # the AJCC stage the report's own pT2 N0 and Gleason 7 give at the prostate (IIA at T2a or T2b, IIB
+    # at T2c: the main group), with its sources
     assert result["derived_stage"]["value"] == "II" and result["derived_stage"]["from"] == {
         "pT": "pT2",
         "pN": "pN0",
+        "gleason": "3+4=7",
     }
     benign = client.post(
         "/v1/pathology",
