@@ -200,14 +200,18 @@ def derived_stage_agreement(rows: list[dict[str, str]], extracted: list[dict[str
 
 def derived_stage_against_stated(extracted: list[dict[str, Any]]) -> dict[str, Any]:
     """`staging.ajcc_stage` against the stage the report itself states (`extract`'s `stage`), over the
-    reports that have both, whatever the record says (it has no stage for the uterus and ovary):
-    equal, compatible (equal, or one refines the other: I and IA, IIIC and IIIC1) and the same main
-    group, overall and per organ (the extracted site's three-character code)."""
+    reports that have both, whatever the record says (it has no stage for the uterus, ovary and
+    prostate): equal, compatible (equal, or one refines the other: I and IA, IIIC and IIIC1) and the
+    same main group, overall and per organ (the extracted site's three-character code); and per
+    organ, the reports with a derived stage at all (`derived_per_organ`)."""
     from nlp_engine.pathology.staging import ajcc_stage, main_group
 
     pairs = []
+    per_organ: Counter[str] = Counter()
     for out in extracted:
         derived = ajcc_stage(out)
+        if derived is not None:
+            per_organ[str(out["primary_site"]["value"])[:3]] += 1
         if derived is None or out.get("stage") is None:
             continue
         stated = str(out["stage"]["value"]).replace("Stage ", "")
@@ -224,7 +228,11 @@ def derived_stage_against_stated(extracted: list[dict[str, Any]]) -> dict[str, A
         }
 
     organs = sorted({organ for organ, _, _ in pairs})
-    return {**tally(pairs), "by_organ": {o: tally([p for p in pairs if p[0] == o]) for o in organs}}
+    return {
+        **tally(pairs),
+        "by_organ": {o: tally([p for p in pairs if p[0] == o]) for o in organs},
+        "derived_per_organ": dict(sorted(per_organ.items())),
+    }
 
 
 def node_agreement(rows: list[dict[str, str]], extracted: list[dict[str, Any]]) -> dict[str, Any]:

@@ -323,7 +323,13 @@ def _prostate(s: _TNM) -> str | None:
     """AJCC 7 prostate: III at T3, IV at T4 or N1; at T1-T2 N0 the prognostic group by the T's letter,
     the Gleason score (or Grade Group) and the serum PSA (`psa_ng_ml`, from the clinical history):
     the group every value they leave open gives, else the main group all of them share, else None.
-    Neither known is the table's own "PSA X, Gleason X" row (T1-T2a I, T2b IIA, T2c IIB)."""
+    Neither known is the table's own "PSA X, Gleason X" row (T1-T2a I, T2b IIA, T2c IIB). For
+    adenocarcinomas and squamous carcinomas (and a carcinoma not named more closely): a urothelial
+    carcinoma in the prostate is staged as the urethra's, and one read at the prostate in a
+    cystoprostatectomy is the bladder's."""
+    code = s.case.morphology()
+    if code is not None and code != 8010 and not _within(code, _GLANDULAR + _SQUAMOUS):
+        return None
     if s.n or s.t == 4:
         return "IV"
     if s.t == 3:

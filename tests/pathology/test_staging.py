@@ -312,7 +312,13 @@ def test_the_psa_is_read_from_the_history_and_named_where_it_staged() -> None:
     assert psa["value"] == 10.64 and text[psa["start"] : psa["end"]] == "PSA value of 10 .64 nglml"
     derived = derived_stage(fields)
     assert derived is not None and derived["value"] == "IIA"
-    assert derived["from"] == {"pT": "pT2a", "pN": "pN0", "gleason": "3+3=6", "psa_ng_ml": 10.64}
+    assert derived["from"] == {
+        "pT": "pT2a",
+        "pN": "pN0",
+        "histologic_type": "8550/3",
+        "gleason": "3+3=6",
+        "psa_ng_ml": 10.64,
+    }
     # an immunostain or a tumour-marker checkbox form is not a serum value
     for stain in ("Tumour cells positive for PSA and prostein.", "PSA (1:500): positive", "PSA 0 Negative"):
         assert extract(stain)["psa_ng_ml"] is None, stain
@@ -360,3 +366,12 @@ def test_urinary_tract_stage_zero_and_upper_tract(text: str, stage: str | None) 
 def test_pta_is_read_whole_and_not_from_words() -> None:
     assert extract(BLADDER.format(tnm="pTa pNX"))["pT"]["value"] == "pTa"
     assert extract("Bladder: urothelial carcinoma; pT and pN not assigned.")["pT"] is None
+
+
+def test_a_urothelial_carcinoma_read_at_the_prostate_is_not_staged_as_a_prostate_cancer() -> None:
+    # a cystoprostatectomy whose site was read as the prostate: the bladder's tumour, not the prostate's
+    text = "FINAL DIAGNOSIS: Prostate and bladder, cystoprostatectomy: urothelial carcinoma. pT2a pN0"
+    fields = extract(text)
+    fields["primary_site"] = {"value": "C61.9", "start": 0, "end": 1}
+    assert fields["histologic_type"]["value"] == "8120/3"
+    assert ajcc_stage(fields) is None

@@ -131,6 +131,7 @@ def test_pathology_route_fields_with_evidence_and_fhir(client: TestClient) -> No
     assert result["derived_stage"]["value"] == "II" and result["derived_stage"]["from"] == {
         "pT": "pT2",
         "pN": "pN0",
+        "histologic_type": "8550/3",
         "gleason": "3+4=7",
     }
     benign = client.post(
