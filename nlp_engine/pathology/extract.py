@@ -188,6 +188,8 @@ _PSA = re.compile(
     r"(?i)\bpsa\b(?:\s+(?:values?|levels?))?(?:\s+(?:of|was|is|at|had\s+been))?\s*[:=]?\s*"
     r"(?P<v>\d{1,4}(?:\s?[.,]\s?\d{1,3})?)(?![\d:])(?!\s*(?:neg|pos))(?:\s*(?:ng|ug)\s*[/l]\s*m[l1])?"
 )
+# where a non-invasive papillary carcinoma is Ta: renal pelvis, ureter, bladder, urethra
+_TA_SITES = ("C65", "C66", "C67", "C68")
 _LATERALITY = re.compile(r"(?i)\b(?P<side>left|right|bilateral)\b")
 
 
@@ -524,6 +526,11 @@ def extract(text: str) -> dict[str, Field]:
     fields: dict[str, Field] = dict(_tnm(text))
     fields["histologic_type"] = icdo.histologic_type(text, finals[0] if finals else None)
     fields["primary_site"] = icdo.primary_site(text, finals[0] if finals else None, fields["histologic_type"])
+    t, site = fields["pT"], fields["primary_site"]
+    if t is not None and t["value"] == "pTa" and (site is None or site["value"][:3] not in _TA_SITES):
+        fields["pT"] = (
+            None  # Ta is the urinary tract's alone; elsewhere it is OCR (a kidney's "pTa" for pT1a)
+        )
     fields["stage"] = _stage(text)
     fields["grade"] = _grade(text)
     fields["gleason"] = _gleason(text)

@@ -13,13 +13,17 @@ invasive tumour is left out; a report with only in situ disease gets the morphol
 /2 (`8500/2`).
 
 Primary site: the organ (three-character topography category) named most, counting the line of the
-chosen histologic type and its specimen header three times and the final part twice; then the most
+chosen histologic type five times, its specimen header (the line before) three times and the final
+part twice; then the most
 named subsite of that organ (`upper lobe` refines lung only where the organ is the lung), else the
 organ's own code. The colon, rectosigmoid and rectum (C18, C19.9, C20.9) count as one organ, the
 colorectum, in which the rectosigmoid and rectum are subsites, named in the final part or beside the
 tumour (a "rectal bleeding" in the history is no site): "Rectosigmoid colon, resection" is C19.9
-however often the gross says "colon". A report with no tumour mention gets no histologic type and
-no site is invented.
+however often the gross says "colon". A site named in a part that says it holds no tumour ("RIGHT
+DISTAL URETER: benign ureter") counts only where no other is named. A report that names no site but
+a type found in one organ only (a glioma, a hepatocellular carcinoma, a renal cell carcinoma) gets
+that organ's code, with the type's words as evidence and `implied_by` naming the type. A report with
+no tumour mention gets no histologic type and no site is invented.
 """
 
 from __future__ import annotations
@@ -234,6 +238,12 @@ def histologic_type(text: str, final_start: int | None) -> dict[str, Any] | None
     }
 
 
+# a part that says it holds no tumour ("RIGHT DISTAL URETER (A): ... BENIGN URETER", "Segment of ureter,
+# no tumor present"): its organ is not the tumour's site
+_BENIGN_PART = re.compile(
+    r"(?i)\b(?:benign|negative\s+for\s+(?:malignancy|carcinoma|tumou?r|neoplasm|dysplasia)|no\s+(?:evidence\s+of\s+)?"
+    r"(?:residual\s+)?(?:malignancy|carcinoma|tumou?r|neoplasm)(?:\s+(?:is\s+)?(?:present|seen|identified))?)\b"
+)
 _IN_SITU = re.compile(r"(?i)[ \t]*,?[ \t]*(?:\([^)\n]{0,12}\)[ \t]*)?in[\s\-]+situ\b")
 
 
@@ -280,6 +290,38 @@ def _organ(code: str) -> str:
     return _SAME_ORGAN.get(code[:3], code[:3])
 
 
+def _says_benign(text: str, start: int, end: int) -> bool:
+    """Whether a site mention's line, or the line after it, says it holds no tumour."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    after = text.find("\n", line_end + 1)
+    after = len(text) if after < 0 else after
+    return _BENIGN_PART.search(text, line_start, after) is not None
+
+
+# Types found in one organ only: the site a report naming none implies (its whole-organ code).
+_IMPLIED_ORGAN = (
+    (range(9380, 9461), "C71.9"),  # gliomas: brain
+    (range(8170, 8181), "C22.0"),  # hepatocellular carcinoma (and combined with cholangiocarcinoma): liver
+    (range(8312, 8313), "C64.9"),  # renal cell carcinoma
+    (range(8317, 8318), "C64.9"),  # chromophobe renal cell carcinoma
+)
+
+
+def _implied_site(text: str, histology: dict[str, Any]) -> dict[str, Any] | None:
+    """The site a histologic type found in one organ only implies, as a field whose evidence is the
+    type's mention; None for the other types."""
+    number = int(str(histology["value"])[:4])
+    code = next((site for numbers, site in _IMPLIED_ORGAN if number in numbers), None)
+    if code is None:
+        return None
+    entry = next(e for e in vocabulary("topography") if e.code == code)
+    field = _field(text, (histology["start"], histology["end"], entry), [])
+    field["implied_by"] = histology["value"]
+    return field
+
+
 def primary_site(
     text: str, final_start: int | None, histology: dict[str, Any] | None
 ) -> dict[str, Any] | None:
@@ -288,22 +330,22 @@ def primary_site(
         return None
     mentions = _mentions(text, vocabulary("topography"))
     if not mentions:
-        return None
+        return _implied_site(text, histology)
     # the histology's line and the line before it (`A. Lung, right upper lobe:` above the diagnosis)
     line_start = text.rfind("\n", 0, histology["start"]) + 1
     near_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
     near_end = text.find("\n", histology["end"])
     near_end = len(text) if near_end < 0 else near_end
     organ_weight: Counter[str] = Counter()
-    for start, _, entry in mentions:
-        w = (
-            3
-            if near_start <= start < near_end
-            else 2
-            if final_start is not None and start >= final_start
-            else 1
-        )
-        organ_weight[_organ(entry.code)] += w
+    benign: Counter[str] = Counter()  # mentions in parts that say they hold no tumour, a last resort
+    for start, end, entry in mentions:
+        beside = near_start <= start < near_end
+        # the type's own line 5, its specimen header (the line before) 3, the final part 2, elsewhere 1
+        w = 2 if final_start is not None and start >= final_start else 1
+        if beside:
+            w = 5 if start >= line_start else 3
+        (benign if not beside and _says_benign(text, start, end) else organ_weight)[_organ(entry.code)] += w
+    organ_weight = organ_weight or benign
     organ = max(
         organ_weight, key=lambda o: (organ_weight[o], -min(s for s, _, e in mentions if _organ(e.code) == o))
     )

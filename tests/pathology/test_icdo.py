@@ -227,3 +227,38 @@ def test_withheld_only_without_any_tumour(text: str, withheld_because: str | Non
         assert reason is None
     else:
         assert reason is not None and withheld_because in reason
+
+
+def test_a_part_that_holds_no_tumour_does_not_name_the_site() -> None:
+    from nlp_engine.pathology.extract import extract
+
+    text = (
+        "RADICAL CYSTECTOMY:\nRIGHT DISTAL URETER (A):\nFROZEN SECTION DIAGNOSIS:\nFINAL DIAGNOSIS:\n"
+        "-BENIGN URETER\nLEFT URETER (B):\nSegment of ureter, no tumor present.\n"
+        "URINARY BLADDER (C):\nInvasive high grade urothelial carcinoma."
+    )
+    site = extract(text)["primary_site"]
+    assert site["value"] == "C67.9" and "C66.9" in site["alternatives"]
+    # a benign part is still a site where no other part names one
+    only = extract("LEFT URETER (B):\nSegment of ureter, no tumor present.\nUrothelial carcinoma.")
+    assert only["primary_site"]["value"] == "C66.9"
+
+
+def test_uterine_cervix_is_the_cervix() -> None:
+    from nlp_engine.pathology.extract import extract
+
+    # the tumour's own line names its site more surely than the part's header
+    text = "PART 10: UTERUS WITH BOTH PARAMETRIA -\nA. UTERINE CERVIX WITH INVASIVE SQUAMOUS CELL CARCINOMA."
+    assert extract(text)["primary_site"]["value"] == "C53.9"
+
+
+def test_a_type_of_one_organ_implies_its_site_where_none_is_named() -> None:
+    from nlp_engine.pathology.extract import extract
+
+    text = "Diagnosis\nAnaplastic astrocytoma WHO grade III. Proliferation index 7%."
+    site = extract(text)["primary_site"]
+    assert (site["value"], site["implied_by"]) == ("C71.9", "9401/3")
+    assert text[site["start"] : site["end"]] == "Anaplastic astrocytoma"
+    assert extract("Hepatocellular carcinoma, moderately differentiated.")["primary_site"]["value"] == "C22.0"
+    # an adenocarcinoma could be anywhere: no site is invented
+    assert extract("Adenocarcinoma, moderately differentiated.")["primary_site"] is None

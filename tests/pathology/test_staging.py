@@ -366,6 +366,8 @@ def test_urinary_tract_stage_zero_and_upper_tract(text: str, stage: str | None) 
 def test_pta_is_read_whole_and_not_from_words() -> None:
     assert extract(BLADDER.format(tnm="pTa pNX"))["pT"]["value"] == "pTa"
     assert extract("Bladder: urothelial carcinoma; pT and pN not assigned.")["pT"] is None
+    # Ta is the urinary tract's alone: a kidney's "pTa" is OCR (pT1a), not a category
+    assert extract("Kidney, nephrectomy: clear cell renal cell carcinoma. pTa pNX")["pT"] is None
 
 
 def test_a_urothelial_carcinoma_read_at_the_prostate_is_not_staged_as_a_prostate_cancer() -> None:
