@@ -20,7 +20,10 @@ organ's own code. The colon, rectosigmoid and rectum (C18, C19.9, C20.9) count a
 colorectum, in which the rectosigmoid and rectum are subsites, named in the final part or beside the
 tumour (a "rectal bleeding" in the history is no site): "Rectosigmoid colon, resection" is C19.9
 however often the gross says "colon". A site named in a part that says it holds no tumour ("RIGHT
-DISTAL URETER: benign ureter") counts only where no other is named. A report that names no site but
+DISTAL URETER: benign ureter") counts only where no other is named. A type that arises in some
+organs only keeps to them where the report names one: a urothelial carcinoma is the urinary tract's
+(not the prostate of a cystoprostatectomy), a squamous carcinoma the cervix's rather than the
+corpus's or an ovary's (a radical hysterectomy). A report that names no site but
 a type found in one organ only (a glioma, a hepatocellular carcinoma, a renal cell carcinoma) gets
 that organ's code, with the type's words as evidence and `implied_by` naming the type. A report with
 no tumour mention gets no histologic type and no site is invented.
@@ -309,6 +312,14 @@ _IMPLIED_ORGAN = (
 )
 
 
+# Types that arise in some organs only: where the report names one of them, the site is among them
+# (a urothelial carcinoma of a cystoprostatectomy is the bladder's, not the prostate's).
+_NATIVE_ORGANS: tuple[tuple[range, tuple[str, ...], tuple[str, ...]], ...] = (
+    (range(8120, 8132), ("C65", "C66", "C67", "C68"), ()),  # urothelial: instead of any other organ
+    (range(8050, 8090), ("C53",), ("C54", "C56")),  # squamous: the cervix, not the corpus or ovary
+)
+
+
 def _implied_site(text: str, histology: dict[str, Any]) -> dict[str, Any] | None:
     """The site a histologic type found in one organ only implies, as a field whose evidence is the
     type's mention; None for the other types."""
@@ -346,6 +357,12 @@ def primary_site(
             w = 5 if start >= line_start else 3
         (benign if not beside and _says_benign(text, start, end) else organ_weight)[_organ(entry.code)] += w
     organ_weight = organ_weight or benign
+    number = int(str(histology["value"])[:4])
+    for numbers, native, instead_of in _NATIVE_ORGANS:
+        if number in numbers and any(o in organ_weight for o in native):
+            organ_weight = Counter(
+                {o: w for o, w in organ_weight.items() if o in native or (instead_of and o not in instead_of)}
+            )
     organ = max(
         organ_weight, key=lambda o: (organ_weight[o], -min(s for s, _, e in mentions if _organ(e.code) == o))
     )

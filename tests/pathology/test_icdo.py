@@ -262,3 +262,21 @@ def test_a_type_of_one_organ_implies_its_site_where_none_is_named() -> None:
     assert extract("Hepatocellular carcinoma, moderately differentiated.")["primary_site"]["value"] == "C22.0"
     # an adenocarcinoma could be anywhere: no site is invented
     assert extract("Adenocarcinoma, moderately differentiated.")["primary_site"] is None
+
+
+def test_a_type_keeps_to_the_organs_it_arises_in() -> None:
+    from nlp_engine.pathology.extract import extract
+
+    cystoprostatectomy = (
+        "PROSTATE AND BLADDER, RADICAL CYSTOPROSTATECTOMY:\nPROSTATE: prostate with nodular hyperplasia.\n"
+        "PROSTATE: involved by invasive high grade urothelial carcinoma (direct extension)."
+    )
+    assert extract(cystoprostatectomy)["primary_site"]["value"] == "C67.9"
+    hysterectomy = (
+        "UTERUS, RADICAL HYSTERECTOMY AND BILATERAL SALPINGO-OOPHORECTOMY:\n"
+        "A. Invasive squamous cell carcinoma, poorly differentiated.\nB. Cervix: tumor size 3.1 cm."
+    )
+    assert extract(hysterectomy)["primary_site"]["value"] == "C53.9"
+    # without the organ it keeps to, the usual vote: a squamous carcinoma of the lung is the lung's
+    lung = "LUNG, RIGHT UPPER LOBE, LOBECTOMY:\nSquamous cell carcinoma, keratinizing."
+    assert extract(lung)["primary_site"]["value"] == "C34.1"
