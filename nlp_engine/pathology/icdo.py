@@ -359,10 +359,16 @@ def primary_site(
     organ_weight = organ_weight or benign
     number = int(str(histology["value"])[:4])
     for numbers, native, instead_of in _NATIVE_ORGANS:
-        if number in numbers and any(o in organ_weight for o in native):
-            organ_weight = Counter(
-                {o: w for o, w in organ_weight.items() if o in native or (instead_of and o not in instead_of)}
-            )
+        named = [o for o in native if o in organ_weight]
+        if number not in numbers or not named:
+            continue
+        if not instead_of:  # the native organs alone
+            organ_weight = Counter({o: w for o, w in organ_weight.items() if o in native})
+            continue
+        # the organs it does not arise in pass their weight to the one it does: a squamous carcinoma
+        # of a hysterectomy naming the corpus often and the cervix once is the cervix's
+        for o in instead_of:
+            organ_weight[named[0]] += organ_weight.pop(o, 0)
     organ = max(
         organ_weight, key=lambda o: (organ_weight[o], -min(s for s, _, e in mentions if _organ(e.code) == o))
     )
