@@ -526,11 +526,10 @@ def extract(text: str) -> dict[str, Field]:
     fields: dict[str, Field] = dict(_tnm(text))
     fields["histologic_type"] = icdo.histologic_type(text, finals[0] if finals else None)
     fields["primary_site"] = icdo.primary_site(text, finals[0] if finals else None, fields["histologic_type"])
+    # Ta is the urinary tract's alone; elsewhere it is OCR (a kidney's "pTa" for pT1a)
     t, site = fields["pT"], fields["primary_site"]
     if t is not None and t["value"] == "pTa" and (site is None or site["value"][:3] not in _TA_SITES):
-        fields["pT"] = (
-            None  # Ta is the urinary tract's alone; elsewhere it is OCR (a kidney's "pTa" for pT1a)
-        )
+        fields["pT"] = None
     fields["stage"] = _stage(text)
     fields["grade"] = _grade(text)
     fields["gleason"] = _gleason(text)

@@ -14,19 +14,18 @@ invasive tumour is left out; a report with only in situ disease gets the morphol
 
 Primary site: the organ (three-character topography category) named most, counting the line of the
 chosen histologic type five times, its specimen header (the line before) three times and the final
-part twice; then the most
-named subsite of that organ (`upper lobe` refines lung only where the organ is the lung), else the
-organ's own code. The colon, rectosigmoid and rectum (C18, C19.9, C20.9) count as one organ, the
-colorectum, in which the rectosigmoid and rectum are subsites, named in the final part or beside the
-tumour (a "rectal bleeding" in the history is no site): "Rectosigmoid colon, resection" is C19.9
-however often the gross says "colon". A site named in a part that says it holds no tumour ("RIGHT
-DISTAL URETER: benign ureter") counts only where no other is named. A type that arises in some
-organs only keeps to them where the report names one: a urothelial carcinoma is the urinary tract's
-(not the prostate of a cystoprostatectomy), a squamous carcinoma the cervix's rather than the
-corpus's or an ovary's (a radical hysterectomy). A report that names no site but
-a type found in one organ only (a glioma, a hepatocellular carcinoma, a renal cell carcinoma) gets
-that organ's code, with the type's words as evidence and `implied_by` naming the type. A report with
-no tumour mention gets no histologic type and no site is invented.
+part twice; then the most named subsite of that organ (`upper lobe` refines lung only where the
+organ is the lung), else the organ's own code. The colon, rectosigmoid and rectum (C18, C19.9,
+C20.9) count as one organ, the colorectum, in which the rectosigmoid and rectum are subsites, named
+in the final part or beside the tumour (a "rectal bleeding" in the history is no site):
+"Rectosigmoid colon, resection" is C19.9 however often the gross says "colon". A site named in a
+part that says it holds no tumour ("RIGHT DISTAL URETER: benign ureter") counts only where no other
+is named. A type that arises in some organs only keeps to them where the report names one: a
+urothelial carcinoma is the urinary tract's (not the prostate of a cystoprostatectomy), a squamous
+carcinoma the cervix's rather than the corpus's or an ovary's (a radical hysterectomy). A report
+that names no site but a type found in one organ only (a glioma, a hepatocellular carcinoma, a renal
+cell carcinoma) gets that organ's code, with the type's words as evidence and `implied_by` naming
+the type. A report with no tumour mention gets no histologic type and no site is invented.
 """
 
 from __future__ import annotations

@@ -118,10 +118,10 @@ def _derive(fields: dict[str, Any]) -> tuple[str | None, _Case]:
     grade, site or age where the organ's groups read them) and the edition."""
     site = fields.get("primary_site")
     t = _category(fields.get("pT"), "T")
-    used = {name: fields[name]["value"] for name in ("pT", "pN", "pM") if fields.get(name) is not None}
-    case = _Case(fields, used)
     if site is None or t is None or t[0] in ("X", "0"):  # T0: no primary to stage by
         return None, _Case(fields, {})
+    used = {name: fields[name]["value"] for name in ("pT", "pN", "pM") if fields.get(name) is not None}
+    case = _Case(fields, used)
     organ = str(site["value"])[:3]
     m = _category(fields.get("pM"), "M")
     if m is not None and m[0] == "1":
