@@ -13,7 +13,8 @@ liver, pancreas, stomach, and the cervix, corpus uteri and ovary (whose groups a
 a uterine carcinoma's T1c, T2a or T2b is the AJCC 6 / FIGO 1988 scheme, and its stage says that
 edition); and where the type, grade, location, PSA or age decide too: the prostate (at T1-T2 by the
 Gleason score and the serum PSA the clinical history states), the oesophagus (squamous against
-adenocarcinoma, G1-2 against G3, upper/middle against lower third, at N0) and the thyroid
+adenocarcinoma, G1-2 against G3, upper/middle against lower third, at N0; the cardia and
+oesophagogastric junction where its table and the stomach's agree) and the thyroid
 (anaplastic, medullary, or papillary/follicular by age: `age_years`, a field the caller may add,
 since reports seldom state it; without it only T1 N0 M0, stage I at any age). Other organs (the
 brain, soft tissue, blood), types a table does not cover, and reports without a pT get None:
@@ -141,7 +142,7 @@ def _derive(fields: dict[str, Any]) -> tuple[str | None, _Case]:
     if organ == "C34" and t[0] == "2" and not t_sub and size is not None:  # lung T2a up to 5 cm
         t_sub = "a" if float(size["value"]) <= _LUNG_T2A_MM else "b"
         used["tumor_size_mm"] = size["value"]
-    table = _TABLES.get(organ)
+    table = _cardia if str(site["value"]).startswith("C16.0") else _TABLES.get(organ)
     tnm = _TNM(int(t[0]), t_sub, t[2], n[0], n[1], micro, counted, case)
     return (table(tnm) if table else None), case
 
@@ -472,6 +473,20 @@ def _oesophagus(s: _TNM) -> str | None:
     if s.t == 1:
         return "IB" if high else "IA"
     return "IIA" if high else "IB"
+
+
+def _cardia(s: _TNM) -> str | None:
+    """The cardia and oesophagogastric junction (C16.0): AJCC 7 stages a tumour there with the
+    oesophagus's table where it extends into the junction or the oesophagus, else with the
+    stomach's, which the report seldom says; so the stage both give, else the main group both give,
+    else None."""
+    s.case.read("primary_site")
+    stomach, oesophagus = _stomach(s), _oesophagus(s)
+    if stomach == oesophagus:
+        return stomach
+    if stomach and oesophagus and main_group(stomach) == main_group(oesophagus):
+        return main_group(stomach)
+    return None
 
 
 def _thyroid_kind(case: _Case) -> str | None:

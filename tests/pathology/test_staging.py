@@ -377,3 +377,26 @@ def test_a_urothelial_carcinoma_read_at_the_prostate_is_not_staged_as_a_prostate
     fields["primary_site"] = {"value": "C61.9", "start": 0, "end": 1}
     assert fields["histologic_type"]["value"] == "8120/3"
     assert ajcc_stage(fields) is None
+
+
+@pytest.mark.parametrize(
+    ("tnm", "stage"),
+    [
+        ("pT1 pN0", "IA"),  # IA by both the stomach's table and the oesophagus's (G2)
+        ("pT3 pN0", "II"),  # IIA (stomach) or IIB (oesophagus)
+        ("pT4a pN2", "III"),  # IIIB or IIIC
+        ("pT3 pN1", None),  # IIB (stomach) or IIIA (oesophagus): which, the report does not say
+    ],
+)
+def test_the_cardia_is_staged_where_the_stomach_and_oesophagus_tables_agree(
+    tnm: str, stage: str | None
+) -> None:
+    text = f"FINAL DIAGNOSIS: Stomach, cardia, gastrectomy: adenocarcinoma, moderately differentiated. {tnm}"
+    fields = extract(text)
+    assert fields["primary_site"]["value"] == "C16.0"
+    assert ajcc_stage(fields) == stage
+    # the body of the stomach is the stomach's table alone
+    assert (
+        ajcc_stage(extract(text.replace("cardia", "body")))
+        == {"pT1 pN0": "IA", "pT3 pN0": "IIA", "pT4a pN2": "IIIB", "pT3 pN1": "IIB"}[tnm]
+    )
