@@ -6,7 +6,8 @@ Resources are validated with `fhir.resources` (its R4B models, which read R4 rep
 a resource that fails validation (reported by field path and count, never by value), another resource
 type, or an attachment only reachable by URL is a record with an error; Bundle entries that are not
 reports (Patient, Observation, ...) are passed over, but for the birth date of a Patient a report's
-subject names, which gives the patient's age at the report (`age_years` in the metadata: from the
+subject names (in the Bundle, or contained in the report: `#id`), which gives the patient's age at
+the report (`age_years` in the metadata: from the
 report's effective date, else its issued or document date; 90 for any age over 89).
 """
 
@@ -72,20 +73,20 @@ def _report_date(resource: dict[str, Any]) -> date | None:
     return None
 
 
-def _births(entries: list[Any]) -> dict[str, date]:
+def _births(entries: list[Any], contained: bool = False) -> dict[str, date]:
     """The birth dates of a Bundle's Patients by the references that may name them (`Patient/id` and
-    the entry's fullUrl)."""
+    the entry's fullUrl), or with `contained` of a report's contained Patients (`#id`)."""
     births = {}
     for entry in entries:
-        resource = entry.get("resource") if isinstance(entry, dict) else None
+        resource = (entry if contained else entry.get("resource")) if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or resource.get("resourceType") != "Patient":
             continue
         born = _date(resource.get("birthDate"))
         if born is None:
             continue
         if resource.get("id"):
-            births[f"Patient/{resource['id']}"] = born
-        if entry.get("fullUrl"):
+            births[f"#{resource['id']}" if contained else f"Patient/{resource['id']}"] = born
+        if not contained and entry.get("fullUrl"):
             births[str(entry["fullUrl"])] = born
     return births
 
@@ -119,7 +120,8 @@ def resource_to_record(
     subject = getattr(report, "subject", None)
     if subject is not None and subject.reference:
         record_meta["subject"] = subject.reference
-        age = age_years((births or {}).get(subject.reference), _report_date(resource))
+        known = {**(births or {}), **_births(resource.get("contained") or [], contained=True)}
+        age = age_years(known.get(subject.reference), _report_date(resource))
         if age is not None:
             record_meta["age_years"] = age
     record_meta["status"] = report.status

@@ -122,3 +122,11 @@ def test_the_patients_age_at_the_report_from_a_bundle(tmp_path: Path) -> None:
         "bundle.json#DiagnosticReport/rep4": None,  # no date on the report
         "alone.json#DiagnosticReport/rep1": None,
     }
+    # a Patient contained in the report, named `#id`
+    contained = dated | {
+        "contained": [{"resourceType": "Patient", "id": "pt", "birthDate": "1960-01-31"}],
+        "subject": {"reference": "#pt"},
+    }
+    (tmp_path / "contained.json").write_text(json.dumps(contained))
+    ages = {r.id: r.metadata.get("age_years") for r in iter_records(tmp_path)}
+    assert ages["contained.json#DiagnosticReport/rep1"] == 63
