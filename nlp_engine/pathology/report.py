@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from corpora.records import OLDEST_AGE
+
+from ..structured import extract_fields as extract_patient_fields
 from .extract import extract, extract_specimens, review
 from .fhir import pathology_bundle
 from .staging import derived_stage
@@ -17,8 +20,13 @@ def report_result(
     `PathologyCoder` also `coded` (field -> value) and `coding` (`predict_explained`: score,
     alternatives, source and evidence per field, or why the report is withheld). `age_years`, the
     patient's age at the report where the caller knows it (an HL7 message's PID-7 and OBR-7 give it),
-    is read by the derived stage of a thyroid carcinoma."""
+    else the age the report states ("52-year-old", `nlp_engine.structured`), is read by the derived
+    stage of a thyroid carcinoma (90 for any age over 89)."""
     fields = extract(text)
+    site = fields["primary_site"]
+    if age_years is None and site is not None and str(site["value"]).startswith("C73"):
+        stated = extract_patient_fields(text).get("age")
+        age_years = None if stated is None else min(stated.value, OLDEST_AGE)
     known = fields if age_years is None else {**fields, "age_years": {"value": age_years}}
     row: dict[str, Any] = {
         "id": doc_id,

@@ -15,8 +15,8 @@ edition); and where the type, grade, location, PSA or age decide too: the prosta
 Gleason score and the serum PSA the clinical history states), the oesophagus (squamous against
 adenocarcinoma, G1-2 against G3, upper/middle against lower third, at N0; the cardia and
 oesophagogastric junction where its table and the stomach's agree) and the thyroid
-(anaplastic, medullary, or papillary/follicular by age: `age_years`, a field the caller may add,
-since reports seldom state it; without it only T1 N0 M0, stage I at any age). Other organs (the
+(anaplastic, medullary, or papillary/follicular by age: `age_years`, a field `report_result` adds
+from the caller or the report's own "52-year-old"; without it only T1 N0 M0, stage I at any age). Other organs (the
 brain, soft tissue, blood), types a table does not cover, and reports without a pT get None:
 nothing is guessed. A missing or NX node category counts as N0, and a missing M as M0, as the stage
 tables do for a pathological group; an M1 is stage IV (with the organ's letter) but for a papillary

@@ -400,3 +400,19 @@ def test_the_cardia_is_staged_where_the_stomach_and_oesophagus_tables_agree(
         ajcc_stage(extract(text.replace("cardia", "body")))
         == {"pT1 pN0": "IA", "pT3 pN0": "IIA", "pT4a pN2": "IIIB", "pT3 pN1": "IIB"}[tnm]
     )
+
+
+def test_report_result_reads_the_age_the_thyroid_report_states() -> None:
+    from nlp_engine.pathology.report import report_result
+
+    text = (
+        "CLINICAL HISTORY: 52-year-old woman with a thyroid nodule.\n"
+        "FINAL DIAGNOSIS: Thyroid, total thyroidectomy: papillary carcinoma. pT3 pN1a"
+    )
+    stated = report_result("t", text)["derived_stage"]
+    assert stated is not None and stated["value"] == "III" and stated["from"]["age_years"] == 52
+    assert report_result("t", text, age_years=30)["derived_stage"]["value"] == "I"  # the caller's wins
+    oldest = report_result("t", text.replace("52-year-old", "95-year-old"))["derived_stage"]
+    assert oldest is not None and oldest["from"]["age_years"] == 90  # over 89: 90
+    # no age stated: not derived (I under 45, III from 45)
+    assert report_result("t", text.replace("52-year-old woman", "Woman"))["derived_stage"] is None
