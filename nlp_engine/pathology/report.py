@@ -26,7 +26,7 @@ def report_result(
     site = fields["primary_site"]
     if age_years is None and site is not None and str(site["value"]).startswith("C73"):
         stated = extract_patient_fields(text).get("age")
-        age_years = None if stated is None else min(stated.value, OLDEST_AGE)
+        age_years = None if stated is None else min(float(stated.value), OLDEST_AGE)
     known = fields if age_years is None else {**fields, "age_years": {"value": age_years}}
     row: dict[str, Any] = {
         "id": doc_id,
