@@ -7,8 +7,8 @@ a resource that fails validation (reported by field path and count, never by val
 type, or an attachment only reachable by URL is a record with an error; Bundle entries that are not
 reports (Patient, Observation, ...) are passed over, but for the birth date of a Patient a report's
 subject names (in the Bundle, or contained in the report: `#id`), which gives the patient's age at
-the report (`age_years` in the metadata: from the
-report's effective date, else its issued or document date; 90 for any age over 89).
+the report (`age_years` in the metadata: from the report's effective date, else its issued or
+document date; 90 for any age over 89).
 """
 
 from __future__ import annotations
@@ -62,15 +62,13 @@ def _report_date(resource: dict[str, Any]) -> date | None:
     """When a report's findings were made: the effective date or period start, else issued, else the
     DocumentReference's date."""
     period = resource.get("effectivePeriod")
-    for value in (
-        resource.get("effectiveDateTime"),
-        period.get("start") if isinstance(period, dict) else None,
-        resource.get("issued"),
-        resource.get("date"),
-    ):
-        if _date(value) is not None:
-            return _date(value)
-    return None
+    dates = (
+        _date(resource.get("effectiveDateTime")),
+        _date(period.get("start")) if isinstance(period, dict) else None,
+        _date(resource.get("issued")),
+        _date(resource.get("date")),
+    )
+    return next((d for d in dates if d is not None), None)
 
 
 def _births(entries: list[Any], contained: bool = False) -> dict[str, date]:

@@ -135,15 +135,13 @@ def _derive(fields: dict[str, Any]) -> tuple[str | None, _Case]:
             return None, case
         return ("0" + t[0] if organ in _URINARY else "0"), case
     micro = n[0] == 1 and "mi" in str(used.get("pN", "")).lower()
-    stated_n = _category(fields.get("pN"), "N")
-    counted = n[0] > 0 and not (stated_n is not None and stated_n[0].isdigit())
     t_sub = t[1]
     size = fields.get("tumor_size_mm")
     if organ == "C34" and t[0] == "2" and not t_sub and size is not None:  # lung T2a up to 5 cm
         t_sub = "a" if float(size["value"]) <= _LUNG_T2A_MM else "b"
         used["tumor_size_mm"] = size["value"]
     table = _cardia if str(site["value"]).startswith("C16.0") else _TABLES.get(organ)
-    tnm = _TNM(int(t[0]), t_sub, t[2], n[0], n[1], micro, counted, case)
+    tnm = _TNM(int(t[0]), t_sub, t[2], n[0], n[1], micro, n[2], case)
     return (table(tnm) if table else None), case
 
 
@@ -170,11 +168,11 @@ _COUNTED = {
 }
 
 
-def _nodes(fields: dict[str, Any], organ: str, used: dict[str, Any]) -> tuple[int, str] | None:
-    """The N category and subcategory: as stated (a colorectal N2 without a or b gets its letter from
-    the count), else from the count of positive nodes, else N0 (no nodes, or pNX, as the tables
-    group it); None where nodes are positive but the count does not give the category. A count
-    that gave the category or its letter goes into `used`."""
+def _nodes(fields: dict[str, Any], organ: str, used: dict[str, Any]) -> tuple[int, str, bool] | None:
+    """The N category, subcategory and whether the count of positive nodes gave the category: as
+    stated (a colorectal N2 without a or b gets its letter from the count), else from the count, else
+    N0 (no nodes, or pNX, as the tables group it); None where nodes are positive but the count does
+    not give the category. A count that gave the category or its letter goes into `used`."""
     stated = _category(fields.get("pN"), "N")
     positive = fields.get("lymph_nodes_positive")
     count = int(float(positive["value"])) if positive is not None else None
@@ -184,11 +182,11 @@ def _nodes(fields: dict[str, Any], organ: str, used: dict[str, Any]) -> tuple[in
         if organ in _COLORECTUM and n == 2 and not sub and count is not None and count >= 4:
             sub = "b" if count >= 7 else "a"
             used["lymph_nodes_positive"] = count
-        return n, sub
+        return n, sub, False
     if not count:
-        return 0, ""
+        return 0, "", False
     used["lymph_nodes_positive"] = count
-    return next(((n, sub) for fewest, n, sub in table if count >= fewest), None)
+    return next(((n, sub, True) for fewest, n, sub in table if count >= fewest), None)
 
 
 def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
@@ -455,17 +453,15 @@ def _oesophagus(s: _TNM) -> str | None:
     if code is None:  # N0: the group depends on the type
         return None
     grade = s.case.read("grade")
-    high = grade in ("G3", "G4", "High Grade")
-    if _within(code, _SQUAMOUS + (_UNDIFFERENTIATED,)) or grade == "G4":
-        if grade == "G4" or _within(code, (_UNDIFFERENTIATED,)):
-            high = True
+    undifferentiated = grade == "G4" or _within(code, (_UNDIFFERENTIATED,))
+    high = undifferentiated or grade in ("G3", "High Grade")
+    if undifferentiated or _within(code, _SQUAMOUS):  # staged as a (G3) squamous carcinoma
         if s.t == 1:
             return "IB" if high or grade == "G2" else None if grade == "Low Grade" else "IA"
-        if grade == "Low Grade":
+        if grade == "Low Grade":  # G1 or G2, which part the squamous table apart
             return None
-        site = str(s.case.read("primary_site"))
-        upper = site[:5] in ("C15.0", "C15.3", "C15.4")
-        if grade in ("G2", "G3", "G4") or high:
+        upper = str(s.case.read("primary_site"))[:5] in ("C15.0", "C15.3", "C15.4")
+        if high or grade == "G2":
             return "IIB" if upper else "IIA"
         return "IIA" if upper else "IB"
     if s.t == 3:
@@ -502,8 +498,9 @@ def _thyroid(s: _TNM) -> str | None:
     """AJCC 7 thyroid by the histologic type: an anaplastic carcinoma is stage IV (IVA at T4a, IVB at
     T4b); a medullary one, or a papillary or follicular one at 45 years or more, by T and N (N1a
     against N1b by station, so a bare N1 decides only at T4); a papillary or follicular one under 45
-    years is stage I. The age is the `age_years` field where the caller adds one (the report seldom
-    says it); without it a differentiated carcinoma is staged only at T1 N0 (stage I at any age)."""
+    years is stage I. The age is the `age_years` field (`report_result` adds the caller's, else the
+    report's own "52-year-old"); without it a differentiated carcinoma is staged only at T1 N0
+    (stage I at any age)."""
     kind = _thyroid_kind(s.case)
     if kind is None:
         return None
@@ -539,7 +536,7 @@ def _uterus(s: _TNM) -> str | None:
         if sarcoma or code is None or s.n_counted or s.case.edition == "AJCC 6":
             return "IIIC"
         return "IIIC1" if s.n == 1 else "IIIC2"
-    return _ROMAN[s.t] + (s.t_sub.upper() if s.t_sub in ("a", "b", "c") else "")
+    return _figo(s)
 
 
 def _ovary(s: _TNM) -> str | None:
@@ -548,6 +545,11 @@ def _ovary(s: _TNM) -> str | None:
         return None
     if s.n:
         return "IIIC"
+    return _figo(s)
+
+
+def _figo(s: _TNM) -> str:
+    """The FIGO stage whose numeral and letter are the T's (T1c -> IC), at N0 M0."""
     return _ROMAN[s.t] + (s.t_sub.upper() if s.t_sub in ("a", "b", "c") else "")
 
 
