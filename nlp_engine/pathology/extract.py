@@ -4,6 +4,9 @@ Every field is either `{"value", "start", "end", "text"}` (the character span it
 the text as given: nothing is rewritten, so evidence offsets stay exact) or `None`. OCR noise is met
 in the patterns instead of by rewriting: `em`/`crn`/`rnm` are read as `cm`/`mm` next to numbers,
 words broken by a hyphen and a line end are matched across it, `0` and `O` are both zero in `N0`/`M0`.
+The one exception: a synoptic label glued to the value before it ("LungTumor size:",
+"AdenocarcinomaHistologic grade:") is read with a space put before it, and every span is mapped back
+to the text as given.
 
 When a report states a field more than once (frozen section, then final diagnosis, then synoptic),
 the mention in the synoptic or final-diagnosis part wins, else the last one; the others are kept
@@ -517,11 +520,55 @@ def _laterality(text: str) -> Field:
     return _choose(text, [_span(m, 0, m.group("side").capitalize()) for m in _LATERALITY.finditer(text)])
 
 
+# A synoptic label glued to the value before it, as some checklist exports print them ("Tumor site:
+# LungTumor size: 3.5 x 3.3 x 3.3 cmHistologic type: AdenocarcinomaHistologic grade: Moderately
+# differentiatedTumor extent:"): a lower-case run, then a capitalised word that opens a "Label:" on the
+# same line. No pattern can see a word end there.
+_GLUED_LABEL = re.compile(r"(?<=[a-z]{2})(?=[A-Z][a-z]+(?:[ \t/\-]+[A-Za-z\-]+){0,4}[ \t]*:)")
+
+
+def _unglued(text: str) -> tuple[str, list[int] | None]:
+    """`text` with a space before every glued label (`_GLUED_LABEL`), and for each character of the
+    result its offset in `text` (an inserted space takes the offset of the label after it); None where
+    nothing was glued."""
+    cuts = [m.start() for m in _GLUED_LABEL.finditer(text)]
+    if not cuts:
+        return text, None
+    parts, offsets, last = [], [], 0
+    for cut in cuts:
+        parts += [text[last:cut], " "]
+        offsets += [*range(last, cut), cut]
+        last = cut
+    parts.append(text[last:])
+    offsets += range(last, len(text) + 1)
+    return "".join(parts), offsets
+
+
+def _mapped(field: dict[str, Any], offsets: list[int], text: str) -> dict[str, Any]:
+    """A field read from the unglued text, its spans moved back to the text as given."""
+
+    def span(start: int, end: int) -> list[int]:
+        return [offsets[start], offsets[end - 1] + 1 if end > start else offsets[start]]
+
+    start, end = span(field["start"], field["end"])
+    moved = {**field, "start": start, "end": end, "text": text[start:end]}
+    if "spans" in field:
+        moved["spans"] = [span(s, e) for s, e in field["spans"]]
+    return moved
+
+
 def extract(text: str) -> dict[str, Field]:
     """Synoptic fields of one pathology report (see `FIELDS`), each with its evidence span or None."""
     from ..textio import coerce_text
 
     text = coerce_text(text)
+    spaced, offsets = _unglued(text)
+    if offsets is None:
+        return _extract(text)
+    return {name: f and _mapped(f, offsets, text) for name, f in _extract(spaced).items()}
+
+
+def _extract(text: str) -> dict[str, Field]:
     finals = [m.end() for m in _FINAL.finditer(text)]
     fields: dict[str, Field] = dict(_tnm(text))
     fields["histologic_type"] = icdo.histologic_type(text, finals[0] if finals else None)

@@ -4,9 +4,11 @@ The vocabularies are `vocab/icdo3_morphology.tsv` (morphology codes such as `814
 terms and the codes each refines) and `vocab/icdo3_topography.tsv` (topography codes such as `C34.1`).
 
 Histologic type: every mention of a term, overlapping mentions resolved to the longest, mentions in a
-negated phrase on their line dropped (`negative for carcinoma`, `no residual tumor`). Each code then
-scores its mentions (twice over in the final-diagnosis or synoptic part) plus the scores of the codes
-it refines, so `renal cell carcinoma ... histologic type: clear cell` is coded 8310/3 (clear cell
+negated phrase on their line dropped (`negative for carcinoma`, `no residual tumor`), mentions in a
+sentence about a type in general dropped where others remain (laboratory boilerplate: "EGFR is an
+attractive target in glioblastoma"). Each code then scores its mentions (twice over in the
+final-diagnosis or synoptic part; 4 more, once, where a synoptic label such as "Histologic type:"
+names it) plus the scores of the codes it refines, so `renal cell carcinoma ... histologic type: clear cell` is coded 8310/3 (clear cell
 refines renal cell carcinoma) and a lone `carcinoma` does not outvote `adenocarcinoma`. The evidence
 is the chosen code's mention in the final part, else its first one. Carcinoma in situ beside an
 invasive tumour is left out; a report with only in situ disease gets the morphology with behaviour
@@ -19,10 +21,11 @@ organ is the lung), else the organ's own code. The colon, rectosigmoid and rectu
 C20.9) count as one organ, the colorectum, in which the rectosigmoid and rectum are subsites, named
 in the final part or beside the tumour (a "rectal bleeding" in the history is no site):
 "Rectosigmoid colon, resection" is C19.9 however often the gross says "colon". A site named in a
-part that says it holds no tumour ("RIGHT DISTAL URETER: benign ureter") counts only where no other
-is named. A type that arises in some organs only keeps to them where the report names one: a
+part that says it holds no tumour ("RIGHT DISTAL URETER: benign ureter", "ENDOMETRIUM: inactive
+pattern") counts only where no other is named. A type that arises in some organs only keeps to them where the report names one: a
 urothelial carcinoma is the urinary tract's (not the prostate of a cystoprostatectomy), a squamous
-carcinoma the cervix's rather than the corpus's or an ovary's (a radical hysterectomy). A report
+carcinoma or an endocervical adenocarcinoma the cervix's rather than the corpus's or an ovary's (a
+radical hysterectomy). A report
 that names no site but a type found in one organ only (a glioma, a hepatocellular carcinoma, a renal
 cell carcinoma) gets that organ's code, with the type's words as evidence and `implied_by` naming
 the type. A report with no tumour mention gets no histologic type and no site is invented.
@@ -58,7 +61,13 @@ class Entry:
 
 def _compile(terms: str) -> re.Pattern[str]:
     alternatives = [t.strip().replace("-", r"[\s\-]*").replace(" ", r"[\s\-]+") for t in _top_level(terms)]
-    return re.compile(r"(?i)(?<![A-Za-z0-9])(?:" + "|".join(alternatives) + r")(?![A-Za-z0-9])")
+    # a term ends where a word ends, or where OCR glued the next label to it in camel case
+    # ("Histologic type:  AdenocarcinomaHistologic grade:", "Tumor site:  LungTumor size:")
+    return re.compile(
+        r"(?i)(?<![A-Za-z0-9])(?:"
+        + "|".join(alternatives)
+        + r")(?:(?![A-Za-z0-9])|(?-i:(?<=[a-z])(?=[A-Z][a-z])))"
+    )
 
 
 def _top_level(terms: str) -> list[str]:
@@ -224,9 +233,32 @@ def _ancestors(code: str, by_code: dict[str, Entry]) -> set[str]:
     return out - {code}
 
 
+# A sentence about a tumour type in general, not this report's tumour: laboratory boilerplate ("EGFR
+# is an attractive molecular target in glioblastoma", "the typical finding in oligodendrogliomas",
+# "we recommend EGFR and KRAS testing in adenocarcinoma of lung").
+_GENERIC = re.compile(
+    r"(?i)\b(?:typical(?:ly)?\s+(?:finding|seen|found)|is\s+an?\s+attractive|commonly\s+(?:expressed|seen|found|"
+    r"mutated|amplified)|recommend\w*|help\s+select|has\s+been\s+reported|reported\s+to|literature|"
+    r"patients\s+with|are\s+associated\s+with)\b"
+)
+_SENTENCE_END = re.compile(r"\.(?:\s|$)|\n[ \t]*\n")
+
+
+def _generic(text: str, start: int, end: int) -> bool:
+    """Whether the sentence around `start`-`end` speaks of the type in general (`_GENERIC`)."""
+    lo = max(0, start - 300)
+    before = list(_SENTENCE_END.finditer(text, lo, start))
+    after = _SENTENCE_END.search(text, end, end + 300)
+    return (
+        _GENERIC.search(text, before[-1].end() if before else lo, after.start() if after else end + 300)
+        is not None
+    )
+
+
 def histologic_type(text: str, final_start: int | None) -> dict[str, Any] | None:
     """The ICD-O-3 morphology of the report's tumour (see the module docstring), or None."""
     mentions = _mentions(text, vocabulary("morphology"))
+    mentions = [m for m in mentions if not _generic(text, m[0], m[1])] or mentions
     in_situ = [m for m in mentions if _IN_SITU.match(text, m[1])]
     invasive = [m for m in mentions if m not in in_situ]
     # the registry codes the invasive tumour: "ductal carcinoma in situ" beside it is not it
@@ -241,12 +273,28 @@ def histologic_type(text: str, final_start: int | None) -> dict[str, Any] | None
 
 
 # a part that says it holds no tumour ("RIGHT DISTAL URETER (A): ... BENIGN URETER", "Segment of ureter,
-# no tumor present"): its organ is not the tumour's site
+# no tumor present", "ENDOMETRIUM: Inactive pattern", "squamous mucosa with no specific pathologic
+# abnormality"): its organ is not the tumour's site
 _BENIGN_PART = re.compile(
-    r"(?i)\b(?:benign|negative\s+for\s+(?:malignancy|carcinoma|tumou?r|neoplasm|dysplasia)|no\s+(?:evidence\s+of\s+)?"
+    r"(?i)\b(?:benign|unremarkable|within\s+normal\s+limits|no\s+(?:specific\s+)?(?:pathologic\w*\s+)?abnormalit\w*|"
+    r"(?:weakly\s+)?(?:inactive|atrophic|proliferative|secretory)(?:\s+phase)?\s+(?:pattern|endometrium)|"
+    r"negative\s+for\s+(?:malignancy|carcinoma|tumou?r|neoplasm|dysplasia)|no\s+(?:evidence\s+of\s+)?"
     r"(?:residual\s+)?(?:malignancy|carcinoma|tumou?r|neoplasm)(?:\s+(?:is\s+)?(?:present|seen|identified))?)\b"
 )
 _IN_SITU = re.compile(r"(?i)[ \t]*,?[ \t]*(?:\([^)\n]{0,12}\)[ \t]*)?in[\s\-]+situ\b")
+
+
+# A synoptic line's label right before the type ("Histologic type: Squamous cell carcinoma",
+# "HISTOLOGIC TYPE:\n Adenosquamous carcinoma", "Histologic tumor type/subtype: renal cell carcinoma,
+# papillary subtype"): the report's own answer, which outweighs a type named in boilerplate ("we
+# recommend EGFR testing in adenocarcinoma of lung"). Only the value right after the label: a checklist
+# ("Type: 1. Invasive squamous carcinoma 2. ... 3. Invasive adenocarcinoma") lists every choice.
+_TYPE_LABEL = re.compile(
+    r"(?i)\b(?:histolog\w*|tumou?r|cancer|carcinoma)(?:[ \t]+(?:tumou?r|cell))?[ \t]+(?:sub)?type(?:[ \t]*/[ \t]*subtype)?"
+    r"(?:[ \t]*\([^)\n]{0,30}\))?[ \t]*[:.\-,]?[ \t]*(?:\r?\n[ \t]*)?[\"'*]?[ \t]*"
+    r"(?:[A-Za-z][a-z\-]*[ \t]*,?[ \t]+){0,3}$"  # "Tumor Type: Invasive urothelial carcinoma"
+)
+_TYPE_LABEL_WEIGHT = 4
 
 
 def _choose_morphology(
@@ -256,8 +304,13 @@ def _choose_morphology(
     if not mentions:
         return None
     weight: Counter[str] = Counter()
+    labelled = set()
     for start, _, entry in mentions:
         weight[entry.code] += 2 if final_start is not None and start >= final_start else 1
+        if _TYPE_LABEL.search(text, max(0, start - 80), start):
+            labelled.add(entry.code)
+    for code in labelled:  # once per code: two tumours' synoptic blocks keep their balance
+        weight[code] += _TYPE_LABEL_WEIGHT
     by_code = _by_code("morphology")
 
     def lineage(code: str, seen: frozenset[str] = frozenset()) -> float:
@@ -316,6 +369,7 @@ _IMPLIED_ORGAN = (
 _NATIVE_ORGANS: tuple[tuple[range, tuple[str, ...], tuple[str, ...]], ...] = (
     (range(8120, 8132), ("C65", "C66", "C67", "C68"), ()),  # urothelial: instead of any other organ
     (range(8050, 8090), ("C53",), ("C54", "C56")),  # squamous: the cervix, not the corpus or ovary
+    (range(8384, 8385), ("C53",), ("C54", "C56")),  # adenocarcinoma, endocervical type: the cervix
 )
 
 

@@ -90,6 +90,81 @@ def coded(text: str) -> tuple[str | None, str | None]:
             "8140/3",
             "C18.9",
         ),
+        # the synoptic line's answer outweighs a type named twice in boilerplate
+        (
+            "DIAGNOSIS: Lung, right upper lobe, excision:\nTumor Characteristics:\n1.Histologic type: "
+            "Squamous cell carcinoma.\n2.Histologic grade: Grade II\nNOTE: We recommend determination of "
+            "EGFR and KRAS mutation status in adenocarcinoma of lung. ALK rearrangements in adenocarcinoma "
+            "of lung are associated with resistance to TKIs.",
+            "8070/3",
+            "C34.1",
+        ),
+        # ... on the next line too, past its adjectives
+        (
+            "Right lung, lobectomy.\nHISTOLOGIC TYPE:\nInvasive squamous cell carcinoma\nNote: "
+            "adenocarcinoma and adenocarcinoma in situ excluded by stains; adenocarcinoma is less likely.",
+            "8070/3",
+            "C34.9",
+        ),
+        # a checklist lists every choice after its label: the first is not the answer
+        (
+            "Lung, left lower lobe: adenocarcinoma.\nType:\n1. Invasive squamous "
+            "carcinoma\n2. Basaloid squamous carcinoma\n3. Invasive adenocarcinoma",
+            "8140/3",
+            "C34.3",
+        ),
+        # two tumours with a synoptic block each (a cystoprostatectomy): the label does not tip the balance
+        (
+            "Bladder and prostate, radical cystoprostatectomy: urothelial carcinoma.\na.\nTumor Type:\n"
+            "Invasive urothelial carcinoma, NOS\nHistologic Grade:\nHigh grade\nb.\nTumor Type:\n"
+            "Adenocarcinoma\nGleason's Grade: 3+3=6",
+            "8120/3",
+            "C67.9",
+        ),
+        # the subtype written after the type, with OCR's stray spaces
+        (
+            "Kidney and adrenal:\n1.Renal cell carcinoma ,papillary (chromophil) type, Fuhrman grade 2",
+            "8260/3",
+            "C64.9",
+        ),
+        (
+            "Histologic tumor type/subtype: renal cell carcinoma, papillary subtype. Kidney.",
+            "8260/3",
+            "C64.9",
+        ),
+        ("Kidney, nephrectomy: renal cell carcinoma, chromophobe subtype.", "8317/3", "C64.9"),
+        ("Site: Lung\nHistologic type: Papillary squamous cell carcinoma", "8052/3", "C34.9"),
+        # the carcinosarcoma's other names
+        ("(B) UTERUS, FALLOPIAN TUBES AND OVARIES:\nMIXED MALIGNANT MULLERIAN TUMOR.", "8950/3", "C55.9"),
+        ("ENDOMETRIUM, HYSTERECTOMY:\n-MALIGNANT MIXED MUELLERIAN TUMOR OF ENDOMETRIUM", "8950/3", "C54.1"),
+        # an endocervical adenocarcinoma is the cervix's, however often the hysterectomy names the uterus
+        (
+            "F. UTERUS, CERVIX, RADICAL HYSTERECTOMY:\nCERVIX:\n- INVASIVE ENDOCERVICAL ADENOCARCINOMA, "
+            "CONVENTIONAL TYPE\nUTERUS: endometrium and myometrium with the uterine serosa intact.",
+            "8384/3",
+            "C53.9",
+        ),
+        # a part described as normal tissue names no site
+        (
+            "CERVIX, biopsy:\nAdenocarcinoma, well differentiated.\nENDOMETRIUM: inactive pattern.\n"
+            "ENDOMETRIUM, curettage: weakly proliferative endometrium.\nENDOMETRIUM: atrophic endometrium.",
+            "8140/3",
+            "C53.9",
+        ),
+        (
+            "1) Stomach, biopsy: adenocarcinoma.\n2) Esophagus, biopsy: esophageal squamous mucosa with no "
+            "specific pathologic abnormality.\n3) Esophagus, distal, biopsy: esophageal mucosa, unremarkable.\n"
+            "4) Esophagus, mid, biopsy: esophageal mucosa within normal limits.",
+            "8140/3",
+            "C16.9",
+        ),
+        # laboratory boilerplate about a type in general is not the report's tumour
+        (
+            "A. Brain, left frontal lesion, excision: Oligodendroglioma (WHO Grade II).\nFDA COMMENT: EGFR "
+            "is an attractive molecular target in glioblastoma. It is commonly expressed in glioblastoma.",
+            "9450/3",
+            "C71.1",
+        ),
     ],
 )
 def test_histologic_type_and_site(text: str, histology: str, site: str) -> None:
@@ -193,6 +268,31 @@ def test_ocr_dot_inside_a_word_is_joined_and_evidence_points_at_the_text() -> No
     found = extract(text)["histologic_type"]
     assert found["value"] == "8070/3"
     assert text[found["start"] : found["end"]] == "squamous cell car·cinoma"
+
+
+def test_labels_glued_to_the_value_before_them_are_read_with_exact_evidence() -> None:
+    # a checklist export that prints no line break between its fields
+    text = (
+        "LUNG TISSUE CHECKLIST\nSpecimen type:  Pulmonectomy\nTumor site:  LungTumor size:  3.5 x 3.3 x 3.3 "
+        "cmHistologic type:  AdenocarcinomaHistologic grade:  Moderately differentiatedTumor extent:  "
+        "Visceral pleuraLymph nodes:  5/5 positive for metastasis (Intrathoracical 5/5)Margins:  Not specified"
+    )
+    found = extract(text)
+    expected = {
+        "histologic_type": ("8140/3", "Adenocarcinoma"),
+        "primary_site": ("C34.9", "Lung"),
+        "tumor_size_mm": (35.0, "3.5 x 3.3 x 3.3 cm"),
+        "grade": ("G2", "Moderately differentiated"),
+        "lymph_nodes_positive": (5, None),
+    }
+    for name, (value, words) in expected.items():
+        field = found[name]
+        assert field is not None and field["value"] == value, name
+        assert text[field["start"] : field["end"]] == field["text"], name
+        if words:
+            assert field["text"] == words, name
+    for start, end in found["lymph_nodes_positive"]["spans"]:
+        assert "5/5" in text[start:end]
 
 
 def test_papillary_chromophil_renal_cell_carcinoma() -> None:
