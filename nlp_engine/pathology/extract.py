@@ -201,7 +201,9 @@ def _span(match: re.Match[str], group: str | int = 0, value: Any = None) -> dict
     return {"value": match.group(group) if value is None else value, "start": start, "end": end}
 
 
-_FROZEN = re.compile(r"(?i)frozen\s+section|intra[\s\-]?operative\s+consult\w*|\bFS[A-Z]?\d?\b")
+_FROZEN = re.compile(
+    r"(?i)frozen\s+section|intra[\s\-]?operative\s+(?:consult\w*|diagnosis)|touch\s+(?:imprint|prep\w*)|\bFS[A-Z]?\d?\b"
+)
 
 
 def _frozen(text: str, start: int) -> bool:

@@ -51,6 +51,16 @@ def test_fields_with_exact_evidence() -> None:
     assert fields["gleason"] is None and fields["stage"] is None
 
 
+@pytest.mark.parametrize("cue", ["Touch imprint", "Touch prep", "Intraoperative diagnosis", "Frozen section"])
+def test_an_intraoperative_reading_loses_to_the_permanent_sections(cue: str) -> None:
+    text = (
+        "Breast, left, mastectomy: invasive ductal carcinoma, moderately differentiated.\n"
+        f"{cue}: Carcinoma, poorly differentiated."
+    )
+    grade = extract(text)["grade"]
+    assert grade["value"] == "G2" and grade["alternatives"] == ["G3"]
+
+
 def test_prostate_and_ocr_noise() -> None:
     text = "DIAGNOSIS: Adenocarcinoma, Gleason score 4+3 (Grade Group 3).\nTNM: T3a NO MX. AJCC Stage IIIB."
     fields = extract(text)
