@@ -15,9 +15,12 @@ invasive tumour is left out; a report with only in situ disease gets the morphol
 /2 (`8500/2`).
 
 Primary site: the organ (three-character topography category) named most, counting the line of the
-chosen histologic type five times, its specimen header (the line before) three times and the final
-part twice; then the most named subsite of that organ (`upper lobe` refines lung only where the
-organ is the lung), else the organ's own code. The colon, rectosigmoid and rectum (C18, C19.9,
+chosen histologic type (with the next line where the sentence runs on: "adenocarcinoma\n of the
+cecum") and a synoptic "Tumor site:" five times, its specimen header (the line before) three times
+and the final part twice; then the most named subsite of that organ (`upper lobe` refines lung only
+where the organ is the lung; the type's own sentence or a site label seven times, the header three),
+else the organ's own code. The appendix refines the colon only there: a right hemicolectomy
+always holds one. The colon, rectosigmoid and rectum (C18, C19.9,
 C20.9) count as one organ, the colorectum, in which the rectosigmoid and rectum are subsites, named
 in the final part or beside the tumour (a "rectal bleeding" in the history is no site):
 "Rectosigmoid colon, resection" is C19.9 however often the gross says "colon". A site named in a
@@ -332,6 +335,16 @@ def _choose_morphology(
 
 # categories that name parts of one organ: the uterus NOS (C55) is refined by its corpus (C54)
 _SAME_ORGAN = {"C55": "C54", "C19": "C18", "C20": "C18"}
+# A synoptic label right before a site ("Tumor site: Cecum", "Location of tumor: Cecal pouch").
+_SITE_LABEL = re.compile(
+    r"(?i)\b(?:(?:primary\s+)?tumou?r\s+(?:site|location)|location\s+of\s+(?:the\s+)?tumou?r|site\s+of\s+tumou?r|"
+    r"tumou?r\s+sits)[ \t]*[:\-]?[ \t]*(?:\r?\n[ \t]*)?(?:[A-Za-z][a-z\-]*[ \t]*,?[ \t]+){0,3}$"
+)
+# The next line continues the type's sentence: it opens with a preposition.
+_RUNS_ON = re.compile(r"(?i)\n[ \t]*(?:of|in|at|from|involving|arising)\b")
+# Subsites that come with another organ's resection (the appendix of a right hemicolectomy): they
+# refine the site only beside the type or under a site label.
+_BESIDE_ONLY = {"C18.1"}
 # Codes ending in .9 that name a part, not the whole organ: rectosigmoid and rectum within the colorectum.
 _PART_CODES = {"C19.9", "C20.9"}
 
@@ -400,14 +413,22 @@ def primary_site(
     near_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
     near_end = text.find("\n", histology["end"])
     near_end = len(text) if near_end < 0 else near_end
+    # the type's sentence may run on to the next line ("adenocarcinoma\n of the cecum")
+    if _RUNS_ON.match(text, near_end):
+        after = text.find("\n", near_end + 1)
+        near_end = len(text) if after < 0 else after
     organ_weight: Counter[str] = Counter()
     benign: Counter[str] = Counter()  # mentions in parts that say they hold no tumour, a last resort
     for start, end, entry in mentions:
         beside = near_start <= start < near_end
-        # the type's own line 5, its specimen header (the line before) 3, the final part 2, elsewhere 1
+        labelled = _SITE_LABEL.search(text, max(0, start - 40), start) is not None
+        # the type's own line or a synoptic "Tumor site:" 5, its specimen header (the line before) 3,
+        # the final part 2, elsewhere 1
         w = 2 if final_start is not None and start >= final_start else 1
         if beside:
             w = 5 if start >= line_start else 3
+        if labelled:
+            w = 5
         (benign if not beside and _says_benign(text, start, end) else organ_weight)[_organ(entry.code)] += w
     organ_weight = organ_weight or benign
     number = int(str(histology["value"])[:4])
@@ -429,11 +450,18 @@ def primary_site(
     sub_weight: Counter[str] = Counter()
     for start, _, entry in in_organ:
         beside = near_start <= start < near_end
+        labelled = _SITE_LABEL.search(text, max(0, start - 40), start) is not None
         if _whole_organ(entry.code):
             continue
-        if entry.code in _PART_CODES and not (beside or (final_start is not None and start >= final_start)):
+        if entry.code in _PART_CODES and not (
+            beside or labelled or (final_start is not None and start >= final_start)
+        ):
             continue  # a rectum named in the history ("rectal bleeding") is no site
-        sub_weight[entry.code] += 3 if beside else 1
+        if entry.code in _BESIDE_ONLY and not (beside or labelled):
+            continue  # the appendix of a right hemicolectomy
+        # a subsite in the type's own sentence or under a site label outweighs a header's two
+        own = beside and start >= line_start
+        sub_weight[entry.code] += 7 if labelled or own else 3 if beside else 1
     organ_codes = [m for m in in_organ if _whole_organ(m[2].code)]
     if sub_weight:
         code = max(sub_weight, key=lambda c: sub_weight[c])

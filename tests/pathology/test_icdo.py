@@ -158,6 +158,20 @@ def coded(text: str) -> tuple[str | None, str | None]:
             "8140/3",
             "C16.9",
         ),
+        # the type's sentence running on to the next line names the subsite, over the specimen's header
+        (
+            "DIAGNOSIS\n    Right colon, right hemicolectomy - Moderately differentiated\n    adenocarcinoma\n"
+            "    of the cecum extending into the muscularis propria.",
+            "8140/3",
+            "C18.0",
+        ),
+        # a synoptic "Tumor site:" names it too; the appendix of a right colectomy is no subsite
+        (
+            "Final Diagnosis\nDistal ileum, appendix, and right colon (right colectomy):\nTumor characteristics:\n"
+            "Tumor site: Cecum.\nHistologic type: Adenocarcinoma.\nAppendix: unremarkable. J - appendix.",
+            "8140/3",
+            "C18.0",
+        ),
         # laboratory boilerplate about a type in general is not the report's tumour
         (
             "A. Brain, left frontal lesion, excision: Oligodendroglioma (WHO Grade II).\nFDA COMMENT: EGFR "
