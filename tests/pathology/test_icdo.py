@@ -134,6 +134,11 @@ def coded(text: str) -> tuple[str | None, str | None]:
         ),
         ("Kidney, nephrectomy: renal cell carcinoma, chromophobe subtype.", "8317/3", "C64.9"),
         ("Site: Lung\nHistologic type: Papillary squamous cell carcinoma", "8052/3", "C34.9"),
+        (
+            "TUMOR SITE: Right upper lobe\nHISTOLOGIC TYPE: Non-small cell carcinoma with squamous features",
+            "8070/3",
+            "C34.1",
+        ),
         # the carcinosarcoma's other names
         ("(B) UTERUS, FALLOPIAN TUBES AND OVARIES:\nMIXED MALIGNANT MULLERIAN TUMOR.", "8950/3", "C55.9"),
         ("ENDOMETRIUM, HYSTERECTOMY:\n-MALIGNANT MIXED MUELLERIAN TUMOR OF ENDOMETRIUM", "8950/3", "C54.1"),
