@@ -139,6 +139,25 @@ def coded(text: str) -> tuple[str | None, str | None]:
             "8070/3",
             "C34.1",
         ),
+        # keratinizing or not, with the grade and the cell size written between
+        (
+            "CERVIX, RADICAL HYSTERECTOMY:\nSQUAMOUS CELL-CARCINOMA ,POORLY DIFFERENTIATED,\nKERATINIZING, 7.0 CM",
+            "8071/3",
+            "C53.9",
+        ),
+        (
+            "Cervix: Invasive squamous cell carcinoma ,keratinizing large cell type, moderately differentiated",
+            "8071/3",
+            "C53.9",
+        ),
+        (
+            "Histologic type: Squamous cell carcinoma, large cell, non-keratinizing\nSite: cervix",
+            "8072/3",
+            "C53.9",
+        ),
+        ("Tonsil: squamous cell carcinoma, poorly differentiated, non-keratinizing.", "8072/3", "C09.9"),
+        # OCR's split word
+        ("Colon, sigmoid: invasive, mucinous adeno carcinoma of the colon, G3.", "8480/3", "C18.7"),
         # the carcinosarcoma's other names
         ("(B) UTERUS, FALLOPIAN TUBES AND OVARIES:\nMIXED MALIGNANT MULLERIAN TUMOR.", "8950/3", "C55.9"),
         ("ENDOMETRIUM, HYSTERECTOMY:\n-MALIGNANT MIXED MUELLERIAN TUMOR OF ENDOMETRIUM", "8950/3", "C54.1"),
