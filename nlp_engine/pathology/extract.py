@@ -58,7 +58,7 @@ _FINAL = re.compile(
     r"(?:cancer|tumou?r)\s+(?:case\s+)?summary|pathologic\s+stag\w*|ajcc)\b"
 )
 _TNM = re.compile(
-    r"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p)\s?T\s?(?P<t>[0-4](?:[a-d][12]?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))"
+    r"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p)\s?T\s?(?P<t>[0-4](?:(?:[a-d]|[ \t][a-d](?![a-z]))[12]?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))"
     r"(?:[\s,;/]*(?P<nt>p?\s?N\s?(?P<n>[0-3O][a-c]?(?:\(mi\)|mi(?![a-z]))?"
     r"(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
     r"(?:[\s,;/]*(?P<mt>p?\s?M\s?(?P<m>[01O][a-d]?|x|X)))?",
@@ -235,7 +235,8 @@ def _tnm(text: str) -> dict[str, Field]:
     t_found, n_found, m_found = [], [], []
     for match in _TNM.finditer(text):
         # each part's own words are its evidence: "pT2c", "N1", "MX" of "pT2c N1 MX"
-        t_found.append(_span(match, "tt", "pT" + match.group("t").replace("X", "x")))
+        # OCR's space before the subcategory: "pT1 b" is pT1b
+        t_found.append(_span(match, "tt", "pT" + re.sub(r"[ \t]", "", match.group("t")).replace("X", "x")))
         if match.group("n"):
             n_found.append(_span(match, "nt", "pN" + match.group("n").replace("O", "0").replace("X", "x")))
         if match.group("m"):

@@ -82,6 +82,26 @@ def test_tnm_parts_have_their_own_spans() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "pt", "pn"),
+    [
+        (
+            "we favor that the neoplasm was confined to the kidney and is therefore staged pT1 b.",
+            "pT1b",
+            None,
+        ),
+        ("PATHOLOGIC STAGE Summary\nFinal TNM: pT1 bNXMO", "pT1b", "pNx"),
+        ("Kidney: renal cell carcinoma, pT1 and N0 by imaging.", "pT1", None),  # a word, not a subcategory
+        ("pT3 b N1", "pT3b", "pN1"),
+    ],
+)
+def test_ocr_space_before_the_t_subcategory(text: str, pt: str, pn: str | None) -> None:
+    fields = extract(text)
+    assert fields["pT"]["value"] == pt
+    assert (fields["pN"] and fields["pN"]["value"]) == pn
+    assert text[fields["pT"]["start"] : fields["pT"]["end"]] == fields["pT"]["text"]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Benign prostatic tissue. No carcinoma identified.",
