@@ -231,7 +231,7 @@ def _choose(text: str, found: list[dict[str, Any]]) -> Field:
     return chosen
 
 
-def _tnm(text: str) -> dict[str, Field]:
+def _tnm(text: str, site: Field = None) -> dict[str, Field]:
     t_found, n_found, m_found = [], [], []
     for match in _TNM.finditer(text):
         # each part's own words are its evidence: "pT2c", "N1", "MX" of "pT2c N1 MX"
@@ -263,7 +263,34 @@ def _tnm(text: str) -> dict[str, Field]:
             _span(m, "m", "pM" + m.group("m").replace("O", "0").replace("X", "x"))
             for m in _M_ALONE.finditer(text)
         ]
+    if site is not None and len({f["value"] for f in t_found}) > 1:
+        t_found, n_found, m_found = (
+            _of_the_site(text, found, str(site["value"])) for found in (t_found, n_found, m_found)
+        )
     return {"pT": _choose(text, t_found), "pN": _choose(text, n_found), "pM": _choose(text, m_found)}
+
+
+def _of_the_site(text: str, found: list[dict[str, Any]], site: str) -> list[dict[str, Any]]:
+    """`found` without the mentions staged for another organ than the tumour's `site`: their line (else
+    the line before) names organs, none of them the site's ("PROSTATE: pT2aN0MX" below "BLADDER:
+    pT3bN2MX" in a cystoprostatectomy; "Prostate - adenocarcinoma, Gleason 4 + 3 = 7, pT2c"). All of
+    `found` where every mention is."""
+    organs = icdo.organ_mentions(text)
+    site_organ = icdo.organ(site)
+
+    def named(lo: int, hi: int) -> set[str]:
+        return {o for at, o in organs if lo <= at < hi}
+
+    def elsewhere(start: int) -> bool:
+        line = text.rfind("\n", 0, start) + 1
+        end = text.find("\n", start)
+        # the mention's own line decides where it names an organ, else the line before
+        own = named(line, len(text) if end < 0 else end)
+        above = named(text.rfind("\n", 0, line - 1) + 1, line) if line > 0 else set()
+        return bool(own or above) and site_organ not in (own or above)
+
+    kept = [f for f in found if not elsewhere(f["start"])]
+    return kept or found
 
 
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
@@ -573,9 +600,10 @@ def extract(text: str) -> dict[str, Field]:
 
 def _extract(text: str) -> dict[str, Field]:
     finals = [m.end() for m in _FINAL.finditer(text)]
-    fields: dict[str, Field] = dict(_tnm(text))
-    fields["histologic_type"] = icdo.histologic_type(text, finals[0] if finals else None)
-    fields["primary_site"] = icdo.primary_site(text, finals[0] if finals else None, fields["histologic_type"])
+    histology = icdo.histologic_type(text, finals[0] if finals else None)
+    site = icdo.primary_site(text, finals[0] if finals else None, histology)
+    fields: dict[str, Field] = dict(_tnm(text, site))
+    fields["histologic_type"], fields["primary_site"] = histology, site
     # Ta is the urinary tract's alone; elsewhere it is OCR (a kidney's "pTa" for pT1a)
     t, site = fields["pT"], fields["primary_site"]
     if t is not None and t["value"] == "pTa" and (site is None or site["value"][:3] not in _TA_SITES):

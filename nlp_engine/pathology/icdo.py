@@ -358,6 +358,14 @@ def _organ(code: str) -> str:
     return _SAME_ORGAN.get(code[:3], code[:3])
 
 
+organ = _organ
+
+
+def organ_mentions(text: str) -> list[tuple[int, str]]:
+    """Where the report names an organ: (offset, organ category as `organ` gives it) per mention."""
+    return [(start, _organ(entry.code)) for start, _, entry in _mentions(text, vocabulary("topography"))]
+
+
 def _says_benign(text: str, start: int, end: int) -> bool:
     """Whether a site mention's line, or the line after it, says it holds no tumour."""
     line_start = text.rfind("\n", 0, start) + 1

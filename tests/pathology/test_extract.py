@@ -82,6 +82,23 @@ def test_tnm_parts_have_their_own_spans() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "Bladder and prostate, cystoprostatectomy: invasive urothelial carcinoma of the bladder.\n"
+        "PATHOLOGIC TNM STAGE: BLADDER: pT3bN2MX\nPROSTATE: pT2aN0MX (AJCC-1997)\nCOMMENT: none",
+        "SUMMARY\nBladder - urothelial carcinoma, Grade 3 pT3b pN2 pMx.\n"
+        "Prostate - adenocarcinoma, bilateral, Gleason grade 4 + 3 = 7, pT2a\npN0 pMx",
+    ],
+)
+def test_an_incidental_tumour_of_another_organ_does_not_give_the_tnm(text: str) -> None:
+    # a cystoprostatectomy stages the incidental prostate cancer after the bladder's: the TNM is
+    # the bladder's, the report's tumour
+    fields = extract(text)
+    assert fields["primary_site"]["value"].startswith("C67")
+    assert (fields["pT"]["value"], fields["pN"]["value"]) == ("pT3b", "pN2")
+
+
+@pytest.mark.parametrize(
     ("text", "pt", "pn"),
     [
         (
