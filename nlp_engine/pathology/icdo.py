@@ -32,6 +32,10 @@ radical hysterectomy). A report
 that names no site but a type found in one organ only (a glioma, a hepatocellular carcinoma, a renal
 cell carcinoma) gets that organ's code, with the type's words as evidence and `implied_by` naming
 the type. A report with no tumour mention gets no histologic type and no site is invented.
+
+An ICD-O-3 code written in the report ("M-8071/3", "ICD-O-3 ... 8140/3", "C34.1") is its coder's
+own answer: where the vocabulary holds it, the last one written is the value (`written: True`), the
+code the words give an alternative (so `review` shows a disagreement).
 """
 
 from __future__ import annotations
@@ -258,8 +262,35 @@ def _generic(text: str, start: int, end: int) -> bool:
     )
 
 
+# An ICD-O-3 code written in the report ("ICD-O-3: adenocarcinoma 8140/3", "M-8071/3", a registrar's
+# "8130(3" on a scanned form; "C34.1"): the coder's own answer, taken where the vocabulary knows it.
+_WRITTEN = {
+    "morphology": (re.compile(r"(?<![\d/.])([89]\d{3})[ \t]?[/(][ \t]?([0-3])(?!\d)"), "{}/{}"),
+    "topography": (re.compile(r"(?<![A-Za-z\d.])C([0-8]\d)\.(\d)(?![\d.])"), "C{}.{}"),
+}
+
+
+def _as_written(text: str, name: str, read: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`read` (the code the words give), or the last code of the `name` vocabulary written in the
+    text, with `written: True`, the words' code and any other written one as `alternatives`."""
+    pattern, form = _WRITTEN[name]
+    by_code = _by_code(name)
+    written = [(m, code) for m in pattern.finditer(text) if (code := form.format(*m.groups())) in by_code]
+    if not written:
+        return read
+    match, code = written[-1]
+    others = {c for _, c in written} | ({str(read["value"])} if read else set())
+    field = _field(text, (match.start(), match.end(), by_code[code]), sorted(others - {code}))
+    field["written"] = True
+    return field
+
+
 def histologic_type(text: str, final_start: int | None) -> dict[str, Any] | None:
     """The ICD-O-3 morphology of the report's tumour (see the module docstring), or None."""
+    return _as_written(text, "morphology", _histologic_type(text, final_start))
+
+
+def _histologic_type(text: str, final_start: int | None) -> dict[str, Any] | None:
     mentions = _mentions(text, vocabulary("morphology"))
     mentions = [m for m in mentions if not _generic(text, m[0], m[1])] or mentions
     in_situ = [m for m in mentions if _IN_SITU.match(text, m[1])]
@@ -413,6 +444,10 @@ def primary_site(
     """The ICD-O-3 topography of the tumour's site (see the module docstring), or None."""
     if histology is None:
         return None
+    return _as_written(text, "topography", _primary_site(text, final_start, histology))
+
+
+def _primary_site(text: str, final_start: int | None, histology: dict[str, Any]) -> dict[str, Any] | None:
     mentions = _mentions(text, vocabulary("topography"))
     if not mentions:
         return _implied_site(text, histology)

@@ -308,6 +308,22 @@ def test_ocr_dot_inside_a_word_is_joined_and_evidence_points_at_the_text() -> No
     assert text[found["start"] : found["end"]] == "squamous cell car·cinoma"
 
 
+def test_a_code_written_in_the_report_is_taken_as_written() -> None:
+    text = (
+        "Floor of mouth, resection: squamous cell carcinoma, G2.\nTumor classification: M-8071/3, G2, "
+        "pT2, pN0\nTopography: C04.9"
+    )
+    found = extract(text)
+    histology, site = found["histologic_type"], found["primary_site"]
+    assert (histology["value"], histology["text"], histology["written"]) == ("8071/3", "8071/3", True)
+    assert histology["alternatives"] == ["8070/3"]  # what the words alone give
+    assert (site["value"], site["text"], site["written"]) == ("C04.9", "C04.9", True)
+    # a code the vocabulary does not hold (a benign /0, a stray number) is not taken
+    for other in ("This is a non-malignant tumor, M8966/0.", "Accession 2011-8140/7; slide 9110/35"):
+        histology = extract("Lung, lobectomy: adenocarcinoma.\n" + other)["histologic_type"]
+        assert histology["value"] == "8140/3" and "written" not in histology
+
+
 def test_labels_glued_to_the_value_before_them_are_read_with_exact_evidence() -> None:
     # a checklist export that prints no line break between its fields
     text = (
