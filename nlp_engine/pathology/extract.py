@@ -264,18 +264,20 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
             for m in _M_ALONE.finditer(text)
         ]
     if site is not None and len({f["value"] for f in t_found}) > 1:
+        organs = icdo.organ_mentions(text)
         t_found, n_found, m_found = (
-            _of_the_site(text, found, str(site["value"])) for found in (t_found, n_found, m_found)
+            _of_the_site(text, found, str(site["value"]), organs) for found in (t_found, n_found, m_found)
         )
     return {"pT": _choose(text, t_found), "pN": _choose(text, n_found), "pM": _choose(text, m_found)}
 
 
-def _of_the_site(text: str, found: list[dict[str, Any]], site: str) -> list[dict[str, Any]]:
+def _of_the_site(
+    text: str, found: list[dict[str, Any]], site: str, organs: list[tuple[int, str]]
+) -> list[dict[str, Any]]:
     """`found` without the mentions staged for another organ than the tumour's `site`: their line (else
     the line before) names organs, none of them the site's ("PROSTATE: pT2aN0MX" below "BLADDER:
     pT3bN2MX" in a cystoprostatectomy; "Prostate - adenocarcinoma, Gleason 4 + 3 = 7, pT2c"). All of
-    `found` where every mention is."""
-    organs = icdo.organ_mentions(text)
+    `found` where every mention is. `organs`: `icdo.organ_mentions(text)`."""
     site_organ = icdo.organ(site)
 
     def named(lo: int, hi: int) -> set[str]:
