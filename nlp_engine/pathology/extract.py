@@ -263,12 +263,31 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
             _span(m, "m", "pM" + m.group("m").replace("O", "0").replace("X", "x"))
             for m in _M_ALONE.finditer(text)
         ]
+    t_found = _checked(text, t_found)
     if site is not None and len({f["value"] for f in t_found}) > 1:
         organs = icdo.organ_mentions(text)
         t_found, n_found, m_found = (
             _of_the_site(text, found, str(site["value"]), organs) for found in (t_found, n_found, m_found)
         )
     return {"pT": _choose(text, t_found), "pN": _choose(text, n_found), "pM": _choose(text, m_found)}
+
+
+# A checklist's option: the category, a colon, its definition ("pT4a:   Tumor invades larynx");
+# ticked where a mark stands right before it ("X  pT4a:", "[x] pT2:", "v pT1:").
+_OPTION = re.compile(r"[ \t]*:[ \t]*(?=[A-Z][a-z])")
+_TICKED = re.compile(r"(?:(?<![A-Za-z])[xXvV✓✔]|\[[xX✓✔]\]|\([xX✓✔]\))[ \t]*$")
+_MIN_OPTIONS = 3
+
+
+def _checked(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`found` without a checklist's options that are not ticked: where the report lists the
+    categories with their definitions (three or more), only a ticked one is a statement; the
+    others, or all of them where none is ticked, are the form's wording."""
+    options = [f for f in found if _OPTION.match(text, f["end"])]
+    if len(options) < _MIN_OPTIONS:
+        return found
+    ticked = [f for f in options if _TICKED.search(text, max(0, f["start"] - 8), f["start"])]
+    return [f for f in found if f not in options or f in ticked]
 
 
 def _of_the_site(

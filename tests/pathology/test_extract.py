@@ -99,6 +99,35 @@ def test_an_incidental_tumour_of_another_organ_does_not_give_the_tnm(text: str) 
 
 
 @pytest.mark.parametrize(
+    ("text", "pt"),
+    [
+        # the ticked option of a checklist that lists every category with its definition
+        (
+            "Primary Tumor (pT)\n___ pT1:    Tumor 2 cm or less\n___ pT2:    Tumor more than 2 cm\n"
+            "X  pT4a:   Tumor invades larynx, deep muscle of tongue\n___ pT4b:   Tumor invades masticator space",
+            "pT4a",
+        ),
+        # none ticked: the form's wording states no T (before, the last option was read)
+        (
+            "Liver: hepatocellular carcinoma.\nPrimary Tumor (pT)\npT1: Solitary tumor without vascular invasion\n"
+            "pT2: Solitary tumor with vascular invasion\npT3: Multiple tumors more than 5 cm\n"
+            "pT4: Tumor(s) with direct invasion of adjacent organs",
+            None,
+        ),
+        # a stated T beside the unticked list is the statement
+        (
+            "Pathologic staging: pT2, pN0.\nPrimary Tumor (pT)\npT1: Solitary tumor without vascular invasion\n"
+            "pT3: Multiple tumors more than 5 cm\npT4: Tumor(s) with direct invasion of adjacent organs",
+            "pT2",
+        ),
+    ],
+)
+def test_a_checklist_states_only_its_ticked_option(text: str, pt: str | None) -> None:
+    found = extract(text)["pT"]
+    assert (found and found["value"]) == pt
+
+
+@pytest.mark.parametrize(
     ("text", "pt", "pn"),
     [
         (
