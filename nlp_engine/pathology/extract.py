@@ -263,7 +263,7 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
             _span(m, "m", "pM" + m.group("m").replace("O", "0").replace("X", "x"))
             for m in _M_ALONE.finditer(text)
         ]
-    t_found = _checked(text, t_found)
+    t_found, n_found, m_found = _checked(text, t_found), _checked(text, n_found), _checked(text, m_found)
     if site is not None and len({f["value"] for f in t_found}) > 1:
         organs = icdo.organ_mentions(text)
         t_found, n_found, m_found = (
@@ -272,7 +272,8 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
     return {"pT": _choose(text, t_found), "pN": _choose(text, n_found), "pM": _choose(text, m_found)}
 
 
-# A checklist's option: the category, a colon, its definition ("pT4a:   Tumor invades larynx");
+# A checklist's option: the category, a colon, its definition ("pT4a:   Tumor invades larynx", "pN1:
+# Regional lymph node metastasis");
 # ticked where a mark stands right before it ("X  pT4a:", "[x] pT2:", "v pT1:").
 _OPTION = re.compile(r"[ \t]*:[ \t]*(?=[A-Z][a-z])")
 _TICKED = re.compile(r"(?:(?<![A-Za-z])[xXvV✓✔]|\[[xX✓✔]\]|\([xX✓✔]\))[ \t]*$")

@@ -127,6 +127,14 @@ def test_a_checklist_states_only_its_ticked_option(text: str, pt: str | None) ->
     assert (found and found["value"]) == pt
 
 
+def test_a_node_checklist_states_no_n() -> None:
+    text = (
+        "Liver: hepatocellular carcinoma.\nRegional Lymph Nodes (pN)\npNX: Cannot be assessed\n"
+        "pNO: No regional lymph node metastasis\npN 1: Regional lymph node metastasis\nSpecify: Number examined"
+    )
+    assert extract(text)["pN"] is None
+
+
 @pytest.mark.parametrize(
     ("text", "pt", "pn"),
     [
