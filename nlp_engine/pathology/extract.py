@@ -272,9 +272,9 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
     return {"pT": _choose(text, t_found), "pN": _choose(text, n_found), "pM": _choose(text, m_found)}
 
 
-# A checklist's option: the category, a colon, its definition ("pT4a:   Tumor invades larynx", "pN1:
-# Regional lymph node metastasis");
-# ticked where a mark stands right before it ("X  pT4a:", "[x] pT2:", "v pT1:").
+# A checklist's option: the category, a colon, its definition ("pT4a:   Tumor invades larynx",
+# "pN1: Regional lymph node metastasis"); ticked where a mark stands right before it ("X  pT4a:",
+# "[x] pT2:", "v pT1:").
 _OPTION = re.compile(r"[ \t]*:[ \t]*(?=[A-Z][a-z])")
 _TICKED = re.compile(r"(?:(?<![A-Za-z])[xXvV✓✔]|\[[xX✓✔]\]|\([xX✓✔]\))[ \t]*$")
 _MIN_OPTIONS = 3

@@ -386,16 +386,15 @@ def _whole_organ(code: str) -> bool:
     return code.endswith(".9") and code not in _PART_CODES
 
 
-def _organ(code: str) -> str:
+def organ(code: str) -> str:
+    """The organ category of a topography code: its three characters, the parts of one organ as one
+    (`_SAME_ORGAN`: C55 and C54, C18-C20)."""
     return _SAME_ORGAN.get(code[:3], code[:3])
-
-
-organ = _organ
 
 
 def organ_mentions(text: str) -> list[tuple[int, str]]:
     """Where the report names an organ: (offset, organ category as `organ` gives it) per mention."""
-    return [(start, _organ(entry.code)) for start, _, entry in _mentions(text, vocabulary("topography"))]
+    return [(start, organ(entry.code)) for start, _, entry in _mentions(text, vocabulary("topography"))]
 
 
 def _says_benign(text: str, start: int, end: int) -> bool:
@@ -473,7 +472,7 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
             w = 5 if start >= line_start else 3
         if labelled:
             w = 5
-        (benign if not beside and _says_benign(text, start, end) else organ_weight)[_organ(entry.code)] += w
+        (benign if not beside and _says_benign(text, start, end) else organ_weight)[organ(entry.code)] += w
     organ_weight = organ_weight or benign
     number = int(str(histology["value"])[:4])
     for numbers, native, instead_of in _NATIVE_ORGANS:
@@ -487,10 +486,10 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
         # of a hysterectomy naming the corpus often and the cervix once is the cervix's
         for o in instead_of:
             organ_weight[named[0]] += organ_weight.pop(o, 0)
-    organ = max(
-        organ_weight, key=lambda o: (organ_weight[o], -min(s for s, _, e in mentions if _organ(e.code) == o))
+    site_organ = max(
+        organ_weight, key=lambda o: (organ_weight[o], -min(s for s, _, e in mentions if organ(e.code) == o))
     )
-    in_organ = [m for m in mentions if _organ(m[2].code) == organ]
+    in_organ = [m for m in mentions if organ(m[2].code) == site_organ]
     sub_weight: Counter[str] = Counter()
     for start, _, entry in in_organ:
         beside = near_start <= start < near_end
