@@ -43,7 +43,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ..resources import open_text
@@ -392,9 +392,16 @@ def organ(code: str) -> str:
     return _SAME_ORGAN.get(code[:3], code[:3])
 
 
+@lru_cache(maxsize=4)
+def _sites_named(text: str) -> tuple[tuple[int, int, Entry], ...]:
+    """The topography mentions of `text`, kept for the few texts last read: `primary_site` and the
+    TNM's `organ_mentions` read the same report one after the other."""
+    return tuple(_mentions(text, vocabulary("topography")))
+
+
 def organ_mentions(text: str) -> list[tuple[int, str]]:
     """Where the report names an organ: (offset, organ category as `organ` gives it) per mention."""
-    return [(start, organ(entry.code)) for start, _, entry in _mentions(text, vocabulary("topography"))]
+    return [(start, organ(entry.code)) for start, _, entry in _sites_named(text)]
 
 
 def _says_benign(text: str, start: int, end: int) -> bool:
@@ -448,7 +455,7 @@ def primary_site(
 
 
 def _primary_site(text: str, final_start: int | None, histology: dict[str, Any]) -> dict[str, Any] | None:
-    mentions = _mentions(text, vocabulary("topography"))
+    mentions = list(_sites_named(text))
     if not mentions:
         return _implied_site(text, histology)
     # the histology's line and the line before it (`A. Lung, right upper lobe:` above the diagnosis)
