@@ -206,12 +206,17 @@ _FROZEN = re.compile(
 )
 
 
+# How far back on its line a mention looks for a frozen-section cue: a report printed as one line of
+# thousands of TNM mentions would otherwise cost a scan of the whole line per mention.
+_FROZEN_REACH = 400
+
+
 def _frozen(text: str, start: int) -> bool:
     """A mention on a frozen-section / intraoperative line (or the paragraph such a header opens): the
     permanent sections overrule it."""
     blank = text.rfind("\n\n", 0, start)
     paragraph = blank + 2 if blank >= 0 else 0
-    line = text.rfind("\n", 0, start) + 1
+    line = max(text.rfind("\n", 0, start) + 1, start - _FROZEN_REACH)
     return bool(_FROZEN.search(text, line, start) or _FROZEN.match(text, paragraph))
 
 
