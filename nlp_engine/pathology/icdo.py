@@ -455,7 +455,7 @@ def primary_site(
 
 
 def _primary_site(text: str, final_start: int | None, histology: dict[str, Any]) -> dict[str, Any] | None:
-    mentions = list(_sites_named(text))
+    mentions = _sites_named(text)
     if not mentions:
         return _implied_site(text, histology)
     # the histology's line and the line before it (`A. Lung, right upper lobe:` above the diagnosis)
@@ -467,11 +467,13 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
     if _RUNS_ON.match(text, near_end):
         after = text.find("\n", near_end + 1)
         near_end = len(text) if after < 0 else after
+    # mentions under a synoptic site label ("Tumor site: Cecum"), by offset
+    labels = {start for start, _, _ in mentions if _SITE_LABEL.search(text, max(0, start - 40), start)}
     organ_weight: Counter[str] = Counter()
     benign: Counter[str] = Counter()  # mentions in parts that say they hold no tumour, a last resort
     for start, end, entry in mentions:
         beside = near_start <= start < near_end
-        labelled = _SITE_LABEL.search(text, max(0, start - 40), start) is not None
+        labelled = start in labels
         # the type's own line or a synoptic "Tumor site:" 5, its specimen header (the line before) 3,
         # the final part 2, elsewhere 1
         w = 2 if final_start is not None and start >= final_start else 1
@@ -500,7 +502,7 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
     sub_weight: Counter[str] = Counter()
     for start, _, entry in in_organ:
         beside = near_start <= start < near_end
-        labelled = _SITE_LABEL.search(text, max(0, start - 40), start) is not None
+        labelled = start in labels
         if _whole_organ(entry.code):
             continue
         if entry.code in _PART_CODES and not (
