@@ -15,6 +15,7 @@ under `alternatives` so a reviewer can see a contradiction rather than have it r
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from itertools import islice
@@ -174,7 +175,18 @@ _INVASION = {
     "lymphovascular_invasion": r"(?:lympho[\s\-]?vascular|angiolymphatic|lymphatic|vascular|venous|LVI)(?:\s+space)?\s+invasion|\bLVI\b",
     "perineural_invasion": r"peri[\s\-]?neural\s+(?:invasion|infiltration)|\bPNI\b",
 }
-_ABSENT = r"(?:not\s+identified|not\s+seen|absent|negative|none|no)"
+_ABSENT = r"(?:not\s+(?:identified|seen|present|detected)|absent|negative|none|no)"
+# on the cue's line: "Extraprostatic extension: No\nPerineural invasion: Yes" is no negation
+_NEGATED_BEFORE = r"(?:no|without|negative\s+for|absence\s+of)"
+# what the CAP checklists call "cannot be determined", and the prose that says so
+_UNCERTAIN_BEFORE = (
+    r"(?:can\s*not|can't)\s+(?:be\s+)?(?:exclude|rule\s+out)d?|suspicious\s+for|(?:possible|questionable|"
+    r"equivocal|focal\s+possible|probable)"
+)
+_UNCERTAIN_AFTER = (
+    r"(?:indeterminate|equivocal|suspicious|(?:can\s*not|can't)\s+be\s+(?:determined|assessed|excluded|ruled\s+out)|"
+    r"not\s+(?:able\s+to\s+be\s+)?(?:determined|assessed)|not\s+evaluable|unknown)"
+)
 _PRESENT = r"(?:present|identified|positive|seen|yes)"
 _RECEPTOR = {
     "er": r"\b(?:ER|estrogen\s+receptors?)\b",
@@ -533,16 +545,54 @@ def _lymph_nodes(text: str) -> tuple[Field, Field]:
 
 
 def _invasion(text: str, cue: str) -> Field:
-    found = []
-    pattern_after = re.compile(rf"(?i)(?:{cue})\s*[:\-]?\s*(?:is\s+|are\s+)?(?P<v>{_ABSENT}|{_PRESENT})\b")
-    pattern_before = re.compile(rf"(?i)\b(?P<v>no|without|negative\s+for)\s+(?:\w+\s+){{0,2}}(?:{cue})")
-    for match in pattern_after.finditer(text):
-        value = "absent" if re.fullmatch(_ABSENT, match.group("v"), re.I) else "present"
-        found.append(_span(match, 0, value))
-    for match in pattern_before.finditer(text):
-        found.append(_span(match, 0, "absent"))
-    found.sort(key=lambda f: f["start"])
-    return _choose(text, found)
+    """`present`, `absent` or `indeterminate` ("cannot exclude lymphovascular invasion", "LVI:
+    indeterminate"): the words before the cue say it first, so "No lymphovascular invasion is
+    identified" is absent, not the "invasion is identified" within it. A checklist's "(Select one)"
+    states its ticked option ("x No"), else the one printed."""
+    before: list[dict[str, Any]] = []
+    for match in _invasion_patterns(cue)[0].finditer(text):
+        line = text.rfind("\n", 0, match.start()) + 1
+        if "\n" in match.group("gap") and _LABEL_VALUE.search(text, line, match.start()):
+            continue  # "Extraprostatic extension: No\nPerineural invasion: Yes": the No is the line above's
+        before.append(_span(match, 0, "indeterminate" if match.group("u") else "absent"))
+    after: list[dict[str, Any]] = []
+    for match in _invasion_patterns(cue)[1].finditer(text):
+        if any(b["start"] <= match.start() < b["end"] for b in before):
+            continue  # the cue is the end of a phrase that already said it: "no LVI is identified"
+        word = match.group("v")
+        label = text.find(":", match.end())  # the options end at the next label
+        options_end = match.end() + 80 if label < 0 else min(label, match.end() + 80)
+        if match.group("select") and (ticked := _TICKED_VALUE.search(text, match.start("v"), options_end)):
+            word = ticked.group("v")
+            match = ticked
+        value = (
+            "indeterminate"
+            if re.fullmatch(_UNCERTAIN_AFTER, word, re.I)
+            else "absent"
+            if re.fullmatch(_ABSENT, word, re.I)
+            else "present"
+        )
+        after.append(_span(match, 0, value))
+    return _choose(text, sorted(before + after, key=lambda f: f["start"]))
+
+
+@functools.lru_cache(maxsize=8)
+def _invasion_patterns(cue: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The cue with its negation or doubt before it, and with its value after it."""
+    return (
+        re.compile(
+            rf"(?i)\b(?:{_NEGATED_BEFORE}|(?P<u>{_UNCERTAIN_BEFORE}))(?P<gap>\s+(?:\w+\s+){{0,2}})(?:{cue})"
+        ),
+        re.compile(
+            rf"(?i)(?:{cue})\s*[:\-]?\s*(?P<select>\(select\s+one\)\s*)?(?:is\s+|are\s+)?"
+            rf"(?P<v>{_UNCERTAIN_AFTER}|{_ABSENT}|{_PRESENT})\b"
+        ),
+    )
+
+
+# a label's value ending the line before ("Extracapsular extension: No"); a checklist's ticked option
+_LABEL_VALUE = re.compile(r":[ \t]*$")
+_TICKED_VALUE = re.compile(rf"(?i)(?<![A-Za-z])[xX][ \t]+(?P<v>{_UNCERTAIN_AFTER}|{_ABSENT}|{_PRESENT})\b")
 
 
 def _receptor(text: str, cue: str) -> Field:

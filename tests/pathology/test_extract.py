@@ -51,6 +51,55 @@ def test_fields_with_exact_evidence() -> None:
     assert fields["gleason"] is None and fields["stage"] is None
 
 
+@pytest.mark.parametrize(
+    ("text", "field", "value", "evidence"),
+    [
+        # the negation before the cue decides, not the "invasion is identified" after it
+        (
+            "No lymphovascular invasion is identified.",
+            "lymphovascular_invasion",
+            "absent",
+            "No lymphovascular invasion",
+        ),
+        ("There is no\nvascular invasion.", "lymphovascular_invasion", "absent", "no\nvascular invasion"),
+        ("NO LYMPHOVASCULAR OR PERINEURAL INVASION IDENTIFIED", "perineural_invasion", "absent", None),
+        ("Lymph-vascular invasion: Not present.", "lymphovascular_invasion", "absent", None),
+        # a label's "No" on the line above is not this line's negation
+        ("Extraprostatic extension: No\nPerineural invasion: Yes", "perineural_invasion", "present", None),
+        # doubt is neither present nor absent
+        (
+            "Cannot exclude lymphovascular invasion in one focus.",
+            "lymphovascular_invasion",
+            "indeterminate",
+            None,
+        ),
+        ("Lymphovascular invasion: Indeterminate", "lymphovascular_invasion", "indeterminate", None),
+        (
+            "Foci suspicious for angiolymphatic invasion are identified.",
+            "lymphovascular_invasion",
+            "indeterminate",
+            None,
+        ),
+        ("Perineural invasion cannot be excluded.", "perineural_invasion", "indeterminate", None),
+        # a checklist states its ticked option, not the first one printed
+        (
+            "Perineural invasion: (Select one)   Yes\nx No\n   Not evaluable\n",
+            "perineural_invasion",
+            "absent",
+            "x No",
+        ),
+    ],
+)
+def test_invasion_is_present_absent_or_indeterminate(
+    text: str, field: str, value: str, evidence: str | None
+) -> None:
+    found = extract(text)[field]
+    assert found is not None and found["value"] == value
+    assert text[found["start"] : found["end"]] == found["text"]
+    if evidence is not None:
+        assert found["text"] == evidence
+
+
 @pytest.mark.parametrize("cue", ["Touch imprint", "Touch prep", "Intraoperative diagnosis", "Frozen section"])
 def test_an_intraoperative_reading_loses_to_the_permanent_sections(cue: str) -> None:
     text = (
