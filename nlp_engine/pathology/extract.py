@@ -196,11 +196,11 @@ _HER2 = re.compile(
     r"(?i)\bHER[\s\-]?2(?:/neu)?\b[^.\n]{0,60}?\b(?P<v>positive|negative|equivocal|amplified|not\s+amplified|[0-3]\s?\+)"
 )
 _KI67 = re.compile(r"(?i)\bki[\s\-]?67\b[^.\n%]{0,40}?(?P<v>\d{1,3})(?:\s*[-–]\s*\d{1,3})?\s*%")
-# serum PSA as the clinical history states it ("PSA value: 9.77", "PSA 14", "PSA was 9.1",
+# serum PSA as the clinical history states it ("PSA value: 9.77", "PSA 14", "PSA was 9.1", "PSA (7.2 ng/mL)",
 # "PSA value of 10 .64 nglml"); a PSA immunostain ("PSA and prostein", "PSA (1:500)") has no number,
 # and a tumour-marker checkbox form ("PSA o Negative o Positive", OCR "PSA 0 Negative") no value
 _PSA = re.compile(
-    r"(?i)\bpsa\b(?:\s+(?:values?|levels?))?(?:\s+(?:of|was|is|at|had\s+been))?\s*[:=]?\s*"
+    r"(?i)\bpsa\b(?:\s+(?:values?|levels?))?(?:\s+(?:of|was|is|at|had\s+been))?\s*[:=]?\s*\(?[ \t]*"
     r"(?P<v>\d{1,4}(?:\s?[.,]\s?\d{1,3})?)(?![\d:])(?!\s*(?:neg|pos))(?:\s*(?:ng|ug)\s*[/l]\s*m[l1])?"
 )
 # where a non-invasive papillary carcinoma is Ta: renal pelvis, ureter, bladder, urethra
@@ -232,14 +232,18 @@ def _frozen(text: str, start: int) -> bool:
     return bool(_FROZEN.search(text, line, start) or _FROZEN.match(text, paragraph))
 
 
-def _choose(text: str, found: list[dict[str, Any]]) -> Field:
-    """One mention for a field: the last one after a final/synoptic header, else the last one; the
-    others, when they disagree, are listed as `alternatives`."""
+def _choose(text: str, found: list[dict[str, Any]], rank: Callable[[Any], Any] | None = None) -> Field:
+    """One mention for a field: the last one after a final/synoptic header, else the last one (with
+    `rank`, the highest-ranked of those: a case's Gleason score is its worst part's); the others,
+    when they disagree, are listed as `alternatives`."""
     if not found:
         return None
     finals = [m.end() for m in _FINAL.finditer(text)]
     considered = [f for f in found if not _frozen(text, f["start"])] or found
     preferred = [f for f in considered if finals and f["start"] >= finals[0]] or considered
+    if rank is not None:  # the last of the highest
+        best = max(rank(f["value"]) for f in preferred)
+        preferred = [f for f in preferred if rank(f["value"]) == best]
     chosen = dict(preferred[-1])
     chosen["text"] = text[chosen["start"] : chosen["end"]]
     others = sorted({str(f["value"]) for f in found} - {str(chosen["value"])})
@@ -604,19 +608,26 @@ def _receptor(text: str, cue: str) -> Field:
     return _choose(text, found)
 
 
-def _simple(pattern: re.Pattern[str], convert: Callable[[re.Match[str]], Any]) -> Callable[[str], Field]:
+def _simple(
+    pattern: re.Pattern[str],
+    convert: Callable[[re.Match[str]], Any],
+    rank: Callable[[Any], Any] | None = None,
+) -> Callable[[str], Field]:
     def run(text: str) -> Field:
-        return _choose(text, [_span(m, 0, convert(m)) for m in pattern.finditer(text)])
+        return _choose(text, [_span(m, 0, convert(m)) for m in pattern.finditer(text)], rank)
 
     return run
 
 
 _stage = _simple(_STAGE, lambda m: f"Stage {m.group('stage').upper()}{(m.group('sub') or '').upper()}")
+# A case's Gleason score and Grade Group are its worst part's (AJCC stages prostate cancer by the
+# highest): "A. right base: 3+4=7 ... C. left base: 3+3=6" is 3+4=7, whichever part is written last.
 _gleason = _simple(
     _GLEASON,
     lambda m: f"{m.group('a')}+{m.group('b')}={m.group('s') or int(m.group('a')) + int(m.group('b'))}",
+    lambda value: (int(value.split("=")[1]), int(value.split("+")[0])),
 )
-_grade_group = _simple(_GRADE_GROUP, lambda m: int(m.group("g")))
+_grade_group = _simple(_GRADE_GROUP, lambda m: int(m.group("g")), lambda value: value)
 _her2 = _simple(_HER2, lambda m: re.sub(r"\s+", " ", m.group("v").lower()).replace(" +", "+"))
 _ki67 = _simple(_KI67, lambda m: int(m.group("v")))
 _psa = _simple(_PSA, lambda m: float(re.sub(r"\s", "", m.group("v")).replace(",", ".")))

@@ -110,6 +110,24 @@ def test_an_intraoperative_reading_loses_to_the_permanent_sections(cue: str) -> 
     assert grade["value"] == "G2" and grade["alternatives"] == ["G3"]
 
 
+def test_a_case_gleason_score_is_its_worst_part() -> None:
+    text = (
+        "CLINICAL HISTORY: Gleason 4+4=8 on outside review?\n"
+        "FINAL DIAGNOSIS:\nA. Prostate, right base, needle biopsy: adenocarcinoma, Gleason score 3+4=7 "
+        "(Grade Group 2).\nB. Prostate, left base, needle biopsy: adenocarcinoma, Gleason score 3+3=6 (Grade Group 1).\n"
+        "C. Prostate, left apex, needle biopsy: adenocarcinoma, Gleason score 4+3 (Grade Group 3)."
+    )
+    fields = extract(text)
+    # 4+3=7 outranks 3+4=7 (primary pattern 4); the history's 4+4=8 comes before the diagnosis
+    assert fields["gleason"]["value"] == "4+3=7" and fields["gleason"]["text"] == "Gleason score 4+3"
+    assert fields["gleason"]["alternatives"] == ["3+3=6", "3+4=7", "4+4=8"]
+    assert fields["grade_group"]["value"] == 3
+    # written last, the lower part no longer wins
+    lower_last = text.replace("Gleason score 4+3 (Grade Group 3)", "Gleason score 3+3=6 (Grade Group 1)")
+    fields = extract(lower_last)
+    assert (fields["gleason"]["value"], fields["grade_group"]["value"]) == ("3+4=7", 2)
+
+
 def test_prostate_and_ocr_noise() -> None:
     text = "DIAGNOSIS: Adenocarcinoma, Gleason score 4+3 (Grade Group 3).\nTNM: T3a NO MX. AJCC Stage IIIB."
     fields = extract(text)

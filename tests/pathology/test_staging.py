@@ -320,6 +320,8 @@ def test_the_psa_is_read_from_the_history_and_named_where_it_staged() -> None:
         "psa_ng_ml": 10.64,
     }
     # an immunostain or a tumour-marker checkbox form is not a serum value
+    in_brackets = extract("CLINICAL HISTORY: elevated PSA (7.2 ng/mL).")["psa_ng_ml"]
+    assert in_brackets is not None and in_brackets["value"] == 7.2
     for stain in ("Tumour cells positive for PSA and prostein.", "PSA (1:500): positive", "PSA 0 Negative"):
         assert extract(stain)["psa_ng_ml"] is None, stain
 
