@@ -102,7 +102,24 @@ _SIZE = re.compile(
 )
 _SIZE_CONTEXT = re.compile(
     r"(?i)(?:tumou?r\s+size|size\s+of\s+(?:the\s+)?tumou?r|greatest\s+(?:dimension|diameter)|"
-    r"largest\s+(?:dimension|diameter)|tumou?r\s+measur\w*|(?:mass|tumou?r|lesion|nodule|carcinoma)[^.\n]{0,40}?measur\w*)"
+    r"largest\s+(?:dimension|diameter)|tumou?r\s+measur\w*|(?:mass|tumou?r|lesion|nodule|carcinoma)[^.\n]{0,40}?measur\w*|"
+    r"(?:maxim(?:um|al)|max\.?)\s+(?:tumou?r\s+)?(?:dimension|diameter|size|extent)|diameter\s+of\s+(?:the\s+)?tumou?r|"
+    r"tumou?r\s+(?:diameter|dimensions?))"
+)
+_TUMOUR_NOUN = r"(?:mass|tumou?r|nodule|lesion|neoplasm)"
+# a size right after a tumour noun ("mass 4.2 x 3.5 cm", "mass (10.7 x 7.8 x 2.1 cm)", "nodule, 1.2 cm",
+# "carcinoma (1.1 CM)", "tumor measuring 3 cm"), unless a distance or depth follows it
+_NOUN_THEN_SIZE = re.compile(
+    rf"(?i)\b(?:{_TUMOUR_NOUN}|\w*carcinoma)[ \t]*[,(:]?[ \t]*(?:measuring[ \t]+)?(?=\d)"
+)
+_NOT_A_SIZE = re.compile(
+    r"(?i)[ \t]*\)?[ \t]*(?:from|to|into|away|beyond|deep|thick|in\s+(?:thickness|depth)|of\s+(?:the\s+)?margin)\b"
+)
+# a size right before one, across at most three describing words ("a 5 x 4 x 3 cm, lobulated, exophytic
+# mass"); not "1.5 cm from the tumor" or "24 cm segment of colon with a mass"
+_SIZE_THEN_NOUN = re.compile(
+    r"(?i)(?:[ \t]*,?[ \t]*(?!(?:from|to|of|in|into|away|beyond|at|with|and|or|the|a|an|margin|length|"
+    rf"segment|specimen|portion|piece|fragment)\b)[a-z\-]+){{0,3}}[ \t]*,?[ \t]*{_TUMOUR_NOUN}\b"
 )
 _MARGIN_NEG = re.compile(
     r"(?i)\bmargins?\b[^.\n]{0,40}?\b(?:free|negative|uninvolved|clear|not\s+involved|"
@@ -361,7 +378,12 @@ def _grade(text: str) -> Field:
     return _choose(text, found)
 
 
-def _size_mm(text: str) -> Field:
+def _size_mm(text: str, tumour_named: bool = True) -> Field:
+    """The tumour's largest dimension in mm: from a size label's line ("Tumor size: 2.3 cm", "2.3 cm
+    in greatest dimension", "Maximum tumor diameter: 55 mm"); where no label gives one and the report
+    names a tumour type (`tumour_named`), a size written right beside a tumour noun ("an ulcerated
+    mass 4.2 x 3.5 cm", "a 5 x 4 x 3 cm, lobulated mass", "nodule, 1.2 x 1.1 cm"), never a distance
+    ("mass, 0.3 cm from the margin") or a depth ("the tumor invades 0.6 cm")."""
     found = []
     for context in _SIZE_CONTEXT.finditer(text):
         # the size sits on the context's line, before ("2.3 cm in greatest dimension") or after it
@@ -369,15 +391,28 @@ def _size_mm(text: str) -> Field:
         line_end = text.find("\n", context.end())
         line_end = len(text) if line_end < 0 else line_end
         match = _SIZE.search(text, line_start, line_end)
-        if not match:
-            continue
-        numbers = [
-            float(x.replace(",", ".")) for x in (match.group("a"), match.group("b"), match.group("c")) if x
-        ]
-        factor = 1.0 if re.fullmatch(_MM, match.group("unit"), re.I) else 10.0
-        found.append({"value": round(max(numbers) * factor, 1), "start": match.start(), "end": match.end()})
+        if match:
+            found.append(_size_field(match))
+    if not found and tumour_named:
+        for noun in _NOUN_THEN_SIZE.finditer(text):
+            match = _SIZE.match(text, noun.end())
+            if match and not _NOT_A_SIZE.match(text, match.end()):
+                found.append(_size_field(match))
+        for match in _SIZE.finditer(text):
+            if _SIZE_THEN_NOUN.match(text, match.end()):
+                found.append(_size_field(match))
+        found.sort(key=lambda f: f["start"])
     found = list({f["start"]: f for f in found}.values())  # one context line may be matched twice
     return _choose(text, found)
+
+
+def _size_field(match: re.Match[str]) -> dict[str, Any]:
+    """A `_SIZE` match as a field: its largest number, in mm."""
+    numbers = [
+        float(x.replace(",", ".")) for x in (match.group("a"), match.group("b"), match.group("c")) if x
+    ]
+    factor = 1.0 if re.fullmatch(_MM, match.group("unit"), re.I) else 10.0
+    return {"value": round(max(numbers) * factor, 1), "start": match.start(), "end": match.end()}
 
 
 def _margins(text: str) -> tuple[Field, Field]:
@@ -700,7 +735,7 @@ def _extract(text: str) -> dict[str, Field]:
     fields["grade"] = _grade(text)
     fields["gleason"] = _gleason(text)
     fields["grade_group"] = _grade_group(text)
-    fields["tumor_size_mm"] = _size_mm(text)
+    fields["tumor_size_mm"] = _size_mm(text, histology is not None)
     fields["margins"], fields["closest_margin_mm"] = _margins(text)
     fields["lymph_nodes_positive"], fields["lymph_nodes_examined"] = _lymph_nodes(text)
     for name, cue in _INVASION.items():

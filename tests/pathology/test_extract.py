@@ -110,6 +110,42 @@ def test_an_intraoperative_reading_loses_to_the_permanent_sections(cue: str) -> 
     assert grade["value"] == "G2" and grade["alternatives"] == ["G3"]
 
 
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        ("Maximum tumor diameter: 55 mm.", "55 mm"),
+        ("Diameter of tumor: 16.5 cm.", "16.5 cm"),
+        # no size label: a size right beside a tumour noun, in a report naming a tumour type
+        ("Segment of colon, 24.0 cm in length, with an ulcerated mass 4.2 x 3.5 cm.", "4.2 x 3.5 cm"),
+        ("A 5 x 4 x 3 cm, lobulated ,exophytic mass at the bladder neck.", "5 x 4 x 3 cm"),
+        ("Endometrioid carcinoma forming a mass (10.7 x 7.8 x 2.1 cm).", "10.7 x 7.8 x 2.1 cm"),
+        ("MODERATELY DIFFERENTIATED ADENOCARCINOMA (1.1 CM), INVASIVE OF PLEURA", "1.1 CM"),
+        # a distance, a depth or a thickness is no size; nor a segment of bowel
+        ("A firm mass, 0.3 cm from the stapled margin.", None),
+        ("The tumor invades 0.6 cm into the myometrium.", None),
+        ("The tumor forms a rim, 0.4 cm in thickness.", None),
+        ("A 24.0 cm segment of colon with a polyp.", None),
+    ],
+)
+def test_tumour_size_from_labels_and_beside_the_tumour(text: str, size: str | None) -> None:
+    found = extract(f"Adenocarcinoma.\n{text}")["tumor_size_mm"]
+    assert (found and found["text"]) == size
+
+
+def test_a_size_beside_a_nodule_of_a_report_naming_no_tumour_type_is_none() -> None:
+    text = "Thyroid, left lobe: nodular hyperplasia.\nA well-circumscribed nodule 1.2 x 1.0 cm."
+    assert extract(text)["tumor_size_mm"] is None
+    assert (
+        extract(text.replace("nodular hyperplasia", "papillary carcinoma"))["tumor_size_mm"]["value"] == 12.0
+    )
+
+
+def test_a_size_label_outranks_a_size_beside_a_tumour_noun() -> None:
+    text = "GROSS: a tan mass 4.0 x 3.0 cm.\nFINAL DIAGNOSIS: Invasive ductal carcinoma.\nTumor size: 2.3 cm"
+    assert extract(text)["tumor_size_mm"]["value"] == 23.0
+    assert extract(text.replace("Tumor size: 2.3 cm", ""))["tumor_size_mm"]["value"] == 40.0
+
+
 def test_a_case_gleason_score_is_its_worst_part() -> None:
     text = (
         "CLINICAL HISTORY: Gleason 4+4=8 on outside review?\n"
