@@ -668,9 +668,24 @@ _ki67 = _simple(_KI67, lambda m: int(m.group("v")))
 _psa = _simple(_PSA, lambda m: float(re.sub(r"\s", "", m.group("v")).replace(",", ".")))
 
 
-def _laterality(text: str) -> Field:
-    # sides that disagree stay visible as `alternatives` (see `_choose`)
-    return _choose(text, [_span(m, 0, m.group("side").capitalize()) for m in _LATERALITY.finditer(text)])
+def _laterality(text: str, site: Field = None) -> Field:
+    """The side named (sides that disagree stay visible as `alternatives`, see `_choose`). The
+    prostate, one gland of two lobes, is `Bilateral` where its final diagnosis names both sides (the
+    registries' convention; its parts "A. right base ... C. left base" are one tumour's extent)."""
+    found = [_span(m, 0, m.group("side").capitalize()) for m in _LATERALITY.finditer(text)]
+    chosen = _choose(text, found)
+    if chosen is None or site is None or not str(site["value"]).startswith(_BOTH_LOBES):
+        return chosen
+    finals = [m.end() for m in _FINAL.finditer(text)]
+    stated = [f for f in found if not _frozen(text, f["start"]) and (not finals or f["start"] >= finals[0])]
+    if {"Left", "Right"} <= {f["value"] for f in stated}:
+        sides = [f for f in stated if f["value"] in ("Left", "Right")]
+        return {**chosen, "value": "Bilateral", "spans": [[f["start"], f["end"]] for f in sides]}
+    return chosen
+
+
+# an unpaired organ whose laterality is the lobes the tumour involves
+_BOTH_LOBES = ("C61",)
 
 
 # A synoptic label glued to the value before it, as some checklist exports print them ("Tumor site:
@@ -740,7 +755,7 @@ def _extract(text: str) -> dict[str, Field]:
     fields["lymph_nodes_positive"], fields["lymph_nodes_examined"] = _lymph_nodes(text)
     for name, cue in _INVASION.items():
         fields[name] = _invasion(text, cue)
-    fields["laterality"] = _laterality(text)
+    fields["laterality"] = _laterality(text, fields["primary_site"])
     for name, cue in _RECEPTOR.items():
         fields[name] = _receptor(text, cue)
     fields["her2"] = _her2(text)

@@ -146,6 +146,24 @@ def test_a_size_label_outranks_a_size_beside_a_tumour_noun() -> None:
     assert extract(text.replace("Tumor size: 2.3 cm", ""))["tumor_size_mm"]["value"] == 40.0
 
 
+def test_a_prostate_with_tumour_in_both_lobes_is_bilateral() -> None:
+    text = (
+        "CLINICAL HISTORY: left nodule.\nFINAL DIAGNOSIS:\nA. Prostate, right base, needle biopsy: adenocarcinoma, "
+        "Gleason score 3+4=7.\nB. Prostate, left base, needle biopsy: adenocarcinoma, Gleason score 3+3=6."
+    )
+    side = extract(text)["laterality"]
+    assert side["value"] == "Bilateral"
+    assert [text[a:b] for a, b in side["spans"]] == ["right", "left"]
+    # one side in the diagnosis: that side (the history's other side is no part of it)
+    assert (
+        extract(text.replace("B. Prostate, left base", "B. Prostate, right apex"))["laterality"]["value"]
+        == "Right"
+    )
+    # a paired organ keeps its side: a kidney's "left renal vein" note does not make it bilateral
+    kidney = "FINAL DIAGNOSIS: Right kidney, nephrectomy: clear cell renal cell carcinoma; left renal vein margin free."
+    assert extract(kidney)["laterality"]["value"] != "Bilateral"
+
+
 def test_a_case_gleason_score_is_its_worst_part() -> None:
     text = (
         "CLINICAL HISTORY: Gleason 4+4=8 on outside review?\n"
