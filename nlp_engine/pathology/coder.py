@@ -5,8 +5,9 @@ names: `cancer_type`, `icd_10`, `icd_o_3_site`, `icd_o_3_histology`, `pathologic
 values are left out of that field's training). Features: word 1-2-grams (TF-IDF) beside indicators of
 the synoptic fields `extract` finds (`__pT_pT2`, `__histologic_type_81403`) scaled by `field_weight`;
 one linear SVM per field (one-vs-rest, classes weighted
-inversely to their frequency so rare cancer types and codes are not swamped; measured against the
-multinomial logistic regression it replaced, docs/benchmarks.md). Scores are the softmax of the SVM
+inversely to their frequency so rare cancer types and codes are not swamped, but for pN,
+`FIELD_CLASS_WEIGHTS`; measured against the multinomial logistic regression it replaced,
+docs/benchmarks.md). Scores are the softmax of the SVM
 margins: they rank alternatives and sum to one, but are not calibrated probabilities.
 `predict(texts)` gives one dict per text with the same keys; where `extract` read pN from the text
 itself, that value is used (it has evidence of its own), else the classifier's (also for a stated
@@ -186,6 +187,14 @@ def _field_features(fields: dict[str, Any]) -> dict[str, float]:
 # 0.8453; pN, pM, histology and grade gained nothing, and crossing the words too made the model 23
 # times wider (about 40 s a fold instead of 16) for less.
 CROSSED = {"ajcc_pathologic_tumor_stage": 3.0, "pathologic_T": 1.0, "icd_o_3_site": 1.0}
+# Fields whose classifier weighs every report alike instead of `class_weight` ("balanced", which
+# raises rare values): pN's rare values are mostly guesses the text does not support (N2c, N3), and
+# weighting them up costs N0 and NX. Measured (5-fold CV, same folds, cached extraction;
+# docs/benchmarks.md): pN 0.8262 -> 0.8329 (macro-F1 0.6276 -> 0.6442; with the extraction of the
+# session before, 0.8274 -> 0.8321). The stage moved both ways (0.7023 -> 0.7062, 0.7119 -> 0.7095)
+# and every other field lost (histology 0.8794 -> 0.8703, grade 0.807 -> 0.8013, cancer type
+# 0.9574 -> 0.9566), so they stay balanced.
+FIELD_CLASS_WEIGHTS: dict[str, str | None] = {"pathologic_N": None}
 # The field the indicators are crossed with.
 _CROSS_BY = "cancer_type"
 
@@ -218,6 +227,7 @@ class PathologyCoder:
         review_folds: int = 5,
         cross_weights: dict[str, float] | None = None,
         review_floor: float | None = None,
+        field_class_weights: dict[str, str | None] | None = None,
     ) -> None:
         self.targets = tuple(targets)
         self.C = C
@@ -227,6 +237,8 @@ class PathologyCoder:
         self.review_accuracy = review_accuracy
         self.review_folds = review_folds
         self.cross_weights = cross_weights  # None: `CROSSED`; {} crosses nothing
+        # per field, a class weighting other than `class_weight` (None: `FIELD_CLASS_WEIGHTS`)
+        self.field_class_weights = field_class_weights
         # with thresholds, a code whose own confidence is below this goes to review too, whatever the
         # field's threshold (which holds the accuracy of the auto-coded values together, so a field
         # whose stated values are mostly right keeps guesses of low confidence beside them)
@@ -354,7 +366,7 @@ class PathologyCoder:
             design = self._design(target, x, block)
             # seeded: liblinear visits the reports in a random order, and the same data must give the
             # same coder (and the same review thresholds)
-            model = LinearSVC(C=self.C, class_weight=self.class_weight, random_state=0)
+            model = LinearSVC(C=self.C, class_weight=self._class_weight(target), random_state=0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 self.models_[target] = model.fit(design[keep], labels)
@@ -363,6 +375,14 @@ class PathologyCoder:
                 self.crossed_ = {t: float(w) for t, w in wanted.items() if t in self.targets and w}
                 self.cross_types_ = tuple(str(c) for c in model.classes_)
         return self
+
+    def _class_weight(self, target: str) -> str | None:
+        """`target`'s class weighting: its own in `field_class_weights` (default `FIELD_CLASS_WEIGHTS`),
+        else `class_weight`."""
+        # a coder saved before the setting existed has no attribute
+        own = self.__dict__.get("field_class_weights")
+        own = FIELD_CLASS_WEIGHTS if own is None else own
+        return own.get(target, self.class_weight)
 
     def _cross_block(self, x: Any, types: Sequence[int]) -> Any:
         """The extracted-field columns of `x` crossed with each report's cancer type (`types`: indices
@@ -416,6 +436,7 @@ class PathologyCoder:
                 use_extracted=self.use_extracted,
                 field_weight=self.field_weight,
                 cross_weights=self.cross_weights,
+                field_class_weights=self.field_class_weights,
             )
             inner.fit(
                 [texts[i] for i in train],

@@ -97,8 +97,11 @@ _GLEASON = re.compile(
     r"(?:\s*=\s*(?P<s>[2-9]|10))?"
 )
 _GRADE_GROUP = re.compile(r"(?i)\bgrade\s+group\s*[:\-]?\s*(?P<g>[1-5])\b")
+# a dimension as OCR prints it too: "4 .6", "0. 6", "2 ,5"
+_DIMENSION = r"\d+(?:[ \t]?[.,][ \t]?\d+)?"
 _SIZE = re.compile(
-    rf"(?i)(?P<a>{_NUM})\s*(?:(?:x|\*)\s*(?P<b>{_NUM})\s*)?(?:(?:x|\*)\s*(?P<c>{_NUM})\s*)?(?P<unit>{_CM}|{_MM})(?![a-z])"
+    rf"(?i)(?P<a>{_DIMENSION})\s*(?:(?:x|\*)\s*(?P<b>{_DIMENSION})\s*)?(?:(?:x|\*)\s*(?P<c>{_DIMENSION})\s*)?"
+    rf"(?P<unit>{_CM}|{_MM})(?![a-z])"
 )
 _SIZE_CONTEXT = re.compile(
     r"(?i)(?:tumou?r\s+size|size\s+of\s+(?:the\s+)?tumou?r|greatest\s+(?:dimension|diameter)|"
@@ -106,6 +109,17 @@ _SIZE_CONTEXT = re.compile(
     r"(?:maxim(?:um|al)|max\.?)\s+(?:tumou?r\s+)?(?:dimension|diameter|size|extent)|diameter\s+of\s+(?:the\s+)?tumou?r|"
     r"tumou?r\s+(?:diameter|dimensions?))"
 )
+# a size label about something else than the tumour, close before it: lymph nodes, fibroids, cysts,
+# tissue pieces, or several things "ranging" in size
+_OTHER_THING = re.compile(
+    r"(?i)\b(?:lymph\s*nodes?|nodes|leiomyom\w*|fibroids?|cysts?|fragments?|pieces?|cores?|ranging|range)\b"
+)
+_CLAUSE_END = re.compile(r"[.:;](?=\s)")
+# a category's definition in a checklist ("pT2: Tumor more than 2 cm but not more than 4 cm")
+_SIZE_LIMIT = re.compile(r"(?i)(?:more|less|greater|larger|smaller)\s+than\s*$|[<>≤≥]\s*$")
+# what may stand between a size and the label after it that makes it the label's value ("2.3 cm in
+# greatest dimension", "(1.7 cm maximum dimension)"); not "4 cm in length. Tumor measures"
+_SIZE_BEFORE_GAP = re.compile(r"[ \t\r\n,]*(?:in|at\s+its)?[ \t\r\n]*", re.I)
 _TUMOUR_NOUN = r"(?:mass|tumou?r|nodule|lesion|neoplasm)"
 # a size right after a tumour noun ("mass 4.2 x 3.5 cm", "mass (10.7 x 7.8 x 2.1 cm)", "nodule, 1.2 cm",
 # "carcinoma (1.1 CM)", "tumor measuring 3 cm"), unless a distance or depth follows it
@@ -123,10 +137,12 @@ _SIZE_THEN_NOUN = re.compile(
 )
 _MARGIN_NEG = re.compile(
     r"(?i)\bmargins?\b[^.\n]{0,40}?\b(?:free|negative|uninvolved|clear|not\s+involved|"
-    r"free\s+of\s+(?:tumou?r|carcinoma|malignancy))\b|\b(?:negative|uninvolved|clear)\s+(?:\w+\s+)?margins?\b"
+    r"free\s+of\s+(?:tumou?r|carcinoma|malignancy))\b|\b(?:negative|uninvolved|clear)\s+(?:\w+\s+)?margins?\b|"
+    r"\bmargins?\s+(?:involved|positive)[ \t]*[:\-]?[ \t]*(?:no|none)\b"  # a label answered "No"
 )
 _MARGIN_POS = re.compile(
-    r"(?i)\bmargins?\b[^.\n]{0,40}?\b(?:positive|involved)\b(?<!not\sinvolved)|\b(?:positive|involved)\s+(?:\w+\s+)?margins?\b"
+    r"(?i)\bmargins?\b[^.\n]{0,40}?\b(?:positive|involved)\b(?<!not\sinvolved)(?![ \t]*[:\-]?[ \t]*(?:no|none|not)\b)|"
+    r"\b(?:positive|involved)\s+(?:\w+\s+)?margins?\b"
 )
 _MARGIN_DISTANCE = re.compile(
     rf"(?i)(?P<d>{_NUM})\s*(?P<unit>{_CM}|{_MM})\s+(?:from|to)\s+(?:the\s+)?(?:[a-z]+\s+){{0,3}}margin"
@@ -206,8 +222,9 @@ _UNCERTAIN_AFTER = (
 )
 _PRESENT = r"(?:present|identified|positive|seen|yes)"
 _RECEPTOR = {
-    "er": r"\b(?:ER|estrogen\s+receptors?)\b",
-    "pr": r"\b(?:PR|PgR|progesterone\s+receptors?)\b",
+    # the abbreviations in capitals only: OCR's "Synchronous Pr :-I-" or a "pr" is no receptor
+    "er": r"\b(?:(?-i:ER)|estrogen\s+receptors?)\b",
+    "pr": r"\b(?:(?-i:PR|PgR)|progesterone\s+receptors?)\b",
 }
 _HER2 = re.compile(
     r"(?i)\bHER[\s\-]?2(?:/neu)?\b[^.\n]{0,60}?\b(?P<v>positive|negative|equivocal|amplified|not\s+amplified|[0-3]\s?\+)"
@@ -385,14 +402,35 @@ def _size_mm(text: str, tumour_named: bool = True) -> Field:
     mass 4.2 x 3.5 cm", "a 5 x 4 x 3 cm, lobulated mass", "nodule, 1.2 x 1.1 cm"), never a distance
     ("mass, 0.3 cm from the margin") or a depth ("the tumor invades 0.6 cm")."""
     found = []
+    lines_read = set()
     for context in _SIZE_CONTEXT.finditer(text):
-        # the size sits on the context's line, before ("2.3 cm in greatest dimension") or after it
+        # the size sits on the context's line: right before it ("2.3 cm in greatest dimension, 1.0 cm
+        # from the margin"), else after it ("Tumor size: 2.3 cm"), else the nearest before it; not
+        # another thing's size at the line's start
         line_start = text.rfind("\n", 0, context.start()) + 1
         line_end = text.find("\n", context.end())
         line_end = len(text) if line_end < 0 else line_end
-        match = _SIZE.search(text, line_start, line_end)
-        if match:
+        if line_start in lines_read:  # "Tumor size: 2.7 cm and 1.0 cm (greatest dimension)": the first
+            continue
+        lines_read.add(line_start)
+        # back to the sentence's start or a label's colon, across OCR's line breaks
+        lo = max(context.start() - 100, 0)
+        lo = max([lo, *(m.end() for m in _CLAUSE_END.finditer(text, lo, context.start()))])
+        if _OTHER_THING.search(text, lo, context.start()):
+            continue  # "lymph nodes ranging\nfrom 0.4 to 1.9 cm in greatest dimension"
+        # (the size right before may end the line above: "3.5 cm in\ngreatest diameter")
+        near = list(islice(_SIZE.finditer(text, max(0, context.start() - 40), context.start()), _MAX_COUNTS))
+        before = list(islice(_SIZE.finditer(text, line_start, context.start()), _MAX_COUNTS))
+        if near and _SIZE_BEFORE_GAP.fullmatch(text, near[-1].end(), context.start()):
+            match = near[-1]
+        else:
+            match = _SIZE.search(text, context.start(), line_end)
+            if match and _NOT_A_SIZE.match(text, match.end()):  # "Tumor measures 1.4 cm from the margin"
+                match = None
+            match = match or (before[-1] if before else None)
+        if match and not _SIZE_LIMIT.search(text, max(0, match.start() - 20), match.start()):
             found.append(_size_field(match))
+    found = [f for f in found if f["value"] > 0]  # OCR's "1 .0 cm" read as "0 cm"
     if not found and tumour_named:
         for noun in _NOUN_THEN_SIZE.finditer(text):
             match = _SIZE.match(text, noun.end())
@@ -401,7 +439,7 @@ def _size_mm(text: str, tumour_named: bool = True) -> Field:
         for match in _SIZE.finditer(text):
             if _SIZE_THEN_NOUN.match(text, match.end()):
                 found.append(_size_field(match))
-        found.sort(key=lambda f: f["start"])
+        found = sorted((f for f in found if f["value"] > 0), key=lambda f: f["start"])
     found = list({f["start"]: f for f in found}.values())  # one context line may be matched twice
     return _choose(text, found)
 
@@ -409,7 +447,9 @@ def _size_mm(text: str, tumour_named: bool = True) -> Field:
 def _size_field(match: re.Match[str]) -> dict[str, Any]:
     """A `_SIZE` match as a field: its largest number, in mm."""
     numbers = [
-        float(x.replace(",", ".")) for x in (match.group("a"), match.group("b"), match.group("c")) if x
+        float(re.sub(r"[ \t]", "", x).replace(",", "."))
+        for x in (match.group("a"), match.group("b"), match.group("c"))
+        if x
     ]
     factor = 1.0 if re.fullmatch(_MM, match.group("unit"), re.I) else 10.0
     return {"value": round(max(numbers) * factor, 1), "start": match.start(), "end": match.end()}

@@ -280,6 +280,23 @@ def test_a_stated_pnx_is_left_to_the_classifier() -> None:
     assert coder.predict_explained([stated])[0]["fields"]["pathologic_N"]["source"] == "extracted:pN"
 
 
+def test_pn_weighs_every_report_alike_and_the_other_fields_balance_their_classes() -> None:
+    texts, records = corpus(30, seed=4)
+    for i, record in enumerate(records):
+        record["pathologic_N"] = "N1" if i % 5 == 0 else "N0"
+    coder = PathologyCoder(targets=("cancer_type", "pathologic_T", "pathologic_N")).fit(texts, records)
+    assert coder.models_["pathologic_N"].class_weight is None
+    assert coder.models_["pathologic_T"].class_weight == "balanced"
+    assert coder.models_["cancer_type"].class_weight == "balanced"
+    every = PathologyCoder(targets=("cancer_type", "pathologic_N"), field_class_weights={}).fit(
+        texts, records
+    )
+    assert every.models_["pathologic_N"].class_weight == "balanced"
+    # a coder saved before the setting existed loads with the defaults
+    del coder.__dict__["field_class_weights"]
+    assert coder._class_weight("pathologic_N") is None and coder._class_weight("pathologic_T") == "balanced"
+
+
 def test_size_gives_the_organs_ajcc_t_as_a_feature() -> None:
     from nlp_engine.pathology.coder import _field_features
 

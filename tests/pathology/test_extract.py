@@ -120,7 +120,21 @@ def test_an_intraoperative_reading_loses_to_the_permanent_sections(cue: str) -> 
         ("A 5 x 4 x 3 cm, lobulated ,exophytic mass at the bladder neck.", "5 x 4 x 3 cm"),
         ("Endometrioid carcinoma forming a mass (10.7 x 7.8 x 2.1 cm).", "10.7 x 7.8 x 2.1 cm"),
         ("MODERATELY DIFFERENTIATED ADENOCARCINOMA (1.1 CM), INVASIVE OF PLEURA", "1.1 CM"),
+        # the size right before a postfix label, not the distance after it or another thing's before
+        ("Tumor, 2.3 cm in greatest dimension, 1.0 cm from the margin.", "2.3 cm"),
+        ("The appendix measures 4 cm in length. Tumor measures 1.5 cm.", "1.5 cm"),
+        ("The tumor measures 3.5 cm in\ngreatest diameter.", "3.5 cm"),
+        # OCR's spaced decimals
+        ("Tumor size: 4.8 x 4 .6 x 2.2 cm.", "4.8 x 4 .6 x 2.2 cm"),
+        ("Greatest dimension: 1.3 x 0. 6 x 0.5 cm", "1.3 x 0. 6 x 0.5 cm"),
+        # one line, one size: the label's, not a second one after it
+        ("Tumor size: 2.7 cm and 1.0 cm (greatest dimension)", "2.7 cm"),
+        # lymph nodes, tissue pieces and a checklist's category definitions are not the tumour
+        ("Lymph nodes ranging\nfrom 0.4 to 1.9 cm in greatest dimension.", None),
+        ("Three pieces, each 1.5 cm in greatest dimension.", None),
+        ("pT2: Tumor more than 2 cm but not more than 4 cm in greatest dimension", None),
         # a distance, a depth or a thickness is no size; nor a segment of bowel
+        ("Tumor measures 1.4 cm from the closest margin.", None),
         ("A firm mass, 0.3 cm from the stapled margin.", None),
         ("The tumor invades 0.6 cm into the myometrium.", None),
         ("The tumor forms a rim, 0.4 cm in thickness.", None),
