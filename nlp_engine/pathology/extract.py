@@ -117,6 +117,11 @@ _OTHER_THING = re.compile(
 _CLAUSE_END = re.compile(r"[.:;](?=\s)")
 # a category's definition in a checklist ("pT2: Tumor more than 2 cm but not more than 4 cm")
 _SIZE_LIMIT = re.compile(r"(?i)(?:more|less|greater|larger|smaller)\s+than\s*$|[<>≤≥]\s*$")
+# how far along its line a size label's value may be (a report printed as one line of thousands of
+# labels stays linear)
+_SIZE_REACH = 200
+# a second size label this close after one on its line belongs to the same statement
+_ONE_STATEMENT = 60
 # what may stand between a size and the label after it that makes it the label's value ("2.3 cm in
 # greatest dimension", "(1.7 cm maximum dimension)"); not "4 cm in length. Tumor measures"
 _SIZE_BEFORE_GAP = re.compile(r"[ \t\r\n,]*(?:in|at\s+its)?[ \t\r\n]*", re.I)
@@ -402,7 +407,7 @@ def _size_mm(text: str, tumour_named: bool = True) -> Field:
     mass 4.2 x 3.5 cm", "a 5 x 4 x 3 cm, lobulated mass", "nodule, 1.2 x 1.1 cm"), never a distance
     ("mass, 0.3 cm from the margin") or a depth ("the tumor invades 0.6 cm")."""
     found = []
-    lines_read = set()
+    previous = -_ONE_STATEMENT  # where the last label that gave a size ended
     for context in _SIZE_CONTEXT.finditer(text):
         # the size sits on the context's line: right before it ("2.3 cm in greatest dimension, 1.0 cm
         # from the margin"), else after it ("Tumor size: 2.3 cm"), else the nearest before it; not
@@ -410,26 +415,12 @@ def _size_mm(text: str, tumour_named: bool = True) -> Field:
         line_start = text.rfind("\n", 0, context.start()) + 1
         line_end = text.find("\n", context.end())
         line_end = len(text) if line_end < 0 else line_end
-        if line_start in lines_read:  # "Tumor size: 2.7 cm and 1.0 cm (greatest dimension)": the first
-            continue
-        lines_read.add(line_start)
-        # back to the sentence's start or a label's colon, across OCR's line breaks
-        lo = max(context.start() - 100, 0)
-        lo = max([lo, *(m.end() for m in _CLAUSE_END.finditer(text, lo, context.start()))])
-        if _OTHER_THING.search(text, lo, context.start()):
-            continue  # "lymph nodes ranging\nfrom 0.4 to 1.9 cm in greatest dimension"
-        # (the size right before may end the line above: "3.5 cm in\ngreatest diameter")
-        near = list(islice(_SIZE.finditer(text, max(0, context.start() - 40), context.start()), _MAX_COUNTS))
-        before = list(islice(_SIZE.finditer(text, line_start, context.start()), _MAX_COUNTS))
-        if near and _SIZE_BEFORE_GAP.fullmatch(text, near[-1].end(), context.start()):
-            match = near[-1]
-        else:
-            match = _SIZE.search(text, context.start(), line_end)
-            if match and _NOT_A_SIZE.match(text, match.end()):  # "Tumor measures 1.4 cm from the margin"
-                match = None
-            match = match or (before[-1] if before else None)
-        if match and not _SIZE_LIMIT.search(text, max(0, match.start() - 20), match.start()):
+        if line_start <= previous and context.start() - previous < _ONE_STATEMENT:
+            continue  # "Tumor size: 2.7 cm and 1.0 cm (greatest dimension)": the first label's
+        match = _labelled_size(text, context.start(), line_start, line_end)
+        if match is not None:
             found.append(_size_field(match))
+            previous = context.end()
     found = [f for f in found if f["value"] > 0]  # OCR's "1 .0 cm" read as "0 cm"
     if not found and tumour_named:
         for noun in _NOUN_THEN_SIZE.finditer(text):
@@ -442,6 +433,32 @@ def _size_mm(text: str, tumour_named: bool = True) -> Field:
         found = sorted((f for f in found if f["value"] > 0), key=lambda f: f["start"])
     found = list({f["start"]: f for f in found}.values())  # one context line may be matched twice
     return _choose(text, found)
+
+
+def _labelled_size(text: str, label: int, line_start: int, line_end: int) -> re.Match[str] | None:
+    """The size a size label at `label` gives on its line (see `_size_mm`), or None."""
+    # back to the sentence's start or a label's colon, across OCR's line breaks
+    lo = max(label - 100, 0)
+    lo = max([lo, *(m.end() for m in _CLAUSE_END.finditer(text, lo, label))])
+    if _OTHER_THING.search(text, lo, label):
+        return None  # "lymph nodes ranging\nfrom 0.4 to 1.9 cm in greatest dimension"
+    # (the size right before may end the line above: "3.5 cm in\ngreatest diameter")
+    near = list(islice(_SIZE.finditer(text, max(0, label - 40), label), _MAX_COUNTS))
+    match: re.Match[str] | None
+    if near and _SIZE_BEFORE_GAP.fullmatch(text, near[-1].end(), label):
+        match = near[-1]
+    else:
+        match = _SIZE.search(text, label, min(line_end, label + _SIZE_REACH))
+        if match and _NOT_A_SIZE.match(text, match.end()):  # "Tumor measures 1.4 cm from the margin"
+            match = None
+        if match is None:
+            before = list(
+                islice(_SIZE.finditer(text, max(line_start, label - _SIZE_REACH), label), _MAX_COUNTS)
+            )
+            match = before[-1] if before else None
+    if match is None or _SIZE_LIMIT.search(text, max(0, match.start() - 20), match.start()):
+        return None  # "pT2: Tumor more than 2 cm": a category's definition
+    return match
 
 
 def _size_field(match: re.Match[str]) -> dict[str, Any]:
