@@ -150,7 +150,12 @@ _MARGIN_POS = re.compile(
     r"\b(?:positive|involved)\s+(?:\w+\s+)?margins?\b"
 )
 _MARGIN_DISTANCE = re.compile(
-    rf"(?i)(?P<d>{_NUM})\s*(?P<unit>{_CM}|{_MM})\s+(?:from|to)\s+(?:the\s+)?(?:[a-z]+\s+){{0,3}}margin"
+    rf"(?i)(?P<d>{_NUM})\s*(?P<unit>{_CM}|{_MM})\s+(?:away\s+)?(?:from|to)\s+(?:the\s+)?(?:[a-z/\-]+\s+){{0,3}}margin|"
+    # the label before the distance: "closest margin, 0.6 cm", "Distance from closest margin: 2 mm",
+    # "closest approach is 0.1 cm", "the clearance being 2.5 cm"
+    r"(?:\b(?:closest|nearest)\s+(?:[a-z/\-]+\s+){0,2}(?:margin|approach)\w*|\bdistance\s+(?:of\s+[a-z ]{0,30}?)?"
+    r"(?:from|to)\s+(?:the\s+)?(?:closest|nearest)\s+(?:[a-z/\-]+\s+){0,2}margin\w*|\bclearance)"
+    rf"[^.\n\d<>]{{0,30}}?(?P<d2>{_NUM})\s*(?P<unit2>{_CM}|{_MM})(?![a-z])"
 )
 _NODES_FRACTION = re.compile(r"(?i)\(?\s*(?P<pos>\d{1,3})\s*/\s*(?P<tot>\d{1,3})\s*\)?")
 # Counts written as words ("one of eleven lymph nodes"): OCR'd reports spell them out as often as not.
@@ -478,8 +483,11 @@ def _margins(text: str) -> tuple[Field, Field]:
     found.sort(key=lambda f: f["start"])
     distances = []
     for match in _MARGIN_DISTANCE.finditer(text):
-        factor = 1.0 if re.fullmatch(_MM, match.group("unit"), re.I) else 10.0
-        distances.append(_span(match, 0, round(float(match.group("d").replace(",", ".")) * factor, 1)))
+        number, unit = (
+            (match.group("d"), match.group("unit")) if match.group("d") else match.group("d2", "unit2")
+        )
+        factor = 1.0 if re.fullmatch(_MM, unit, re.I) else 10.0
+        distances.append(_span(match, 0, round(float(number.replace(",", ".")) * factor, 1)))
     closest = min(distances, key=lambda f: f["value"]) if distances else None
     if closest:
         closest = {**closest, "text": text[closest["start"] : closest["end"]]}

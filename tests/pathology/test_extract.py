@@ -178,6 +178,33 @@ def test_a_prostate_with_tumour_in_both_lobes_is_bilateral() -> None:
     assert extract(kidney)["laterality"]["value"] != "Bilateral"
 
 
+@pytest.mark.parametrize(
+    ("text", "mm"),
+    [
+        ("Surgical margins are negative for tumor (closest margin, 0.6 cm).", 6.0),
+        ("Distance of invasive carcinoma from closest margin: 0.9 mm", 0.9),
+        ("Tumor is located 0.3 cm from\nlingual/medial submucosal margin, 0.2 cm from posterior margin", 2.0),
+        ("The margins are free of tumor, the clearance being 2.5 cm.", 25.0),
+        ("Negative but close (closest approach is 0.1 cm).", 1.0),
+        # a checklist's question is no distance
+        ("If margin is clear: is clearance >10mm: Yes", None),
+    ],
+)
+def test_the_closest_margin_as_a_distance_or_under_its_label(text: str, mm: float | None) -> None:
+    found = extract(text)["closest_margin_mm"]
+    assert (found and found["value"]) == mm
+    if found:
+        assert text[found["start"] : found["end"]] == found["text"]
+
+
+def test_a_margins_involved_label_answered_no_is_negative() -> None:
+    assert extract("Margins Involved :No definitive margin involvement")["margins"]["value"] == "negative"
+    assert extract("Margins: involved by carcinoma")["margins"]["value"] == "involved"
+    # a receptor abbreviation is in capitals: OCR's "Synchronous Pr :-I-" states no PR
+    assert extract("Nal/Synchronous Pr :-I-")["pr"] is None
+    assert extract("ER: positive (90%). PR negative.")["pr"]["value"] == "negative"
+
+
 def test_a_case_gleason_score_is_its_worst_part() -> None:
     text = (
         "CLINICAL HISTORY: Gleason 4+4=8 on outside review?\n"
