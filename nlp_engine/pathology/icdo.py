@@ -19,7 +19,8 @@ chosen histologic type (with the next line where the sentence runs on: "adenocar
 cecum") and a synoptic "Tumor site:" five times, its specimen header (the line before) three times
 and the final part twice; then the most named subsite of that organ (`upper lobe` refines lung only
 where the organ is the lung; the type's own sentence or a site label seven times, the header three),
-else the organ's own code. The appendix refines the colon only there: a right hemicolectomy
+else the organ's own code (a cholangiocarcinoma of the liver: the intrahepatic bile ducts, C22.1,
+`_TYPE_SUBSITE`). The appendix refines the colon only there: a right hemicolectomy
 always holds one. The colon, rectosigmoid and rectum (C18, C19.9,
 C20.9) count as one organ, the colorectum, in which the rectosigmoid and rectum are subsites, named
 in the final part or beside the tumour (a "rectal bleeding" in the history is no site):
@@ -432,6 +433,11 @@ _NATIVE_ORGANS: tuple[tuple[range, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 
+# a type that arises in one part of an organ: where the report names the organ and no part of it, the
+# type's part (a cholangiocarcinoma of the liver is coded to the intrahepatic bile ducts)
+_TYPE_SUBSITE: tuple[tuple[range, str, str], ...] = ((range(8160, 8161), "C22.0", "C22.1"),)
+
+
 def _implied_site(text: str, histology: dict[str, Any]) -> dict[str, Any] | None:
     """The site a histologic type found in one organ only implies, as a field whose evidence is the
     type's mention; None for the other types."""
@@ -521,5 +527,19 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
     else:
         chosen = organ_codes or in_organ
     near = [m for m in chosen if near_start <= m[0] < near_end]
-    others = sorted({m[2].code for m in mentions} - {chosen[0][2].code})
-    return _field(text, (near or chosen)[0], others)
+    start, end, entry = (near or chosen)[0]
+    own_part = next(
+        (to for numbers, was, to in _TYPE_SUBSITE if number in numbers and entry.code == was), None
+    )
+    if own_part is not None:
+        # the type names its part of the organ: a cholangiocarcinoma "of the liver" is the intrahepatic
+        # bile ducts' (ICD-O-3 codes it C22.1); the evidence stays the organ's mention
+        field = _field(
+            text,
+            (start, end, _by_code("topography")[own_part]),
+            sorted({m[2].code for m in mentions} - {own_part}),
+        )
+        field["implied_by"] = histology["value"]
+        return field
+    others = sorted({m[2].code for m in mentions} - {entry.code})
+    return _field(text, (start, end, entry), others)

@@ -434,3 +434,17 @@ def test_a_type_keeps_to_the_organs_it_arises_in() -> None:
     # without the organ it keeps to, the usual vote: a squamous carcinoma of the lung is the lung's
     lung = "LUNG, RIGHT UPPER LOBE, LOBECTOMY:\nSquamous cell carcinoma, keratinizing."
     assert extract(lung)["primary_site"]["value"] == "C34.1"
+
+
+def test_a_cholangiocarcinoma_of_the_liver_is_the_intrahepatic_bile_ducts() -> None:
+    text = "FINAL DIAGNOSIS: Liver, segment 4, resection: cholangiocarcinoma, moderately differentiated."
+    site = extract(text)["primary_site"]
+    assert (site["value"], site["text"], site["implied_by"]) == ("C22.1", "Liver", "8160/3")
+    assert site["alternatives"] == ["C22.0"]
+    # a hepatocellular carcinoma stays the liver's; a cholangiocarcinoma elsewhere keeps its site
+    assert (
+        extract(text.replace("cholangiocarcinoma", "hepatocellular carcinoma"))["primary_site"]["value"]
+        == "C22.0"
+    )
+    hilar = "FINAL DIAGNOSIS: Common bile duct, resection: cholangiocarcinoma."
+    assert extract(hilar)["primary_site"]["value"] == "C24.0"
