@@ -156,6 +156,25 @@ def coded(text: str) -> tuple[str | None, str | None]:
             "C53.9",
         ),
         ("Tonsil: squamous cell carcinoma, poorly differentiated, non-keratinizing.", "8072/3", "C09.9"),
+        # keratinizing as the words also say it: before "squamous carcinoma", keratinized, keratinization
+        (
+            "FLOOR OF MOUTH: INVASIVE, KERATINIZED SQUAMOUS CARCINOMA, MODERATELY DIFFERENTIATED",
+            "8071/3",
+            "C04.9",
+        ),
+        (
+            "Cervix: squamous cell carcinoma with focal keratinization, poorly differentiated.",
+            "8071/3",
+            "C53.9",
+        ),
+        ("Tonsil: non-keratinizing squamous carcinoma.", "8072/3", "C09.9"),
+        # an oligodendroglioma gone anaplastic is the anaplastic one (WHO grade III)
+        (
+            "Brain, left frontal: oligodendroglioma with early anaplastic\ntransformation (WHO grade III).",
+            "9451/3",
+            "C71.1",
+        ),
+        ("Brain, frontal lobe: anaplastic (grade 3) oligodendroglioma.", "9451/3", "C71.1"),
         # OCR's split word
         ("Colon, sigmoid: invasive, mucinous adeno carcinoma of the colon, G3.", "8480/3", "C18.7"),
         # the carcinosarcoma's other names
