@@ -282,9 +282,7 @@ def _choose(text: str, found: list[dict[str, Any]], rank: Callable[[Any], Any] |
     when they disagree, are listed as `alternatives`."""
     if not found:
         return None
-    finals = [m.end() for m in _FINAL.finditer(text)]
-    considered = [f for f in found if not _frozen(text, f["start"])] or found
-    preferred = [f for f in considered if finals and f["start"] >= finals[0]] or considered
+    preferred = _preferred(text, found)
     if rank is not None:  # the last of the highest
         best = max(rank(f["value"]) for f in preferred)
         preferred = [f for f in preferred if rank(f["value"]) == best]
@@ -294,6 +292,14 @@ def _choose(text: str, found: list[dict[str, Any]], rank: Callable[[Any], Any] |
     if others:
         chosen["alternatives"] = others
     return chosen
+
+
+def _preferred(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The mentions `_choose` picks from: not on a frozen-section line (unless all are), and after the
+    first final/synoptic header (where any is)."""
+    finals = [m.end() for m in _FINAL.finditer(text)]
+    considered = [f for f in found if not _frozen(text, f["start"])] or found
+    return [f for f in considered if finals and f["start"] >= finals[0]] or considered
 
 
 def _tnm(text: str, site: Field = None) -> dict[str, Field]:
@@ -741,8 +747,7 @@ def _laterality(text: str, site: Field = None) -> Field:
     chosen = _choose(text, found)
     if chosen is None or site is None or not str(site["value"]).startswith(_BOTH_LOBES):
         return chosen
-    finals = [m.end() for m in _FINAL.finditer(text)]
-    stated = [f for f in found if not _frozen(text, f["start"]) and (not finals or f["start"] >= finals[0])]
+    stated = _preferred(text, found)
     if {"Left", "Right"} <= {f["value"] for f in stated}:
         sides = [f for f in stated if f["value"] in ("Left", "Right")]
         return {**chosen, "value": "Bilateral", "spans": [[f["start"], f["end"]] for f in sides]}
