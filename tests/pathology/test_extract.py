@@ -173,6 +173,12 @@ def test_a_prostate_with_tumour_in_both_lobes_is_bilateral() -> None:
         extract(text.replace("B. Prostate, left base", "B. Prostate, right apex"))["laterality"]["value"]
         == "Right"
     )
+    # where the final part names no side, the sides named elsewhere count, as for every field
+    unsided = (
+        "SPECIMEN: A. Prostate, right base. B. Prostate, left base.\nFINAL DIAGNOSIS:\nProstate, needle biopsies: "
+        "adenocarcinoma, Gleason score 3+4=7."
+    )
+    assert extract(unsided)["laterality"]["value"] == "Bilateral"
     # a paired organ keeps its side: a kidney's "left renal vein" note does not make it bilateral
     kidney = "FINAL DIAGNOSIS: Right kidney, nephrectomy: clear cell renal cell carcinoma; left renal vein margin free."
     assert extract(kidney)["laterality"]["value"] != "Bilateral"
