@@ -670,11 +670,13 @@ def _invasion(text: str, cue: str) -> Field:
         if any(b["start"] <= match.start() < b["end"] for b in before):
             continue  # the cue is the end of a phrase that already said it: "no LVI is identified"
         word = match.group("v")
-        label = text.find(":", match.end())  # the options end at the next label
-        options_end = match.end() + 80 if label < 0 else min(label, match.end() + 80)
-        if match.group("select") and (ticked := _TICKED_VALUE.search(text, match.start("v"), options_end)):
-            word = ticked.group("v")
-            match = ticked
+        if match.group("select"):
+            # the options end at the next label, within 80 characters
+            label = text.find(":", match.end(), match.end() + 80)
+            options_end = match.end() + 80 if label < 0 else label
+            if ticked := _TICKED_VALUE.search(text, match.start("v"), options_end):
+                word = ticked.group("v")
+                match = ticked
         value = (
             "indeterminate"
             if re.fullmatch(_UNCERTAIN_AFTER, word, re.I)
