@@ -3,7 +3,8 @@
 Every field is either `{"value", "start", "end", "text"}` (the character span it was read from, into
 the text as given: nothing is rewritten, so evidence offsets stay exact) or `None`. OCR noise is met
 in the patterns instead of by rewriting: `em`/`crn`/`rnm` are read as `cm`/`mm` next to numbers,
-words broken by a hyphen and a line end are matched across it, `0` and `O` are both zero in `N0`/`M0`.
+words broken by a hyphen and a line end are matched across it, `0` and `O` are both zero in `N0`/`M0`
+and `l`/`I` are a one in `pTla`/`pNl`.
 The one exception: a synoptic label glued to the value before it ("LungTumor size:",
 "AdenocarcinomaHistologic grade:") is read with a space put before it, and every span is mapped back
 to the text as given.
@@ -58,9 +59,12 @@ _FINAL = re.compile(
     r"(?im)^\s*(?:final\s+(?:pathologic(?:al)?\s+)?diagnosis|diagnosis|synoptic|summary|"
     r"(?:cancer|tumou?r)\s+(?:case\s+)?summary|pathologic\s+stag\w*|ajcc)\b"
 )
+# OCR's "l" or "I" for a 1 in a TNM category ("pTla", "pNl", "pNIb"): only where a subcategory letter
+# or the category's end follows, so "pTis" stays in situ
+_OCR_ONE = r"[lI](?=[a-d]?(?![A-Za-z0-9]))"
 _TNM = re.compile(
-    r"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p)\s?T\s?(?P<t>[0-4](?:(?:[a-d]|[ \t][a-d](?![a-z]))[12]?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))"
-    r"(?:[\s,;/]*(?P<nt>p?\s?N\s?(?P<n>[0-3O][a-c]?(?:\(mi\)|mi(?![a-z]))?"
+    rf"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p)\s?T\s?(?P<t>(?:[0-4]|{_OCR_ONE})(?:(?:[a-d]|[ \t][a-d](?![a-z]))[12]?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))"
+    rf"(?:[\s,;/]*(?P<nt>p?\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?(?:\(mi\)|mi(?![a-z]))?"
     r"(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
     r"(?:[\s,;/]*(?P<mt>p?\s?M\s?(?P<m>[01O][a-d]?|x|X)))?",
 )
@@ -73,7 +77,12 @@ _T_STAGED = re.compile(
     r"(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r)[^\n]{0,30}?"
     r"(?<![A-Za-z0-9])T\s?(?P<t>[0-4l][a-d]?|is|x|X)(?![A-Za-z0-9])"
 )
-_N_ALONE = re.compile(r"(?<![A-Za-z0-9])p\s?N\s?(?P<n>[0-3O][a-c]?|x|X)(?![A-Za-z0-9])")
+_N_ALONE = re.compile(rf"(?<![A-Za-z0-9])p\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X)(?![A-Za-z0-9])")
+# Without the "p", under a label that says what it is ("Lymph Node Stage (AJCC 7th Edition):\n N1b")
+_N_STAGED = re.compile(
+    r"(?i:lymph\s+node\s+stage|regional\s+lymph\s+nodes\s+\(p?N\))[^:\n]{0,30}:\s*"
+    rf"(?<![A-Za-z0-9])N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X)(?![A-Za-z0-9])"
+)
 _M_ALONE = re.compile(r"(?<![A-Za-z0-9])p\s?M\s?(?P<m>[01O][a-d]?|x|X)(?![A-Za-z0-9])")
 _STAGE = re.compile(
     r"(?i)\b(?:ajcc\s+)?(?:pathologic(?:al)?\s+)?(?:tnm\s+)?stage\s*(?:group(?:ing)?)?\s*[:\-]?\s*"
@@ -196,10 +205,13 @@ _NODES_NEGATIVE = re.compile(
 )
 # synoptic counts: "Number of lymph nodes examined: 12", "Total number with metastasis: 0", "LYMPH
 # NODES POSITIVE: 0"
+# A bare "Number with metastasis: 3" / "NUMBE:R EXAMINED: 19" (`bare`) counts only under a lymph-node
+# heading (`_BARE_KEY_REACH` characters before it).
 _NODES_KEY = (
     r"(?:(?:number|no\.|\#)\s+of\s+(?:regional\s+)?(?:lymph\s*)?nodes?|total\s+number"
-    r"(?:\s+of\s+(?:regional\s+)?(?:lymph\s*)?nodes?)?)\s+"
+    r"(?:\s+of\s+(?:regional\s+)?(?:lymph\s*)?nodes?)?|(?P<bare>numbe:?r))\s+"
 )
+_BARE_KEY_REACH = 80
 
 
 def _synoptic_count(words: str) -> re.Pattern[str]:
@@ -302,38 +314,35 @@ def _preferred(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [f for f in considered if finals and f["start"] >= finals[0]] or considered
 
 
+def _ocr_digits(category: str) -> str:
+    """A TNM category's OCR'd digits as digits ("O" 0, "l" and "I" 1) and its "X" as "x"."""
+    return category.replace("O", "0").replace("l", "1").replace("I", "1").replace("X", "x")
+
+
 def _tnm(text: str, site: Field = None) -> dict[str, Field]:
     t_found, n_found, m_found = [], [], []
     for match in _TNM.finditer(text):
         # each part's own words are its evidence: "pT2c", "N1", "MX" of "pT2c N1 MX"
         # OCR's space before the subcategory: "pT1 b" is pT1b
-        t_found.append(_span(match, "tt", "pT" + re.sub(r"[ \t]", "", match.group("t")).replace("X", "x")))
+        t_found.append(_span(match, "tt", "pT" + _ocr_digits(re.sub(r"[ \t]", "", match.group("t")))))
         if match.group("n"):
-            n_found.append(_span(match, "nt", "pN" + match.group("n").replace("O", "0").replace("X", "x")))
+            n_found.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))
         if match.group("m"):
-            m_found.append(_span(match, "mt", "pM" + match.group("m").replace("O", "0").replace("X", "x")))
+            m_found.append(_span(match, "mt", "pM" + _ocr_digits(match.group("m"))))
     if not t_found:
-
-        def clean(value: str) -> str:
-            return value.replace("O", "0").replace("l", "1").replace("X", "x")
-
         for match in _TNM_BARE.finditer(text):
-            t_found.append(_span(match, "tt", "pT" + clean(match.group("t"))))
-            n_found.append(_span(match, "nt", "pN" + clean(match.group("n"))))
+            t_found.append(_span(match, "tt", "pT" + _ocr_digits(match.group("t"))))
+            n_found.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))
             if match.group("m"):
-                m_found.append(_span(match, "mt", "pM" + clean(match.group("m"))))
+                m_found.append(_span(match, "mt", "pM" + _ocr_digits(match.group("m"))))
         if not t_found:
-            t_found = [_span(m, 0, "pT" + clean(m.group("t"))) for m in _T_STAGED.finditer(text)]
+            t_found = [_span(m, 0, "pT" + _ocr_digits(m.group("t"))) for m in _T_STAGED.finditer(text)]
     if not n_found:
-        n_found = [
-            _span(m, "n", "pN" + m.group("n").replace("O", "0").replace("X", "x"))
-            for m in _N_ALONE.finditer(text)
-        ]
+        n_found = [_span(m, "n", "pN" + _ocr_digits(m.group("n"))) for m in _N_ALONE.finditer(text)]
+    if not n_found:
+        n_found = [_span(m, "n", "pN" + _ocr_digits(m.group("n"))) for m in _N_STAGED.finditer(text)]
     if not m_found:
-        m_found = [
-            _span(m, "m", "pM" + m.group("m").replace("O", "0").replace("X", "x"))
-            for m in _M_ALONE.finditer(text)
-        ]
+        m_found = [_span(m, "m", "pM" + _ocr_digits(m.group("m"))) for m in _M_ALONE.finditer(text)]
     t_found, n_found, m_found = _checked(text, t_found), _checked(text, n_found), _checked(text, m_found)
     if site is not None and len({f["value"] for f in t_found}) > 1:
         organs = icdo.organ_mentions(text)
@@ -634,7 +643,15 @@ def _lymph_nodes(text: str) -> tuple[Field, Field]:
             if all(c[k] is not None for c in counted):
                 fields[k] = {"value": sum(c[k] or 0 for c in counted), **evidence}
     for k, pattern in enumerate(_NODES_SYNOPTIC):  # a synoptic count is the report's own total
-        found = [m for m in islice(pattern.finditer(text), _MAX_STATEMENTS) if not _frozen(text, m.start())]
+        found = [
+            m
+            for m in islice(pattern.finditer(text), _MAX_STATEMENTS)
+            if not _frozen(text, m.start())
+            and not (
+                m.group("bare")
+                and not _NODE_SENTENCE.search(text, max(0, m.start() - _BARE_KEY_REACH), m.start())
+            )
+        ]
         # one synoptic block per specimen part (or per side of the neck): summed; the same count
         # reworded right after ("Number of nodes examined: 7", "LYMPH NODES EXAMINED: 7"): once
         kept = [

@@ -322,6 +322,17 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
         ("PATHOLOGIC STAGE Summary\nFinal TNM: pT1 bNXMO", "pT1b", "pNx"),
         ("Kidney: renal cell carcinoma, pT1 and N0 by imaging.", "pT1", None),  # a word, not a subcategory
         ("pT3 b N1", "pT3b", "pN1"),
+        # OCR's "l" or "I" for a 1: "pTla", "pNl", "pNIb" (a "pTis" stays in situ)
+        ("PATHOLOGIC STAGE (AJCC 7th): pTla pNl", "pT1a", "pN1"),
+        ("Final TNM: pTIb, pNIb, pMX", "pT1b", "pN1b"),
+        ("Carcinoma in situ only: pTis pN0", "pTis", "pN0"),
+        # an N without its "p" under a label that says it is the node stage
+        (
+            "Tumor Staging (AJCC 7th Edition):\npT3 (Tumor invades through the muscularis propria)\n"
+            "Lymph Node Stage (AJCC 7th Edition):\nNIb (Metastasis in 2-3 regional lymph nodes)",
+            "pT3",
+            "pN1b",
+        ),
     ],
 )
 def test_ocr_space_before_the_t_subcategory(text: str, pt: str, pn: str | None) -> None:
@@ -538,6 +549,11 @@ def _nodes(text: str) -> tuple[int | None, int | None]:
             "2. Right pelvic lymph nodes:\nNumber of lymph nodes examined: 2\nNumber of lymph nodes with metastatic disease: 2\n",
             (3, 10),
         ),
+        # a bare "Number with metastasis" under a lymph-node heading (OCR: "NUMBE:R")
+        ("Lymph Nodes:\nNumber with metastasis: 3\nTotal number examined: 108\n", (3, 108)),
+        ("LYMPH NODES: NUMBE:R WITH METASTASES: 1, NUMBE:R EXAMINED: 19.\n", (1, 19)),
+        # ... and not under another one ("Number examined" of the blocks of a margin)
+        ("Margins:\n" + "x" * 100 + "\nNumber examined: 4\n", (None, None)),
         # the same count reworded right after is counted once
         (
             "Number of nodes examined: 7\nNumber of nodes involved: 0\nLYMPH NODES EXAMINED: 7\nLYMPH NODES POSITIVE: 0\n",
