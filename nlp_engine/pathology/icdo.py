@@ -24,7 +24,8 @@ else the organ's own code (a cholangiocarcinoma of the liver: the intrahepatic b
 always holds one. The colon, rectosigmoid and rectum (C18, C19.9,
 C20.9) count as one organ, the colorectum, in which the rectosigmoid and rectum are subsites, named
 in the final part or beside the tumour (a "rectal bleeding" in the history is no site):
-"Rectosigmoid colon, resection" is C19.9 however often the gross says "colon". A site named in a
+"Rectosigmoid colon, resection" is C19.9 however often the gross says "colon", and so is a specimen
+naming the sigmoid and the rectum as one ("Sigmoid colon and upper rectum"). A site named in a
 part that says it holds no tumour ("RIGHT DISTAL URETER: benign ureter", "ENDOMETRIUM: inactive
 pattern") counts only where no other is named. A type that arises in some organs only keeps to them where the report names one: a
 urothelial carcinoma is the urinary tract's (not the prostate of a cystoprostatectomy), a squamous
@@ -247,7 +248,8 @@ def _ancestors(code: str, by_code: dict[str, Entry]) -> set[str]:
 _GENERIC = re.compile(
     r"(?i)\b(?:typical(?:ly)?\s+(?:finding|seen|found)|is\s+an?\s+attractive|commonly\s+(?:expressed|seen|found|"
     r"mutated|amplified)|recommend\w*|help\s+select|has\s+been\s+reported|reported\s+to|literature|"
-    r"patients\s+with|are\s+associated\s+with)\b"
+    r"patients\s+with|are\s+associated\s+with|(?:amplified|overexpressed|mutated)\W+in\W+up\W+to|"
+    r"models\s+of|subgroups\s+of|have\s+demonstrated|prognostically)\b"
 )
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n[ \t]*\n")
 
@@ -438,6 +440,36 @@ _NATIVE_ORGANS: tuple[tuple[range, tuple[str, ...], tuple[str, ...]], ...] = (
 _TYPE_SUBSITE: tuple[tuple[range, str, str], ...] = ((range(8160, 8161), "C22.0", "C22.1"),)
 
 
+# The sigmoid and the rectum named as one specimen ("Sigmoid colon and upper rectum", "Rectum &
+# sigmoid"): a resection across the rectosigmoid junction, which the records code C19.9. The text
+# between the two mentions:
+_ACROSS = re.compile(r"(?i)(?:[ \t]+colon)?[ \t]*,?[ \t]*(?:(?:and|&)[ \t]+)?(?:the[ \t]+)?(?:upper[ \t]+)?")
+_JUNCTION = (("C18.7", "C20.9"), "C19.9")
+
+
+def _junctions(text: str, mentions: list[tuple[int, int, Entry]]) -> list[tuple[int, int, Entry]]:
+    """`mentions`, with each pair naming the sigmoid and the rectum as one specimen (`_JUNCTION`) as
+    the rectosigmoid junction's: twice, the weight of the two mentions it replaces."""
+    (one, other), junction = _JUNCTION
+    out: list[tuple[int, int, Entry]] = []
+    i = 0
+    while i < len(mentions):
+        start, end, entry = mentions[i]
+        after = mentions[i + 1] if i + 1 < len(mentions) else None
+        if (
+            after is not None
+            and {entry.code, after[2].code} == {one, other}
+            and _ACROSS.fullmatch(text, end, after[0])
+        ):
+            merged = (start, after[1], _by_code("topography")[junction])
+            out += [merged, merged]
+            i += 2
+            continue
+        out.append(mentions[i])
+        i += 1
+    return out
+
+
 def _implied_site(text: str, histology: dict[str, Any]) -> dict[str, Any] | None:
     """The site a histologic type found in one organ only implies, as a field whose evidence is the
     type's mention; None for the other types."""
@@ -504,7 +536,7 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
     site_organ = max(
         organ_weight, key=lambda o: (organ_weight[o], -min(s for s, _, e in mentions if organ(e.code) == o))
     )
-    in_organ = [m for m in mentions if organ(m[2].code) == site_organ]
+    in_organ = _junctions(text, [m for m in mentions if organ(m[2].code) == site_organ])
     sub_weight: Counter[str] = Counter()
     for start, _, entry in in_organ:
         beside = near_start <= start < near_end

@@ -467,3 +467,38 @@ def test_a_cholangiocarcinoma_of_the_liver_is_the_intrahepatic_bile_ducts() -> N
     )
     hilar = "FINAL DIAGNOSIS: Common bile duct, resection: cholangiocarcinoma."
     assert extract(hilar)["primary_site"]["value"] == "C24.0"
+
+
+def test_the_sigmoid_and_rectum_as_one_specimen_are_the_rectosigmoid() -> None:
+    for text in (
+        "SPECIMEN: A. Sigmoid and upper rectum\nDIAGNOSIS: A. Adenocarcinoma, moderately differentiated.",
+        "C. Sigmoid colon upper rectum, resection:\nInvasive adenocarcinoma.",
+        "B. Rectum & sigmoid, low anterior resection:\nAdenocarcinoma, invades the muscularis propria.",
+        "Rectosigmoidal resection material includes an adenocarcinoma of the colorectal type.",
+    ):
+        site = extract(text)["primary_site"]
+        assert site["value"] == "C19.9", text
+        assert text[site["start"] : site["end"]] == site["text"]
+    # the sigmoid alone stays the sigmoid; a rectum apart from it (another part) is no junction
+    assert extract("A. Sigmoid colon: adenocarcinoma.")["primary_site"]["value"] == "C18.7"
+    apart = "A. Sigmoid colon: adenocarcinoma, 4 cm.\nB. Rectum, biopsy: benign mucosa."
+    assert extract(apart)["primary_site"]["value"] == "C18.7"
+
+
+def test_a_cervical_carcinoma_named_by_its_type_is_the_cervix() -> None:
+    text = "C. UTERUS TUBES OVARIES AND CERVIX:\n-POORLY DIFFERENTIATED CERVICAL ADENOSQUAMOUS CARCINOMA"
+    assert extract(text)["primary_site"]["value"] == "C53.9"
+    # "cervical" of the neck's nodes is no cervix
+    neck = "Neck dissection: squamous cell carcinoma metastatic to two cervical lymph nodes. Tonsil, left."
+    assert extract(neck)["primary_site"]["value"] != "C53.9"
+
+
+def test_laboratory_boilerplate_about_a_type_does_not_name_the_tumour() -> None:
+    text = (
+        "PATHOLOGICAL DIAGNOSIS:\nA. Brain, left frontal lesion, excision: Oligodendroglioma (WHO Grade II).\n"
+        "TEST DESCRIPTION: The epidermal growth factor receptor (EGFR) is an attractive molecular target\n"
+        "in. glioblastoma because it is amplified, overexpressed, and/or mutated in up to 40% of patients.\n"
+        "Cell culture and in vivo models of glioblastoma have demonstrated EGFRvIII as defining\n"
+        "prognostically distinct subgroups of glioblastomas."
+    )
+    assert extract(text)["histologic_type"]["value"] == "9450/3"
