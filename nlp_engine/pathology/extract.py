@@ -59,14 +59,18 @@ _FINAL = re.compile(
     r"(?im)^\s*(?:final\s+(?:pathologic(?:al)?\s+)?diagnosis|diagnosis|synoptic|summary|"
     r"(?:cancer|tumou?r)\s+(?:case\s+)?summary|pathologic\s+stag\w*|ajcc)\b"
 )
-# OCR's "l" or "I" for a 1 in a TNM category ("pTla", "pNl", "pNIb"): only where a subcategory letter
-# or the category's end follows, so "pTis" stays in situ
-_OCR_ONE = r"[lI](?=[a-d]?(?![A-Za-z0-9]))"
+# OCR's "l" or "I" for a 1 in a TNM category ("pTla", "pNl", "pNIb", "pTlbNx", "pTlbl"), and "i"
+# before a subcategory letter ("pTia"): only where the category ends there (or the next one follows
+# glued, in capitals), so "pTis" stays in situ
+_OCR_ONE = r"(?:[lI](?=[a-d]?[12lI]?(?![a-z0-9]))|i(?=[a-d][12lI]?(?![a-z0-9])))"
 _TNM = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p)\s?T\s?(?P<t>(?:[0-4]|{_OCR_ONE})(?:(?:[a-d]|[ \t][a-d](?![a-z]))[12]?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))"
-    rf"(?:[\s,;/]*(?P<nt>p?\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?(?:\(mi\)|mi(?![a-z]))?"
+    # the prefix in capitals too ("TNM STAGE: PT3b Nx MX"), before a T with a digit and no second
+    # digit after it ("PT 12.5 seconds" is a prothrombin time, "DESCRI PTION" a word, "PTa-T3" a range)
+    rf"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p|(?P<caps>(?-i:[YR]?P))(?=\s?T\s?[0-4]))\s?T\s?(?P<t>(?:[0-4]|{_OCR_ONE})"
+    rf"(?:(?:[a-d]|[ \t][a-d](?![a-z]))[12lI]?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))(?(caps)(?![0-9]))"
+    rf"(?:[\s,;/]*(?P<nt>[pP]?\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?(?:\(mi\)|mi(?![a-z]))?"
     r"(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
-    r"(?:[\s,;/]*(?P<mt>p?\s?M\s?(?P<m>[01O][a-d]?|x|X)))?",
+    r"(?:[\s,;/]*(?P<mt>[pP]?\s?M\s?(?P<m>[01O][a-d]?|x|X)))?",
 )
 # Without the "p": a T followed by an N ("T3a NO MX", OCR "NO" for N0), or after staging words.
 _TNM_BARE = re.compile(
@@ -315,8 +319,23 @@ def _preferred(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _ocr_digits(category: str) -> str:
-    """A TNM category's OCR'd digits as digits ("O" 0, "l" and "I" 1) and its "X" as "x"."""
+    """A TNM category's OCR'd digits as digits ("O" 0, "l" and "I" 1, "i" before a subcategory letter
+    1) and its "X" as "x"."""
+    category = re.sub(r"^i(?=[a-d])", "1", category)
     return category.replace("O", "0").replace("l", "1").replace("I", "1").replace("X", "x")
+
+
+# The T categories with a digit after the letter (the cervix's, AJCC 7: T1a1, T1b2, T2a1, ...): after
+# any other ("pT3alb", "pT2clNO") an OCR'd "l" is no subcategory.
+_T_WITH_DIGIT = re.compile(r"^(?:1[ab]|2a)[12]$")
+
+
+def _t_category(written: str) -> str:
+    """A written T category as a value (`_ocr_digits`), without a subcategory digit it cannot have."""
+    category = _ocr_digits(written)
+    if re.fullmatch(r"[0-4][a-d][12]", category) and not _T_WITH_DIGIT.match(category):
+        return category[:-1]
+    return category
 
 
 def _tnm(text: str, site: Field = None) -> dict[str, Field]:
@@ -324,7 +343,7 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
     for match in _TNM.finditer(text):
         # each part's own words are its evidence: "pT2c", "N1", "MX" of "pT2c N1 MX"
         # OCR's space before the subcategory: "pT1 b" is pT1b
-        t_found.append(_span(match, "tt", "pT" + _ocr_digits(re.sub(r"[ \t]", "", match.group("t")))))
+        t_found.append(_span(match, "tt", "pT" + _t_category(re.sub(r"[ \t]", "", match.group("t")))))
         if match.group("n"):
             n_found.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))
         if match.group("m"):

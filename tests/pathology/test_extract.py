@@ -326,6 +326,11 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
         ("PATHOLOGIC STAGE (AJCC 7th): pTla pNl", "pT1a", "pN1"),
         ("Final TNM: pTIb, pNIb, pMX", "pT1b", "pN1b"),
         ("Carcinoma in situ only: pTis pN0", "pTis", "pN0"),
+        ("Pathologic TNM (AJCC 6th Edition ):pTibl NO MX", "pT1b1", "pN0"),  # the cervix's T1b1
+        ("pTNM stage (AJCC 2010):pT2al NO.", "pT2a1", "pN0"),
+        ("AJCC Pathologic Stage (2002, 6th Ed): pT2clNO", "pT2c", "pN0"),  # no T2c1: the "l" is noise
+        ("TNM STAGE: PT3b Nx MX.", "pT3b", "pNx"),  # in capitals
+        ("TNM STAGE: PT1 b NX MX.", "pT1b", "pNx"),
         # an N without its "p" under a label that says it is the node stage
         (
             "Tumor Staging (AJCC 7th Edition):\npT3 (Tumor invades through the muscularis propria)\n"
@@ -348,6 +353,8 @@ def test_ocr_space_before_the_t_subcategory(text: str, pt: str, pn: str | None) 
         "Benign prostatic tissue. No carcinoma identified.",
         "x7#",  # failed OCR
         "Specimen A1-A3: cassettes T1-T3 submitted.",  # cassette labels are not T categories
+        "Coagulation: PT 12.5 seconds, PTT 30 seconds.",  # a prothrombin time in capitals
+        "GROSS DESCRI PTION:\nA: The specimen is received fresh.",  # a word broken by OCR
     ],
 )
 def test_no_tumour_means_no_invented_values(text: str) -> None:
