@@ -92,6 +92,15 @@ _STAGE = re.compile(
     r"(?i)\b(?:ajcc\s+)?(?:pathologic(?:al)?\s+)?(?:tnm\s+)?stage\s*(?:group(?:ing)?)?\s*[:\-]?\s*"
     r"(?P<stage>IV|III|II|I|0)(?P<sub>[ABC][12]?)?(?![A-Za-z])"
 )
+# OCR's stage numerals ("Stage Ill A", "stage lA", "Stage 11B") and Arabic ones ("Pathologic stage:
+# 1"): only with a substage letter or after "AJCC"/"pathologic"/"TNM" ("fibrosis stage 3" of a liver
+# is no AJCC stage)
+_OCR_NUMERAL = r"(?-i:[Il1|]{1,3}|[1-4])"
+_STAGE_OCR = re.compile(
+    r"(?i)(?:\b(?:ajcc|pathologic(?:al)?|tnm)\s+(?:pathologic(?:al)?\s+)?(?:tnm\s+)?stage\s*(?:group(?:ing)?)?\s*[:\-]?\s*"
+    rf"(?P<n>{_OCR_NUMERAL})(?:[ \t]?(?P<sub>(?-i:[ABC])[12]?))?|\bstage\s*(?:group(?:ing)?)?\s*[:\-]?\s*"
+    rf"(?P<n2>{_OCR_NUMERAL})[ \t]?(?P<sub2>(?-i:[ABC])[12]?))(?![A-Za-z0-9])"
+)
 _GRADE_G = re.compile(r"(?<![A-Za-z0-9])G\s?(?P<g>[1-4X])(?![0-9])")
 _GRADE_WORD = re.compile(
     r"(?i)\b(?:(?:histologic(?:al)?|nuclear|tumou?r|fuhrman|who/isup|isup)\s+)?grade\s*[:\-]?\s*"
@@ -763,7 +772,23 @@ def _simple(
     return run
 
 
-_stage = _simple(_STAGE, lambda m: f"Stage {m.group('stage').upper()}{(m.group('sub') or '').upper()}")
+_stated_stage = _simple(_STAGE, lambda m: f"Stage {m.group('stage').upper()}{(m.group('sub') or '').upper()}")
+
+
+def _ocr_stage(match: re.Match[str]) -> str:
+    """An OCR'd or Arabic stage numeral as Roman ("Ill" III, "11" II, "4" IV) with its substage."""
+    numeral = match.group("n") or match.group("n2")
+    number = int(numeral) if numeral in "234" else len(numeral)
+    return f"Stage {'I' * number if number < 4 else 'IV'}{match.group('sub') or match.group('sub2') or ''}"
+
+
+def _stage(text: str) -> Field:
+    """The stage group as stated, in Roman numerals; else one OCR wrote otherwise (`_STAGE_OCR`)."""
+    return _stated_stage(text) or _choose(
+        text, [_span(m, 0, _ocr_stage(m)) for m in _STAGE_OCR.finditer(text)]
+    )
+
+
 # A case's Gleason score and Grade Group are its worst part's (AJCC stages prostate cancer by the
 # highest): "A. right base: 3+4=7 ... C. left base: 3+3=6" is 3+4=7, whichever part is written last.
 _gleason = _simple(

@@ -667,3 +667,25 @@ def test_fhir_bundle_carries_the_derived_stage_with_its_sources() -> None:
         and e["resource"]["code"]["coding"][0]["code"] == "21902-2"
         for e in plain["entry"]
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        ("Stage grouping: IIIA", "Stage IIIA"),
+        # OCR's numerals and Arabic ones, with a substage or after AJCC / pathologic / TNM
+        ("pT3 N1 M0, stage Ill A", "Stage IIIA"),
+        ("Stage 11B", "Stage IIB"),
+        ("stage lA", "Stage IA"),
+        ("Pathologic stage: 1", "Stage I"),
+        ("AJCC stage 4", "Stage IV"),
+        # a liver's fibrosis stage, a bare Arabic numeral: no AJCC stage
+        ("Background liver: fibrosis stage 3 (Batts-Ludwig).", None),
+        ("Ishak stage 4", None),
+    ],
+)
+def test_stage_as_stated(text: str, stage: str | None) -> None:
+    field = extract("Adenocarcinoma.\n" + text)["stage"]
+    assert (field and field["value"]) == stage
+    if field:
+        assert ("Adenocarcinoma.\n" + text)[field["start"] : field["end"]] == field["text"]
