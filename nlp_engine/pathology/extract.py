@@ -103,8 +103,14 @@ _STAGE_OCR = re.compile(
 )
 _GRADE_G = re.compile(r"(?<![A-Za-z0-9])G\s?(?P<g>[1-4X])(?![0-9])")
 _GRADE_WORD = re.compile(
-    r"(?i)\b(?:(?:histologic(?:al)?|nuclear|tumou?r|fuhrman|who/isup|isup)\s+)?grade\s*[:\-]?\s*"
-    r"(?P<g>[1-4]|IV|III|II|I)(?:\s*(?:of|/)\s*(?:[34]|IV|III))?\b"
+    # "Fuhrman nuclear grade: 2/4", "HISTOLOGIC GRADE (FUHRMAN NUCLEAR GRADE) : 1 OF 4", "FUHRMAN
+    # NUCLEAR GRADE IS Ill OF IV" (OCR's "l" for "I"), "Fuhrman grade: 214" (OCR's "1" for "/"),
+    # "FUHRMAN GRADING OF 3/4", "Grade .2"
+    # (a Gleason grade, "Gleason grade 3+4", is no tumour grade)
+    r"(?i)(?<!gleason\s)\b(?:(?:histologic(?:al)?|nuclear|tumou?r|fuhrman|who/isup|isup)\s+)?grad(?:e|ing)"
+    # (a dot only right before the digit: "Grade of tumor: High grade.\n3. Depth" is no grade 3)
+    r"(?:\s*\([^()\n]{0,40}\))?(?:\s+(?:is|of))?\s*(?:[:\-]\s*|\.(?=[ \t]?[1-4](?![.\d]))[ \t]?)?"
+    r"(?P<g>[1-4]|IV|III|II|I|(?-i:Ill|Il|lI|ll))(?:\s*(?:of|out\s+of|/|·|1(?=[34]\b))\s*(?:[34]|IV|III))?(?![A-Za-z0-9]|\s*\+)"
 )
 _DIFFERENTIATED = re.compile(
     r"(?i)\b(?P<d>well|moderately|poorly|un)[\s\-]*differentiated\b|\b(?P<hl>high|low)[\s\-]+grade\b"
@@ -431,7 +437,7 @@ def _grade(text: str) -> Field:
     for match in _GRADE_G.finditer(text):
         found.append(_span(match, 0, "G" + match.group("g")))
     for match in _GRADE_WORD.finditer(text):
-        g = match.group("g").upper()
+        g = match.group("g").upper().replace("L", "I")
         found.append(_span(match, 0, f"G{_ROMAN.get(g, g)}"))
     for match in _DIFFERENTIATED.finditer(text):
         if match.group("hl") and (

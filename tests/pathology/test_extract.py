@@ -689,3 +689,22 @@ def test_stage_as_stated(text: str, stage: str | None) -> None:
     assert (field and field["value"]) == stage
     if field:
         assert ("Adenocarcinoma.\n" + text)[field["start"] : field["end"]] == field["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "grade"),
+    [
+        ("Fuhrman nuclear grade: 2/4", "G2"),
+        ("HISTOLOGIC GRADE (FUHRMAN NUCLEAR GRADE) : 1 OF 4", "G1"),
+        ("B. FUHRMAN NUCLEAR GRADE IS Ill OF IV.", "G3"),  # OCR's "l" for "I"
+        ("5. Nuclear grade: Fuhrman grade: 414.", "G4"),  # OCR's "1" for "/"
+        ("THIRTY PERCENT NECROSIS, WITH FUHRMAN GRADING OF 3/4.", "G3"),
+        ("HISTOLOGIC GRADE (FUHRMAN NUCLEAR GRADE) : renal carcinoma\nGrade .2\nEXTENT", "G2"),
+        # a list's next number after a grade in words is no grade; a Gleason grade is no tumour grade
+        ("2.Grade of tumor: High grade.\n3.Depth of invasion: muscularis propria", "High Grade"),
+        ("Adenocarcinoma of prostate, Gleason grade 3+4=7.", None),
+    ],
+)
+def test_grade_as_written(text: str, grade: str | None) -> None:
+    field = extract("Carcinoma.\n" + text)["grade"]
+    assert (field and field["value"]) == grade
