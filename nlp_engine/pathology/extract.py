@@ -307,13 +307,19 @@ def _frozen(text: str, start: int) -> bool:
     return bool(_FROZEN.search(text, line, start) or _FROZEN.match(text, paragraph))
 
 
-def _choose(text: str, found: list[dict[str, Any]], rank: Callable[[Any], Any] | None = None) -> Field:
+def _choose(
+    text: str,
+    found: list[dict[str, Any]],
+    rank: Callable[[Any], Any] | None = None,
+    preferred: list[dict[str, Any]] | None = None,
+) -> Field:
     """One mention for a field: the last one after a final/synoptic header, else the last one (with
     `rank`, the highest-ranked of those: a case's Gleason score is its worst part's); the others,
-    when they disagree, are listed as `alternatives`."""
+    when they disagree, are listed as `alternatives`. `preferred`: `_preferred(text, found)`, where
+    the caller has it."""
     if not found:
         return None
-    preferred = _preferred(text, found)
+    preferred = _preferred(text, found) if preferred is None else preferred
     if rank is not None:  # the last of the highest
         best = max(rank(f["value"]) for f in preferred)
         preferred = [f for f in preferred if rank(f["value"]) == best]
@@ -813,10 +819,10 @@ def _laterality(text: str, site: Field = None) -> Field:
     prostate, one gland of two lobes, is `Bilateral` where its final diagnosis names both sides (the
     registries' convention; its parts "A. right base ... C. left base" are one tumour's extent)."""
     found = [_span(m, 0, m.group("side").capitalize()) for m in _LATERALITY.finditer(text)]
-    chosen = _choose(text, found)
+    stated = _preferred(text, found)
+    chosen = _choose(text, found, preferred=stated)
     if chosen is None or site is None or not str(site["value"]).startswith(_BOTH_LOBES):
         return chosen
-    stated = _preferred(text, found)
     if {"Left", "Right"} <= {f["value"] for f in stated}:
         sides = [f for f in stated if f["value"] in ("Left", "Right")]
         return {**chosen, "value": "Bilateral", "spans": [[f["start"], f["end"]] for f in sides]}
