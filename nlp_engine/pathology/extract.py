@@ -51,8 +51,9 @@ FIELDS = (
     "psa_ng_ml",
 )
 
-_CM = r"(?:cm|em|crn|cin|c\.m\.)"
-_MM = r"(?:mm|rnm|nm)"
+# as OCR prints them: "em", "crn", "ern", "ctn" for cm; "rnm", "mrn", "nun" for mm
+_CM = r"(?:cm|em|crn|ern|ctn|cin|c\.m\.)"
+_MM = r"(?:mm|rnm|mrn|nun|nm)"
 _NUM = r"\d+(?:[.,]\d+)?"
 # Where a report states its conclusions: a mention after one of these headers wins.
 _FINAL = re.compile(

@@ -127,6 +127,10 @@ def test_an_intraoperative_reading_loses_to_the_permanent_sections(cue: str) -> 
         # OCR's spaced decimals
         ("Tumor size: 4.8 x 4 .6 x 2.2 cm.", "4.8 x 4 .6 x 2.2 cm"),
         ("Greatest dimension: 1.3 x 0. 6 x 0.5 cm", "1.3 x 0. 6 x 0.5 cm"),
+        # OCR's units: "ern" and "ctn" for cm, "mrn" and "nun" for mm
+        ("Maximum dimension: 3.4 ern\nMinor dimension: 1.2 ern", "3.4 ern"),
+        ("Squamous cell carcinoma, 57 nun in greatest dimension", "57 nun"),
+        ("A subpleural tumour measuring 30 mrn in maximum diameter", "30 mrn"),
         # one line, one size: the label's, not a second one after it
         ("Tumor size: 2.7 cm and 1.0 cm (greatest dimension)", "2.7 cm"),
         # lymph nodes, tissue pieces and a checklist's category definitions are not the tumour
