@@ -64,6 +64,8 @@ _FINAL = re.compile(
 # before a subcategory letter ("pTia"): only where the category ends there (or the next one follows
 # glued, in capitals), so "pTis" stays in situ
 _OCR_ONE = r"(?:[lI](?=[a-d]?[12lI]?(?![a-z0-9]))|i(?=[a-d][12lI]?(?![a-z0-9])))"
+# ... and for the M, the last category, only where no letter follows ("pT2 MICROSCOPIC" is no M1)
+_OCR_ONE_ALONE = r"[lI](?=[a-d]?(?![A-Za-z0-9]))"
 _TNM = re.compile(
     # the prefix in capitals too ("TNM STAGE: PT3b Nx MX"), before a T with a digit and no second
     # digit after it ("PT 12.5 seconds" is a prothrombin time, "DESCRI PTION" a word, "PTa-T3" a range)
@@ -71,7 +73,7 @@ _TNM = re.compile(
     rf"(?:(?:[a-d]|[ \t][a-d](?![a-z]))[12lI]?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))(?(caps)(?![0-9]))"
     rf"(?:[\s,;/]*(?P<nt>[pP]?\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?(?:\(mi\)|mi(?![a-z]))?"
     r"(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
-    r"(?:[\s,;/]*(?P<mt>[pP]?\s?M\s?(?P<m>[01O][a-d]?|x|X)))?",
+    rf"(?:[\s,;/]*(?P<mt>[pP]?\s?M\s?(?P<m>(?:[01O]|{_OCR_ONE_ALONE})[a-d]?|x|X)))?",
 )
 # Without the "p": a T followed by an N ("T3a NO MX", OCR "NO" for N0), or after staging words.
 _TNM_BARE = re.compile(
@@ -82,13 +84,17 @@ _T_STAGED = re.compile(
     r"(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r)[^\n]{0,30}?"
     r"(?<![A-Za-z0-9])T\s?(?P<t>[0-4l][a-d]?|is|x|X)(?![A-Za-z0-9])"
 )
-_N_ALONE = re.compile(rf"(?<![A-Za-z0-9])p\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X)(?![A-Za-z0-9])")
+_N_ALONE = re.compile(
+    rf"(?<![A-Za-z0-9])(?P<nt>p\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
+)
 # Without the "p", under a label that says what it is ("Lymph Node Stage (AJCC 7th Edition):\n N1b")
 _N_STAGED = re.compile(
     r"(?i:lymph\s+node\s+stage|regional\s+lymph\s+nodes\s+\(p?N\))[^:\n]{0,30}:\s*"
-    rf"(?<![A-Za-z0-9])N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X)(?![A-Za-z0-9])"
+    rf"(?<![A-Za-z0-9])(?P<nt>N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
 )
-_M_ALONE = re.compile(r"(?<![A-Za-z0-9])p\s?M\s?(?P<m>[01O][a-d]?|x|X)(?![A-Za-z0-9])")
+_M_ALONE = re.compile(
+    rf"(?<![A-Za-z0-9])(?P<mt>p\s?M\s?(?P<m>(?:[01O]|{_OCR_ONE_ALONE})[a-d]?|x|X))(?![A-Za-z0-9])"
+)
 _STAGE = re.compile(
     r"(?i)\b(?:ajcc\s+)?(?:pathologic(?:al)?\s+)?(?:tnm\s+)?stage\s*(?:group(?:ing)?)?\s*[:\-]?\s*"
     r"(?P<stage>IV|III|II|I|0)(?P<sub>[ABC][12]?)?(?![A-Za-z])"
@@ -379,12 +385,14 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
         if not t_found:
             t_found = [_span(m, 0, "pT" + _ocr_digits(m.group("t"))) for m in _T_STAGED.finditer(text)]
     if not n_found:
-        n_found = [_span(m, "n", "pN" + _ocr_digits(m.group("n"))) for m in _N_ALONE.finditer(text)]
+        n_found = [_span(m, "nt", "pN" + _ocr_digits(m.group("n"))) for m in _N_ALONE.finditer(text)]
     if not n_found:
-        n_found = [_span(m, "n", "pN" + _ocr_digits(m.group("n"))) for m in _N_STAGED.finditer(text)]
+        n_found = [_span(m, "nt", "pN" + _ocr_digits(m.group("n"))) for m in _N_STAGED.finditer(text)]
     if not m_found:
-        m_found = [_span(m, "m", "pM" + _ocr_digits(m.group("m"))) for m in _M_ALONE.finditer(text)]
-    t_found, n_found, m_found = _checked(text, t_found), _checked(text, n_found), _checked(text, m_found)
+        m_found = [_span(m, "mt", "pM" + _ocr_digits(m.group("m"))) for m in _M_ALONE.finditer(text)]
+    # an M checklist may list two categories ("pMX: Cannot be assessed", "pM1: Distant metastasis")
+    t_found, n_found = _checked(text, t_found), _checked(text, n_found)
+    m_found = _checked(text, m_found, minimum=_MIN_M_OPTIONS)
     if site is not None and len({f["value"] for f in t_found}) > 1:
         organs = icdo.organ_mentions(text)
         t_found, n_found, m_found = (
@@ -399,14 +407,15 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
 _OPTION = re.compile(r"[ \t]*:[ \t]*(?=[A-Z][a-z])")
 _TICKED = re.compile(r"(?:(?<![A-Za-z])[xXvV✓✔]|\[[xX✓✔]\]|\([xX✓✔]\))[ \t]*$")
 _MIN_OPTIONS = 3
+_MIN_M_OPTIONS = 2
 
 
-def _checked(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _checked(text: str, found: list[dict[str, Any]], minimum: int = _MIN_OPTIONS) -> list[dict[str, Any]]:
     """`found` without a checklist's options that are not ticked: where the report lists the
-    categories with their definitions (three or more), only a ticked one is a statement; the
+    categories with their definitions (`minimum` or more), only a ticked one is a statement; the
     others, or all of them where none is ticked, are the form's wording."""
     options = [f for f in found if _OPTION.match(text, f["end"])]
-    if len(options) < _MIN_OPTIONS:
+    if len(options) < minimum:
         return found
     ticked = [f for f in options if _TICKED.search(text, max(0, f["start"] - 8), f["start"])]
     return [f for f in found if f not in options or f in ticked]

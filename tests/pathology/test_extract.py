@@ -307,6 +307,28 @@ def test_a_node_checklist_states_no_n() -> None:
     assert extract(text)["pN"] is None
 
 
+@pytest.mark.parametrize(
+    ("text", "pm"),
+    [
+        # an M checklist lists two categories: unticked, neither is stated; ticked, the ticked one
+        (
+            "Distant Metastasis (pM)\npMX: Cannot be assessed\npM 1: Distant metastasis\n*Specify site(s)",
+            None,
+        ),
+        ("Distant Metastasis (pM)\n X  pMX:    Cannot be assessed___ pM1:    Distant metastasis", "pMx"),
+        # OCR's "l" for a 1, not a word in capitals after the T
+        ("Distant metastasis :pMlb, omentum and peritoneum", "pM1b"),
+        ("AJCC Classification (6th edition): pT3c N1 Ml.", "pM1"),
+        ("The tumor measures 3.2 cm in greatest dimension, pT2 \nMICROSCOPIC DESCRIPTION", None),
+    ],
+)
+def test_the_m_as_stated(text: str, pm: str | None) -> None:
+    field = extract("Adenocarcinoma.\n" + text)["pM"]
+    assert (field and field["value"]) == pm
+    if field:
+        assert field["text"].lower().startswith(("pm", "m"))
+
+
 def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
     # thousands of TNM mentions on one line: each looks back a bounded stretch for a frozen-section cue
     # (it scanned the whole line, quadratic: 7 s for this 30 KB text); the cue still counts nearby
