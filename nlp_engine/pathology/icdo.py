@@ -3,7 +3,8 @@
 The vocabularies are `vocab/icdo3_morphology.tsv` (morphology codes such as `8140/3` with their
 terms and the codes each refines) and `vocab/icdo3_topography.tsv` (topography codes such as `C34.1`).
 
-Histologic type: every mention of a term, overlapping mentions resolved to the longest, mentions in a
+Histologic type: every mention of a term (the words of tumours' names as OCR misreads them,
+"ADENOCARCINOHA", "urothellal", read as written right: `_ocr_words`), overlapping mentions resolved to the longest, mentions in a
 negated phrase on their line dropped (`negative for carcinoma`, `no residual tumor`), mentions in a
 sentence about a type in general dropped where others remain (laboratory boilerplate: "EGFR is an
 attractive target in glioblastoma"). Each code then scores its mentions (twice over in the
@@ -158,6 +159,49 @@ def _join_broken_words(text: str) -> tuple[str, list[int] | None]:
     return "".join(parts), offsets
 
 
+# The words of tumours' names that OCR misreads most ("ADENOCARCINOHA", "Urothellal", "SOUAMOUS",
+# "oligoastrocitoma"): a word of the same length differing from one of them in at most two letters
+# (one, for a word under nine letters), each a letter OCR confuses with the right one (`_OCR_CLASSES`),
+# is read as that word. The text keeps its length, so every offset stays exact; real words that differ
+# otherwise ("capillary" for "papillary", "urothelium", "carcinoid", "sarcomatous") are left alone.
+_HEAD_WORDS = (
+    "adenocarcinoma carcinoma squamous oligodendroglioma astrocytoma glioblastoma urothelial keratinizing "
+    "papillary hepatocellular cholangiocarcinoma endometrioid mucinous transitional oligoastrocytoma "
+    "adenosquamous leiomyosarcoma chromophobe carcinosarcoma sarcomatoid serous"
+).split()
+_OCR_CLASSES = ("il1t!|y", "mnh", "oaecdq0", "uv")
+_CONFUSED = {(a, b) for group in _OCR_CLASSES for a in group for b in group}
+_LONG_WORD = re.compile(r"[A-Za-z][A-Za-z0-9!|]{5,}")
+
+
+def _misread(word: str, head: str) -> bool:
+    """Whether `word` is `head` as OCR misread it (see `_HEAD_WORDS`)."""
+    differ = [(a, b) for a, b in zip(word.lower(), head, strict=True) if a != b]
+    return 0 < len(differ) <= (2 if len(head) >= 9 else 1) and all(pair in _CONFUSED for pair in differ)
+
+
+@cache
+def _heads_by_length() -> dict[int, tuple[str, ...]]:
+    heads: dict[int, list[str]] = {}
+    for head in _HEAD_WORDS:
+        heads.setdefault(len(head), []).append(head)
+    return {n: tuple(h) for n, h in heads.items()}
+
+
+def _ocr_words(text: str) -> str:
+    """`text` with the misread words of tumours' names read right (`_HEAD_WORDS`); the same length."""
+    heads = _heads_by_length()
+    parts: list[str] = []
+    last = 0
+    for match in _LONG_WORD.finditer(text):
+        word = match.group()
+        head = next((h for h in heads.get(len(word), ()) if _misread(word, h)), None)
+        if head is not None:
+            parts += [text[last : match.start()], head]
+            last = match.end()
+    return "".join(parts) + text[last:] if parts else text
+
+
 # How far a term can reach either side of its anchor word; every vocabulary term is far shorter.
 _REACH = 200
 _WORD_CHAR = re.compile(r"[A-Za-z0-9]")
@@ -194,6 +238,7 @@ def _windows(lowered: str, anchors: tuple[str, ...], places: dict[str, list[int]
 def _mentions(text: str, entries: tuple[Entry, ...]) -> list[tuple[int, int, Entry]]:
     """Non-overlapping mentions (the longest wins), in text order, without negated ones."""
     joined, offsets = _join_broken_words(text)
+    joined = _ocr_words(joined)
     lowered = joined.lower()
     places: dict[str, list[int]] = {}  # anchor word -> where it occurs, found once per text
     found = []

@@ -502,3 +502,26 @@ def test_laboratory_boilerplate_about_a_type_does_not_name_the_tumour() -> None:
         "prognostically distinct subgroups of glioblastomas."
     )
     assert extract(text)["histologic_type"]["value"] == "9450/3"
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "evidence"),
+    [
+        ("LUNG, LEFT: MODERATELY DIFFERENTIATED ADENOCARCINOHA.", "8140/3", "ADENOCARCINOHA"),
+        ("Bladder: invasive high grade urothellal carcinoma.", "8120/3", "urothellal carcinoma"),
+        ("Lung, lobectomy: SOUAMOUS CELL CARCINOMA.", "8070/3", "SOUAMOUS CELL CARCINOMA"),
+        ("Brain: oligoastrocitoma, WHO grade II.", "9382/3", "oligoastrocitoma"),
+        # real words a letter or two away from a tumour's name are left alone
+        ("Skin: capillary hemangioma.", None, None),
+        ("Appendix: carcinoid tumor.", None, None),
+    ],
+)
+def test_words_of_a_tumours_name_as_ocr_misreads_them(
+    text: str, code: str | None, evidence: str | None
+) -> None:
+    found = extract(text)["histologic_type"]
+    if code is None:  # not read as "papillary" or "carcinoma"
+        assert found is None
+        return
+    assert (found["value"], found["text"]) == (code, evidence)
+    assert text[found["start"] : found["end"]] == evidence
