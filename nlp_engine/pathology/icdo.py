@@ -176,8 +176,13 @@ _LONG_WORD = re.compile(r"[A-Za-z][A-Za-z0-9!|]{5,}")
 
 def _misread(word: str, head: str) -> bool:
     """Whether `word` is `head` as OCR misread it (see `_HEAD_WORDS`)."""
-    differ = [(a, b) for a, b in zip(word.lower(), head, strict=True) if a != b]
-    return 0 < len(differ) <= (2 if len(head) >= 9 else 1) and all(pair in _CONFUSED for pair in differ)
+    budget, differ = (2 if len(head) >= 9 else 1), 0
+    for a, b in zip(word.lower(), head, strict=True):
+        if a != b:  # most words stop at their first letter
+            if (a, b) not in _CONFUSED or differ == budget:
+                return False
+            differ += 1
+    return differ > 0
 
 
 @cache
@@ -235,10 +240,18 @@ def _windows(lowered: str, anchors: tuple[str, ...], places: dict[str, list[int]
     return merged
 
 
+@lru_cache(maxsize=4)
+def _readable(text: str) -> tuple[str, list[int] | None]:
+    """`text` as the vocabularies read it: broken words joined (`_join_broken_words`, with the offsets)
+    and misread words of tumours' names read right (`_ocr_words`); kept for the few texts last read
+    (the histology and the site read the same report one after the other)."""
+    joined, offsets = _join_broken_words(text)
+    return _ocr_words(joined), offsets
+
+
 def _mentions(text: str, entries: tuple[Entry, ...]) -> list[tuple[int, int, Entry]]:
     """Non-overlapping mentions (the longest wins), in text order, without negated ones."""
-    joined, offsets = _join_broken_words(text)
-    joined = _ocr_words(joined)
+    joined, offsets = _readable(text)
     lowered = joined.lower()
     places: dict[str, list[int]] = {}  # anchor word -> where it occurs, found once per text
     found = []
