@@ -77,11 +77,12 @@ _TNM = re.compile(
 )
 # Without the "p": a T followed by an N ("T3a NO MX", OCR "NO" for N0), or after staging words.
 _TNM_BARE = re.compile(
-    r"(?<![A-Za-z0-9])(?P<tt>T\s?(?P<t>[0-4l][a-d]?|is|x|X))[\s,;.]*(?P<nt>N\s?(?P<n>[0-3O][a-c]?|x|X))(?![A-Za-z0-9])"
+    r"(?<![A-Za-z0-9])(?P<tt>T\s?(?P<t>[0-4l][a-d]?|is|x|X))[\s,;.]*(?P<nt>p?N\s?(?P<n>[0-3O][a-c]?|x|X))(?![A-Za-z0-9])"
     r"(?:[\s,;.]*(?P<mt>M\s?(?P<m>[01Ol][a-d]?|x|X))(?![A-Za-z0-9]))?"
 )
 _T_STAGED = re.compile(
-    r"(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r)[^\n]{0,30}?"
+    # ... or under a label: "AJCC Staging: Tlb", "Pathological T T2a"
+    r"(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r|patholog\w*\s+T)[^\n]{0,30}?"
     r"(?<![A-Za-z0-9])T\s?(?P<t>[0-4l][a-d]?|is|x|X)(?![A-Za-z0-9])"
 )
 _N_ALONE = re.compile(
@@ -89,7 +90,8 @@ _N_ALONE = re.compile(
 )
 # Without the "p", under a label that says what it is ("Lymph Node Stage (AJCC 7th Edition):\n N1b")
 _N_STAGED = re.compile(
-    r"(?i:lymph\s+node\s+stage|regional\s+lymph\s+nodes\s+\(p?N\))[^:\n]{0,30}:\s*"
+    r"(?:(?i:lymph\s+node\s+stage|regional\s+lymph\s+nodes\s+\(p?N\))[^:\n]{0,30}:\s*"
+    r"|(?i:patholog\w*\s+N)[ \t]*:?[ \t]*)"  # "Pathological N N2"
     rf"(?<![A-Za-z0-9])(?P<nt>N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
 )
 _M_ALONE = re.compile(

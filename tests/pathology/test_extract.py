@@ -357,6 +357,9 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
         ("AJCC Pathologic Stage (2002, 6th Ed): pT2clNO", "pT2c", "pN0"),  # no T2c1: the "l" is noise
         ("TNM STAGE: PT3b Nx MX.", "pT3b", "pNx"),  # in capitals
         ("TNM STAGE: PT1 b NX MX.", "pT1b", "pNx"),
+        # a label's T and N without their "p"
+        ("Pathological T T2a\nPathological N N2\nClinical M MX", "pT2a", "pN2"),
+        ("AJCC Staging:\nTlb pNx\nThis staging information is based on", "pT1b", "pNx"),
         # an N without its "p" under a label that says it is the node stage
         (
             "Tumor Staging (AJCC 7th Edition):\npT3 (Tumor invades through the muscularis propria)\n"
