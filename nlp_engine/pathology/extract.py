@@ -71,7 +71,8 @@ _TNM = re.compile(
     # digit after it ("PT 12.5 seconds" is a prothrombin time, "DESCRI PTION" a word, "PTa-T3" a range)
     rf"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p|(?P<caps>(?-i:[YR]?P))(?=\s?T\s?[0-4]))\s?T\s?(?P<t>(?:[0-4]|{_OCR_ONE})"
     rf"(?:(?:[a-d]|[ \t][a-d](?![a-z]))[12lI]?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))(?(caps)(?![0-9]))"
-    rf"(?:[\s,;/]*(?P<nt>[pP]?\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?(?:\(mi\)|mi(?![a-z]))?"
+    # (in capitals, "PNI" is perineural invasion, not an OCR'd pN1)
+    rf"(?:[\s,;/]*(?P<nt>(?:p|P(?!\s?NI(?![a-z])))?\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?(?:\(mi\)|mi(?![a-z]))?"
     r"(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
     rf"(?:[\s,;/]*(?P<mt>[pP]?\s?M\s?(?P<m>(?:[01O]|{_OCR_ONE_ALONE})[a-d]?|x|X)))?",
 )

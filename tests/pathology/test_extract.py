@@ -360,6 +360,7 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
         # a label's T and N without their "p"
         ("Pathological T T2a\nPathological N N2\nClinical M MX", "pT2a", "pN2"),
         ("AJCC Staging:\nTlb pNx\nThis staging information is based on", "pT1b", "pNx"),
+        ("Primary tumor: pT2, PNI: present", "pT2", None),  # perineural invasion, in capitals
         # an N without its "p" under a label that says it is the node stage
         (
             "Tumor Staging (AJCC 7th Edition):\npT3 (Tumor invades through the muscularis propria)\n"
