@@ -803,7 +803,7 @@ _stated_stage = _simple(_STAGE, lambda m: f"Stage {m.group('stage').upper()}{(m.
 def _ocr_stage(match: re.Match[str]) -> str:
     """An OCR'd or Arabic stage numeral as Roman ("Ill" III, "11" II, "4" IV) with its substage."""
     numeral = match.group("n") or match.group("n2")
-    number = int(numeral) if numeral in "234" else len(numeral)
+    number = int(numeral) if numeral in ("2", "3", "4") else len(numeral)
     return f"Stage {'I' * number if number < 4 else 'IV'}{match.group('sub') or match.group('sub2') or ''}"
 
 
