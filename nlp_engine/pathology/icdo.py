@@ -175,9 +175,9 @@ _LONG_WORD = re.compile(r"[A-Za-z][A-Za-z0-9!|]{5,}")
 
 
 def _misread(word: str, head: str) -> bool:
-    """Whether `word` is `head` as OCR misread it (see `_HEAD_WORDS`)."""
+    """Whether `word` (in lower case) is `head` as OCR misread it (see `_HEAD_WORDS`)."""
     budget, differ = (2 if len(head) >= 9 else 1), 0
-    for a, b in zip(word.lower(), head, strict=True):
+    for a, b in zip(word, head, strict=True):
         if a != b:  # most words stop at their first letter
             if (a, b) not in _CONFUSED or differ == budget:
                 return False
@@ -199,7 +199,7 @@ def _ocr_words(text: str) -> str:
     parts: list[str] = []
     last = 0
     for match in _LONG_WORD.finditer(text):
-        word = match.group()
+        word = match.group().lower()  # once, not once per head of its length
         head = next((h for h in heads.get(len(word), ()) if _misread(word, h)), None)
         if head is not None:
             parts += [text[last : match.start()], head]
