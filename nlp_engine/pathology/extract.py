@@ -76,10 +76,12 @@ _TNM = re.compile(
     r"(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
     rf"(?:[\s,;/]*(?P<mt>[pP]?\s?M\s?(?P<m>(?:[01O]|{_OCR_ONE_ALONE})[a-d]?|x|X)))?",
 )
-# Without the "p": a T followed by an N ("T3a NO MX", OCR "NO" for N0), or after staging words.
+# Without the "p": a T followed by an N ("T3a NO MX", OCR "NO" for N0; "T1b2/N0/MX", "TIa/N0/MX" as
+# templates write them), or after staging words.
 _TNM_BARE = re.compile(
-    r"(?<![A-Za-z0-9])(?P<tt>T\s?(?P<t>[0-4l][a-d]?|is|x|X))[\s,;.]*(?P<nt>p?N\s?(?P<n>[0-3O][a-c]?|x|X))(?![A-Za-z0-9])"
-    r"(?:[\s,;.]*(?P<mt>M\s?(?P<m>[01Ol][a-d]?|x|X))(?![A-Za-z0-9]))?"
+    rf"(?<![A-Za-z0-9])(?P<tt>T\s?(?P<t>(?:[0-4]|{_OCR_ONE})(?:[a-d][12lI]?)?|is|x|X))[\s,;./]*"
+    rf"(?P<nt>p?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
+    r"(?:[\s,;./]*(?P<mt>M\s?(?P<m>[01Ol][a-d]?|x|X))(?![A-Za-z0-9]))?"
 )
 _T_STAGED = re.compile(
     # ... or under a label: "AJCC Staging: Tlb", "Pathological T T2a"
@@ -381,7 +383,7 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
             m_found.append(_span(match, "mt", "pM" + _ocr_digits(match.group("m"))))
     if not t_found:
         for match in _TNM_BARE.finditer(text):
-            t_found.append(_span(match, "tt", "pT" + _ocr_digits(match.group("t"))))
+            t_found.append(_span(match, "tt", "pT" + _t_category(match.group("t"))))
             n_found.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))
             if match.group("m"):
                 m_found.append(_span(match, "mt", "pM" + _ocr_digits(match.group("m"))))

@@ -361,6 +361,11 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
         ("Pathological T T2a\nPathological N N2\nClinical M MX", "pT2a", "pN2"),
         ("AJCC Staging:\nTlb pNx\nThis staging information is based on", "pT1b", "pNx"),
         ("Primary tumor: pT2, PNI: present", "pT2", None),  # perineural invasion, in capitals
+        # a template's T, N and M between slashes, OCR'd digits and the cervix's digit too
+        ("STAGE GROUPING\nThe final stage of the tumor is (AJCC/FIGO)T1b2/NO/MX", "pT1b2", "pN0"),
+        ("The pathologic AJCC stage of the tumor is TIa/N0/MX", "pT1a", "pN0"),
+        ("The pathologic AJCC stage of the tumor is T3a/Nl/MX", "pT3a", "pN1"),
+        ("STAGE GROUPING\nT3c/NX/MX", "pT3c", "pNx"),
         # an N without its "p" under a label that says it is the node stage
         (
             "Tumor Staging (AJCC 7th Edition):\npT3 (Tumor invades through the muscularis propria)\n"
