@@ -80,9 +80,12 @@ _TNM = re.compile(
 # templates write them), or after staging words.
 _TNM_BARE = re.compile(
     rf"(?<![A-Za-z0-9])(?P<tt>T\s?(?P<t>(?:[0-4]|{_OCR_ONE})(?:[a-d][12lI]?)?|is|x|X))[\s,;./]*"
-    rf"(?P<nt>p?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
+    rf"(?P<nt>p?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?=[^A-Za-z0-9]|M|$)"  # "T3aN2MX": glued
     r"(?:[\s,;./]*(?P<mt>M\s?(?P<m>[01Ol][a-d]?|x|X))(?![A-Za-z0-9]))?"
 )
+# a bare TNM on a line that says it is clinical (the history's, the clinical stage) is no pT, unless
+# the pathology's result follows ("Clinical diagnosis: ... Histopathology result: SCC T4a N1 MO")
+_CLINICAL = re.compile(r"(?i)\bclinical(?:ly)?\b(?!.*patholog)")
 _T_STAGED = re.compile(
     # ... or under a label: "AJCC Staging: Tlb", "Pathological T T2a"
     r"(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r|patholog\w*\s+T)[^\n]{0,30}?"
@@ -383,6 +386,8 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
             m_found.append(_span(match, "mt", "pM" + _ocr_digits(match.group("m"))))
     if not t_found:
         for match in _TNM_BARE.finditer(text):
+            if _CLINICAL.search(text, text.rfind("\n", 0, match.start()) + 1, match.start()):
+                continue  # "Clinical History: The patient is a [ID] with T3N3M0 squamous cell carcinoma"
             t_found.append(_span(match, "tt", "pT" + _t_category(match.group("t"))))
             n_found.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))
             if match.group("m"):
