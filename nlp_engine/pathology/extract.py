@@ -384,6 +384,8 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
             n_found.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))
         if match.group("m"):
             m_found.append(_span(match, "mt", "pM" + _ocr_digits(match.group("m"))))
+    # a form listing the categories unticked states none of them: the report may state its own bare
+    t_found, n_found = _checked(text, t_found), _checked(text, n_found)
     if not t_found:
         for match in _TNM_BARE.finditer(text):
             if _CLINICAL.search(text, text.rfind("\n", 0, match.start()) + 1, match.start()):

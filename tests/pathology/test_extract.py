@@ -370,6 +370,14 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
         ("F. PATHOLOGIC STAGE T2NxMx. .", "pT2", "pNx"),
         ("High grade muscle invasive urothelial cell carcinoma +CIS. T3aNOMx", "pT3a", "pN0"),
         ("S: Pathological stage TINIMX", "pT1", "pN1"),
+        # a form listing the T categories unticked states none: the report's own bare TNM does
+        (
+            "Primary Tumor (pT)\npTX: Cannot be assessed\npT1: Solitary tumor with no vascular invasion\n"
+            "pT2: Solitary tumor with vascular invasion\npT3: Multiple tumors more than 5 cm\n"
+            "The tumor is classified as T2NX.",
+            "pT2",
+            "pNx",
+        ),
         # a line that says it is clinical is not the pathologic stage, unless the pathology follows
         ("Clinical History: The patient is a [ID] with T3 N3 M0 squamous cell carcinoma", None, None),
         ("Clinical diagnosis (suspicion) Laryngeal carcinoma Histopathology result: SCC T4a N1 MO", "pT4a", "pN1"),
