@@ -386,22 +386,28 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
             m_found.append(_span(match, "mt", "pM" + _ocr_digits(match.group("m"))))
     # a form listing the categories unticked states none of them: the report may state its own bare
     t_found, n_found = _checked(text, t_found), _checked(text, n_found)
+    bare_t, bare_n, bare_m = [], [], []
+    for match in _TNM_BARE.finditer(text):
+        if _CLINICAL.search(text, text.rfind("\n", 0, match.start()) + 1, match.start()):
+            continue  # "Clinical History: The patient is a [ID] with T3N3M0 squamous cell carcinoma"
+        bare_t.append(_span(match, "tt", "pT" + _t_category(match.group("t"))))
+        bare_n.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))
+        if match.group("m"):
+            bare_m.append(_span(match, "mt", "pM" + _ocr_digits(match.group("m"))))
     if not t_found:
-        for match in _TNM_BARE.finditer(text):
-            if _CLINICAL.search(text, text.rfind("\n", 0, match.start()) + 1, match.start()):
-                continue  # "Clinical History: The patient is a [ID] with T3N3M0 squamous cell carcinoma"
-            t_found.append(_span(match, "tt", "pT" + _t_category(match.group("t"))))
-            n_found.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))
-            if match.group("m"):
-                m_found.append(_span(match, "mt", "pM" + _ocr_digits(match.group("m"))))
+        t_found, n_found, m_found = bare_t, n_found + bare_n, m_found + bare_m
+        bare_n = bare_m = []
         if not t_found:
             t_found = [_span(m, 0, "pT" + _ocr_digits(m.group("t"))) for m in _T_STAGED.finditer(text)]
     if not n_found:
         n_found = [_span(m, "nt", "pN" + _ocr_digits(m.group("n"))) for m in _N_ALONE.finditer(text)]
     if not n_found:
         n_found = [_span(m, "nt", "pN" + _ocr_digits(m.group("n"))) for m in _N_STAGED.finditer(text)]
+    # a T stated with its "p" and the N and M only bare: "pT3 ... AJCC stage: Stage IIB (T3 N1 MO)"
+    n_found = n_found or bare_n
     if not m_found:
         m_found = [_span(m, "mt", "pM" + _ocr_digits(m.group("m"))) for m in _M_ALONE.finditer(text)]
+    m_found = m_found or bare_m
     # an M checklist may list two categories ("pMX: Cannot be assessed", "pM1: Distant metastasis")
     t_found, n_found = _checked(text, t_found), _checked(text, n_found)
     m_found = _checked(text, m_found, minimum=_MIN_M_OPTIONS)

@@ -378,6 +378,9 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
             "pT2",
             "pNx",
         ),
+        # a T with its "p", the N only bare elsewhere
+        ("Primary tumor: pT3\nAJCC stage: Stage IIB (T3 N1 MO)\nOther organs:", "pT3", "pN1"),
+        ("Pathological Staging (pTNM):      T 2c     N 0     M x\nMargins: pT2 disease", "pT2", "pN0"),
         # a line that says it is clinical is not the pathologic stage, unless the pathology follows
         ("Clinical History: The patient is a [ID] with T3 N3 M0 squamous cell carcinoma", None, None),
         ("Clinical diagnosis (suspicion) Laryngeal carcinoma Histopathology result: SCC T4a N1 MO", "pT4a", "pN1"),
