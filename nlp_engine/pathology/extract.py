@@ -79,7 +79,8 @@ _TNM = re.compile(
 # Without the "p": a T followed by an N ("T3a NO MX", OCR "NO" for N0; "T1b2/N0/MX", "TIa/N0/MX" as
 # templates write them), or after staging words.
 _TNM_BARE = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<tt>T\s?(?P<t>(?:[0-4]|{_OCR_ONE})(?:[a-d][12lI]?)?|is|x|X))[\s,;./]*"
+    rf"(?:(?<![A-Za-z0-9])|(?<=TNM))(?P<tt>T\s?(?P<t>(?:[0-4]|{_OCR_ONE})(?:[a-d][12lI]?)?|is|x|X))"
+    r"(?:,\s?NOS)?[\s,;./]*"  # "T2,NOS N0 M0" (a table's), "TNMT2b N1"
     rf"(?P<nt>p?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?=[^A-Za-z0-9]|M|$)"  # "T3aN2MX": glued
     r"(?:[\s,;./]*(?P<mt>M\s?(?P<m>[01Ol][a-d]?|x|X))(?![A-Za-z0-9]))?"
 )
@@ -97,7 +98,9 @@ _N_ALONE = re.compile(
 # Without the "p", under a label that says what it is ("Lymph Node Stage (AJCC 7th Edition):\n N1b")
 _N_STAGED = re.compile(
     r"(?:(?i:lymph\s+node\s+stage|regional\s+lymph\s+nodes\s+\(p?N\))[^:\n]{0,30}:\s*"
-    r"|(?i:patholog\w*\s+N)[ \t]*:?[ \t]*)"  # "Pathological N N2"
+    r"|(?i:patholog\w*\s+N|node\s+status)[ \t]*:?[ \t]*"  # "Pathological N N2", "Node status N2 (8/28)"
+    # on the label's line: "Regional Lymph Nodes: N0: No regional lymph node metastasis"
+    r"|(?i:regional\s+lymph\s+nodes?|lymph\s+node\s+involvement)[ \t]*:[ \t]*)"
     rf"(?<![A-Za-z0-9])(?P<nt>N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
 )
 _M_ALONE = re.compile(

@@ -381,6 +381,13 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
         # a T with its "p", the N only bare elsewhere
         ("Primary tumor: pT3\nAJCC stage: Stage IIB (T3 N1 MO)\nOther organs:", "pT3", "pN1"),
         ("Pathological Staging (pTNM):      T 2c     N 0     M x\nMargins: pT2 disease", "pT2", "pN0"),
+        # a table's "T2,NOS"; "TNM" glued before the T
+        ("ALCSG Stage Histology Comments Slide URL\nII T2,NOS N0 M0 Tumour is adjacent", "pT2", "pN0"),
+        ("Node status\nTNMT2b N1 (2/26) G3 RO", "pT2b", "pN1"),
+        # an N under a label of its own line, without its "p"
+        ("Primary Tumor: pT2a\nRegional Lymph Nodes: N0: No regional lymph node metastasis", "pT2a", "pN0"),
+        ("Primary tumor: pT1b\nLymph Node Involvement: Nl: Ipsilateral hilar", "pT1b", "pN1"),
+        ("TNM pT3 (perihilar)\nNode status N2 (8/28)", "pT3", "pN2"),
         # a line that says it is clinical is not the pathologic stage, unless the pathology follows
         ("Clinical History: The patient is a [ID] with T3 N3 M0 squamous cell carcinoma", None, None),
         ("Clinical diagnosis (suspicion) Laryngeal carcinoma Histopathology result: SCC T4a N1 MO", "pT4a", "pN1"),
