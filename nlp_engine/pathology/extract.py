@@ -89,8 +89,10 @@ _TNM_BARE = re.compile(
 _CLINICAL = re.compile(r"(?i)\bclinical(?:ly)?\b(?!.*patholog)")
 _T_STAGED = re.compile(
     # ... or under a label: "AJCC Staging: Tlb", "Pathological T T2a"
-    r"(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r|patholog\w*\s+T)[^\n]{0,30}?"
-    r"(?<![A-Za-z0-9])T\s?(?P<t>[0-4l][a-d]?|is|x|X)(?![A-Za-z0-9])"
+    r"(?:(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r|patholog\w*\s+T)[^\n]{0,30}?"
+    # ... or on the line below the heading ("PRIMARY TUMOR (T)\nTumor involves both lobes (T2c)")
+    r"|(?i:primary\s+tumou?r)(?:\s*\(p?T\))?[ \t]*:?[ \t]*\n[^\n]{0,50}?)"
+    r"(?<![A-Za-z0-9])(?P<tt>T\s?(?P<t>[0-4l][a-d]?|is|x|X))(?![A-Za-z0-9])"
 )
 _N_ALONE = re.compile(
     rf"(?<![A-Za-z0-9])(?P<nt>p\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
@@ -100,7 +102,9 @@ _N_STAGED = re.compile(
     r"(?:(?i:lymph\s+node\s+stage|regional\s+lymph\s+nodes\s+\(p?N\))[^:\n]{0,30}:\s*"
     r"|(?i:patholog\w*\s+N|node\s+status)[ \t]*:?[ \t]*"  # "Pathological N N2", "Node status N2 (8/28)"
     # on the label's line: "Regional Lymph Nodes: N0: No regional lymph node metastasis"
-    r"|(?i:regional\s+lymph\s+nodes?|lymph\s+node\s+involvement)[ \t]*:[ \t]*)"
+    r"|(?i:regional\s+lymph\s+nodes?|lymph\s+node\s+involvement)[ \t]*:[ \t]*"
+    # ... or on the line below the heading ("REGIONAL LYMPH NODES (N)\nNo regional lymph node metastasis (N0)")
+    r"|(?i:regional\s+lymph\s+nodes)(?:\s*\(p?N\))?[ \t]*:?[ \t]*\n[^\n]{0,60}?)"
     rf"(?<![A-Za-z0-9])(?P<nt>N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
 )
 _M_ALONE = re.compile(
@@ -401,11 +405,13 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
         t_found, n_found, m_found = bare_t, n_found + bare_n, m_found + bare_m
         bare_n = bare_m = []
         if not t_found:
-            t_found = [_span(m, 0, "pT" + _ocr_digits(m.group("t"))) for m in _T_STAGED.finditer(text)]
+            t_found = [
+                _span(m, "tt", "pT" + _ocr_digits(m.group("t"))) for m in _unlisted(text, _T_STAGED, "tt")
+            ]
     if not n_found:
         n_found = [_span(m, "nt", "pN" + _ocr_digits(m.group("n"))) for m in _N_ALONE.finditer(text)]
     if not n_found:
-        n_found = [_span(m, "nt", "pN" + _ocr_digits(m.group("n"))) for m in _N_STAGED.finditer(text)]
+        n_found = [_span(m, "nt", "pN" + _ocr_digits(m.group("n"))) for m in _unlisted(text, _N_STAGED, "nt")]
     # a T stated with its "p" and the N and M only bare: "pT3 ... AJCC stage: Stage IIB (T3 N1 MO)"
     n_found = n_found or bare_n
     if not m_found:
@@ -440,6 +446,20 @@ def _checked(text: str, found: list[dict[str, Any]], minimum: int = _MIN_OPTIONS
         return found
     ticked = [f for f in options if _TICKED.search(text, max(0, f["start"] - 8), f["start"])]
     return [f for f in found if f not in options or f in ticked]
+
+
+def _unlisted(text: str, pattern: re.Pattern[str], group: str) -> list[re.Match[str]]:
+    """`pattern`'s matches in `text` but a form's unticked option on the line below the label
+    ("PRIMARY TUMOR (T)\nTX: Cannot be assessed"): a label's pattern matches only the first of the
+    options, too few for `_checked`. On the label's own line it is the answer ("Regional Lymph Nodes:
+    NX: Cannot be assessed"). `group`: the category's own words."""
+    return [
+        m
+        for m in pattern.finditer(text)
+        if "\n" not in text[m.start() : m.start(group)]
+        or not _OPTION.match(text, m.end())
+        or _TICKED.search(text, max(0, m.start(group) - 8), m.start(group))
+    ]
 
 
 def _of_the_site(

@@ -388,6 +388,17 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
         ("Primary Tumor: pT2a\nRegional Lymph Nodes: N0: No regional lymph node metastasis", "pT2a", "pN0"),
         ("Primary tumor: pT1b\nLymph Node Involvement: Nl: Ipsilateral hilar", "pT1b", "pN1"),
         ("TNM pT3 (perihilar)\nNode status N2 (8/28)", "pT3", "pN2"),
+        # on the line below the heading; a form's unticked option there is none
+        (
+            "PRIMARY TUMOR (T)\nTumor involves both lobes (T2c)\nREGIONAL LYMPH NODES (N)\n"
+            "No regional lymph node metastasis (NO)\nDISTANT METASTASIS",
+            "pT2c",
+            "pN0",
+        ),
+        ("PRIMARY TUMOR\nT2c\nREGIONAL LYMPH NODES\nNX\nDISTANT METASTASIS\nMX", "pT2c", "pNx"),
+        ("PRIMARY TUMOR (T)\nTX: Cannot be assessed\nT0: No evidence of primary tumor", None, None),
+        ("REGIONAL LYMPH NODES:\nNX: Cannot be assessed\nN0: No regional lymph node metastasis", None, None),
+        ("BLOOD VESSEL INVASION: No.\nREGIONAL LYMPH NODES: NX: Cannot be assessed (none included).", None, "pNx"),
         # a line that says it is clinical is not the pathologic stage, unless the pathology follows
         ("Clinical History: The patient is a [ID] with T3 N3 M0 squamous cell carcinoma", None, None),
         ("Clinical diagnosis (suspicion) Laryngeal carcinoma Histopathology result: SCC T4a N1 MO", "pT4a", "pN1"),
