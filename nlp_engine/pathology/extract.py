@@ -218,7 +218,7 @@ _NUMBER_WORDS = {
 } | {"no": 0, "none": 0, "all": -1, "both": 2}
 _COUNT = r"\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _NODES_OF = re.compile(
-    rf"(?i)\b(?P<pos>{_COUNT})\s+(?:\(\d{{1,3}}\)\s+)?(?:out\s+)?of\s+(?P<tot>{_COUNT})\s+(?:\(\d{{1,3}}\)\s+)?"
+    rf"(?i)\b(?P<pos>{_COUNT})\s+(?:\(\d{{1,3}}\)\s+)?(?:out\s+)?of\s+(?P<tot>{_COUNT})\)?\s+(?:\(\d{{1,3}}\)\s+)?"
     r"(?:\w+\s+){0,3}?(?:lymph\s*)?nodes?\b"
 )
 # "metastatic carcinoma in one lymph node", "two lymph node metastases", "four lymph nodes demonstrated
@@ -267,6 +267,10 @@ _NODES_SYNOPTIC = (
     _synoptic_count(r"examined|recovered|identified|retrieved|harvested|submitted|found"),
 )
 _NODE_SENTENCE = re.compile(r"(?i)lymph\s*nodes?|nodes?\s*\(|\bLN\b")
+# a pN with its count, the report's own total: "R0 pN2 24/29", "pN1(1/19)", "Node status N1 (7/19)"
+_NODES_STAGED = re.compile(
+    r"(?<![A-Za-z])[yp]?N[ \t]?(?:[0-3O]|[lI](?![a-z]))[a-c]?[ \t]*\(?[ \t]*(?P<pos>\d{1,3})[ \t]*/[ \t]*(?P<tot>\d{1,3})(?![\d/])"
+)
 _INVASION = {
     "lymphovascular_invasion": r"(?:lympho[\s\-]?vascular|angiolymphatic|lymphatic|vascular|venous|LVI)(?:\s+space)?\s+invasion|\bLVI\b",
     "perineural_invasion": r"peri[\s\-]?neural\s+(?:invasion|infiltration)|\bPNI\b",
@@ -733,6 +737,21 @@ def _lymph_nodes(text: str) -> tuple[Field, Field]:
         for k in (0, 1):  # positive, examined: only where every statement counted gives it
             if all(c[k] is not None for c in counted):
                 fields[k] = {"value": sum(c[k] or 0 for c in counted), **evidence}
+    # a pN's count is the report's own total (the same one stated twice, once)
+    staged: dict[tuple[int, int], re.Match[str]] = {}
+    for m in islice(_NODES_STAGED.finditer(text), _MAX_STATEMENTS):
+        pos, tot = int(m.group("pos")), int(m.group("tot"))
+        if pos <= tot <= 150 and not _frozen(text, m.start()):
+            staged.setdefault((pos, tot), m)
+    if staged:
+        first, last = min(m.start() for m in staged.values()), max(m.end() for m in staged.values())
+        evidence = {
+            "start": first,
+            "end": last,
+            "text": text[first:last],
+            "spans": [list(m.span()) for m in staged.values()],
+        }
+        fields = [{"value": sum(c[k] for c in staged), **evidence} for k in (0, 1)]
     for k, pattern in enumerate(_NODES_SYNOPTIC):  # a synoptic count is the report's own total
         found = [
             m

@@ -633,6 +633,16 @@ def _nodes(text: str) -> tuple[int | None, int | None]:
         ("LYMPH NODES: NUMBE:R WITH METASTASES: 1, NUMBE:R EXAMINED: 19.\n", (1, 19)),
         # ... and not under another one ("Number examined" of the blocks of a margin)
         ("Margins:\n" + "x" * 100 + "\nNumber examined: 4\n", (None, None)),
+        # a pN with its count is the report's total, the same one stated twice once
+        ("There are numerous regional l ymph node metastases\n(G3, pT3, L1, V1 local R0 pN2 24/29).\n", (24, 29)),
+        ("Tumor classification:\nICDO-DA M\n8140/3\nG2\npT3,\npN1(1/19),\nR 0.\n", (1, 19)),
+        ("Node status N1 (7/19)\nTNM pT3 N1(7/19) RO\nTumor positive for p63, CK5/6\n", (7, 19)),
+        (
+            "Lymph nodes (0/36), with chronic lymphadenitis.\nThe tumor stage is: pT3, pN0 (0/36) pMX; G2, L0\n",
+            (0, 36),
+        ),
+        # "(7 of 21)" in brackets before the nodes
+        ("Multiple (7 of 21) peripancreatic lymph nodes are positive for metastatic carcinoma.\n", (7, 21)),
         # the same count reworded right after is counted once
         (
             "Number of nodes examined: 7\nNumber of nodes involved: 0\nLYMPH NODES EXAMINED: 7\nLYMPH NODES POSITIVE: 0\n",
