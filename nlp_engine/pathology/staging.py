@@ -168,6 +168,25 @@ _COUNTED = {
 }
 
 
+# What a count suggests at the head and neck, where the node's size and side decide the N (not the
+# stage tables'): one node N1, more N2b (several ipsilateral, the most common reading).
+_HEAD_AND_NECK_SUGGESTED = ((2, 2, "b"), (1, 1, ""))
+
+
+def count_n(site: str, count: int) -> str | None:
+    """The N category `count` positive regional nodes give at the ICD-O-3 `site` ("C18.7", 2 ->
+    "N1b"; `_N_BY_COUNT`), N0 at none, and at the head and neck what the count suggests (one node
+    N1, more N2b); None where the organ's N goes by station (lung) or the site has no table. For the
+    coder's features, not the derived stage."""
+    organ = site[:3]
+    if count == 0:
+        return "N0"
+    table = _N_BY_COUNT.get(_COUNTED.get(organ, ""), ())
+    if not table and organ in _HEAD_AND_NECK:
+        table = _HEAD_AND_NECK_SUGGESTED
+    return next((f"N{n}{sub}" for fewest, n, sub in table if count >= fewest), None)
+
+
 def _nodes(fields: dict[str, Any], organ: str, used: dict[str, Any]) -> tuple[int, str, bool] | None:
     """The N category, subcategory and whether the count of positive nodes gave the category: as
     stated (a colorectal N2 without a or b gets its letter from the count), else from the count, else

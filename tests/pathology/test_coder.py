@@ -310,6 +310,25 @@ def test_size_gives_the_organs_ajcc_t_as_a_feature() -> None:
     assert size_t("C18.7", 35.0) == []  # colon stages by depth, not size
 
 
+def test_the_positive_node_count_gives_the_organs_n_as_a_feature() -> None:
+    from nlp_engine.pathology.coder import _field_features
+
+    def count_n(site: str, positive: int) -> list[str]:
+        fields = {"primary_site": {"value": site}, "lymph_nodes_positive": {"value": positive}}
+        return sorted(k for k in _field_features(fields) if k.startswith("__count_N_"))
+
+    assert count_n("C18.7", 2) == ["__count_N_C18_N1b", "__count_N_N1b"]  # colon: 2-3 nodes
+    assert count_n("C20.9", 7) == ["__count_N_C20_N2b", "__count_N_N2b"]
+    assert count_n("C50.4", 4) == ["__count_N_C50_N2", "__count_N_N2"]  # breast: 4-9
+    assert count_n("C32.1", 1) == ["__count_N_C32_N1", "__count_N_N1"]  # larynx: one node
+    assert count_n("C02.1", 3) == ["__count_N_C02_N2b", "__count_N_N2b"]  # tongue: several
+    assert count_n("C64.9", 0) == ["__count_N_C64_N0", "__count_N_N0"]
+    assert count_n("C34.1", 3) == []  # lung: N1 against N2 by station, not count
+    assert _field_features({"lymph_nodes_positive": {"value": 2}}).keys().isdisjoint(
+        {"__count_N_N1", "__count_N_N1b", "__count_N_N2b"}
+    )  # no site, no organ to read the count at
+
+
 # organs whose stage `staging.stage_group` does not derive: only the crossing can tell them apart
 # types no stage table covers (staging.ajcc_stage gives None), so only the crossing can tell the organs
 THYROID = "Thyroid, total thyroidectomy: poorly differentiated thyroid carcinoma, {size} cm."
