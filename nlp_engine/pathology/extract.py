@@ -385,7 +385,7 @@ def _t_category(written: str) -> str:
     return category
 
 
-def _tnm(text: str, site: Field = None) -> dict[str, Field]:
+def _tnm(text: str, site: Field = None, positive: Field = None, examined: Field = None) -> dict[str, Field]:
     t_found, n_found, m_found = [], [], []
     for match in _TNM.finditer(text):
         # each part's own words are its evidence: "pT2c", "N1", "MX" of "pT2c N1 MX"
@@ -429,7 +429,47 @@ def _tnm(text: str, site: Field = None) -> dict[str, Field]:
         t_found, n_found, m_found = (
             _of_the_site(text, found, str(site["value"]), organs) for found in (t_found, n_found, m_found)
         )
-    return {"pT": _choose(text, t_found), "pN": _choose(text, n_found), "pM": _choose(text, m_found)}
+    n = _choose(text, n_found)
+    if n is not None and positive is not None and _against_count(str(n["value"]), positive, examined):
+        # the report states another N that its own node count agrees with: a cystoprostatectomy's
+        # prostate "pT2c, N0" beside the bladder's "pT4b, N1" and "(1/21)"
+        agreeing = [
+            f
+            for f in n_found
+            if _n_category(str(f["value"])) in _N_DIGITS
+            and not _against_count(str(f["value"]), positive, examined)
+        ]
+        if agreeing:
+            n = _choose(text, n_found, preferred=_preferred(text, agreeing))
+            # ... and the T and M stated with that N are the tumour's too ("9. pTNM: pT4b,N1,MX")
+            line = text.rfind("\n", 0, n["start"]) + 1
+            end = text.find("\n", n["end"])
+            end = len(text) if end < 0 else end
+            t_same = [f for f in t_found if line <= f["start"] < n["start"]]
+            m_same = [f for f in m_found if n["end"] <= f["start"] < end]
+            return {
+                "pT": _choose(text, t_found, preferred=t_same or None),
+                "pN": n,
+                "pM": _choose(text, m_found, preferred=m_same or None),
+            }
+    return {"pT": _choose(text, t_found), "pN": n, "pM": _choose(text, m_found)}
+
+
+_N_DIGITS = ("N0", "N1", "N2", "N3")
+
+
+def _n_category(value: str) -> str:
+    """A pN value's category without prefix or subcategory: "pN1a" -> "N1", "ypNX" -> "NX"."""
+    return re.sub(r"^[yrm]?p", "", value, flags=re.I).upper()[:2]
+
+
+def _against_count(value: str, positive: dict[str, Any], examined: Field) -> bool:
+    """Whether the N `value` says otherwise than the node count: N0 with positive nodes, N1-N3 with
+    every counted node negative."""
+    category, count = _n_category(value), positive["value"]
+    if category == "N0":
+        return bool(count > 0)
+    return category in _N_DIGITS[1:] and count == 0 and examined is not None and examined["value"] > 0
 
 
 # A checklist's option: the category, a colon, its definition ("pT4a:   Tumor invades larynx",
@@ -955,7 +995,8 @@ def _extract(text: str) -> dict[str, Field]:
     finals = [m.end() for m in _FINAL.finditer(text)]
     histology = icdo.histologic_type(text, finals[0] if finals else None)
     site = icdo.primary_site(text, finals[0] if finals else None, histology)
-    fields: dict[str, Field] = dict(_tnm(text, site))
+    positive, examined = _lymph_nodes(text)
+    fields: dict[str, Field] = dict(_tnm(text, site, positive, examined))
     fields["histologic_type"], fields["primary_site"] = histology, site
     # Ta is the urinary tract's alone; elsewhere it is OCR (a kidney's "pTa" for pT1a)
     t, site = fields["pT"], fields["primary_site"]
@@ -967,7 +1008,7 @@ def _extract(text: str) -> dict[str, Field]:
     fields["grade_group"] = _grade_group(text)
     fields["tumor_size_mm"] = _size_mm(text, histology is not None)
     fields["margins"], fields["closest_margin_mm"] = _margins(text)
-    fields["lymph_nodes_positive"], fields["lymph_nodes_examined"] = _lymph_nodes(text)
+    fields["lymph_nodes_positive"], fields["lymph_nodes_examined"] = positive, examined
     for name, cue in _INVASION.items():
         fields[name] = _invasion(text, cue)
     fields["laterality"] = _laterality(text, fields["primary_site"])
@@ -1000,13 +1041,12 @@ def node_conflict(fields: dict[str, Field]) -> str | None:
     stated, positive, examined = (
         fields.get(k) for k in ("pN", "lymph_nodes_positive", "lymph_nodes_examined")
     )
-    if not stated or not positive:
+    if not stated or not positive or not _against_count(str(stated["value"]), positive, examined):
         return None
-    category = re.sub(r"^[yrm]?p", "", str(stated["value"]), flags=re.I).upper()[:2]
-    count = positive["value"]
-    if category == "N0" and count > 0:
+    category, count = _n_category(str(stated["value"])), positive["value"]
+    if category == "N0":
         return f"pN0 stated but {count} positive lymph node(s) counted (characters {positive['start']}-{positive['end']})"
-    if category in ("N1", "N2", "N3") and count == 0 and examined and examined["value"] > 0:
+    if examined:
         return (
             f"{category} stated but all {examined['value']} lymph nodes counted are negative "
             f"(characters {positive['start']}-{positive['end']})"

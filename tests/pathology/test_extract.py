@@ -654,6 +654,27 @@ def test_lymph_node_counts(text: str, counts: tuple[int | None, int | None]) -> 
     assert _nodes(text) == counts
 
 
+def test_the_tnm_the_node_count_agrees_with_is_the_tumours() -> None:
+    from nlp_engine.pathology.extract import node_conflict
+
+    # a cystoprostatectomy: the bladder's checklist, then the incidental prostate carcinoma's
+    text = (
+        "Urinary bladder, radical cystoprostatectomy: invasive high grade urothelial carcinoma.\n"
+        "8. Lymph nodes: Positive for tumor (1/21).\n9. pTNM: pT4b,N1,MX, R1.\n"
+        "Prostate: adenocarcinoma, Gleason score 3+3=6.\n10. Proximal (basilar) Margin: N/A.\n"
+        "11. Regional Lymph Nodes (right and left): Negative for prostate carcinoma\n(0/21).\n"
+        "12. pTNM: pT2c,N0,MX.\n"
+    )
+    fields = extract(text)
+    assert (fields["pT"]["value"], fields["pN"]["value"]) == ("pT4b", "pN1")
+    assert fields["pT"]["alternatives"] == ["pT2c"] and fields["pN"]["alternatives"] == ["pN0"]
+    assert text[fields["pN"]["start"] : fields["pN"]["end"]] == "N1"
+    assert node_conflict(fields) is None
+    # where no stated N agrees with the count, the stated one stands and goes to review
+    alone = text.replace("9. pTNM: pT4b,N1,MX, R1.\n", "")
+    assert extract(alone)["pN"]["value"] == "pN0" and node_conflict(extract(alone)) is not None
+
+
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
