@@ -241,7 +241,7 @@ _NEGATIVE_AFTER = re.compile(
 )
 # "seven lymph nodes, negative for tumour": the number examined, none positive
 _NODES_NEGATIVE = re.compile(
-    rf"(?i)\b(?P<tot>{_COUNT})\s+(?:\w+\s+){{0,2}}?lymph\s*nodes?[,;:]?\s+(?:\w+\s+){{0,2}}?"
+    rf"(?i)(?:\b|\()(?P<tot>{_COUNT})\)?\s+(?:\w+\s+){{0,2}}?lymph\s*nodes?[,;:]?\s+(?:\w+\s+){{0,2}}?"
     r"(?:negative|benign|free\s+of|with(?:out|\s+no)\s+(?:\w+\s+){0,2}?(?:tumou?r|carcinoma|metasta\w*|malignancy)|no\s+(?:\w+\s+){0,2}?(?:tumou?r|carcinoma|metasta\w*|malignancy))"
 )
 # synoptic counts: "Number of lymph nodes examined: 12", "Total number with metastasis: 0", "LYMPH

@@ -641,6 +641,12 @@ def _nodes(text: str) -> tuple[int | None, int | None]:
             "Lymph nodes (0/36), with chronic lymphadenitis.\nThe tumor stage is: pT3, pN0 (0/36) pMX; G2, L0\n",
             (0, 36),
         ),
+        # a count in brackets: "Multiple (3) celiac artery lymph nodes are negative for tumor"
+        (
+            "A. Lymph nodes, celiac artery, excision: Multiple (3) celiac\nartery lymph nodes are negative for tumor.\n"
+            "B. Lymph nodes, hepatoduodenal: (10)\nhepatoduodenal ligament lymph nodes are negative.\n",
+            (0, 13),
+        ),
         # "(7 of 21)" in brackets before the nodes
         ("Multiple (7 of 21) peripancreatic lymph nodes are positive for metastatic carcinoma.\n", (7, 21)),
         # the same count reworded right after is counted once
