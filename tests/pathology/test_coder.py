@@ -324,8 +324,10 @@ def test_the_positive_node_count_gives_the_organs_n_as_a_feature() -> None:
     assert count_n("C02.1", 3) == ["__count_N_C02_N2b", "__count_N_N2b"]  # tongue: several
     assert count_n("C64.9", 0) == ["__count_N_C64_N0", "__count_N_N0"]
     assert count_n("C34.1", 3) == []  # lung: N1 against N2 by station, not count
-    assert _field_features({"lymph_nodes_positive": {"value": 2}}).keys().isdisjoint(
-        {"__count_N_N1", "__count_N_N1b", "__count_N_N2b"}
+    assert (
+        _field_features({"lymph_nodes_positive": {"value": 2}})
+        .keys()
+        .isdisjoint({"__count_N_N1", "__count_N_N1b", "__count_N_N2b"})
     )  # no site, no organ to read the count at
 
 

@@ -398,10 +398,18 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
         ("PRIMARY TUMOR\nT2c\nREGIONAL LYMPH NODES\nNX\nDISTANT METASTASIS\nMX", "pT2c", "pNx"),
         ("PRIMARY TUMOR (T)\nTX: Cannot be assessed\nT0: No evidence of primary tumor", None, None),
         ("REGIONAL LYMPH NODES:\nNX: Cannot be assessed\nN0: No regional lymph node metastasis", None, None),
-        ("BLOOD VESSEL INVASION: No.\nREGIONAL LYMPH NODES: NX: Cannot be assessed (none included).", None, "pNx"),
+        (
+            "BLOOD VESSEL INVASION: No.\nREGIONAL LYMPH NODES: NX: Cannot be assessed (none included).",
+            None,
+            "pNx",
+        ),
         # a line that says it is clinical is not the pathologic stage, unless the pathology follows
         ("Clinical History: The patient is a [ID] with T3 N3 M0 squamous cell carcinoma", None, None),
-        ("Clinical diagnosis (suspicion) Laryngeal carcinoma Histopathology result: SCC T4a N1 MO", "pT4a", "pN1"),
+        (
+            "Clinical diagnosis (suspicion) Laryngeal carcinoma Histopathology result: SCC T4a N1 MO",
+            "pT4a",
+            "pN1",
+        ),
         # an N without its "p" under a label that says it is the node stage
         (
             "Tumor Staging (AJCC 7th Edition):\npT3 (Tumor invades through the muscularis propria)\n"
@@ -634,7 +642,10 @@ def _nodes(text: str) -> tuple[int | None, int | None]:
         # ... and not under another one ("Number examined" of the blocks of a margin)
         ("Margins:\n" + "x" * 100 + "\nNumber examined: 4\n", (None, None)),
         # a pN with its count is the report's total, the same one stated twice once
-        ("There are numerous regional l ymph node metastases\n(G3, pT3, L1, V1 local R0 pN2 24/29).\n", (24, 29)),
+        (
+            "There are numerous regional l ymph node metastases\n(G3, pT3, L1, V1 local R0 pN2 24/29).\n",
+            (24, 29),
+        ),
         ("Tumor classification:\nICDO-DA M\n8140/3\nG2\npT3,\npN1(1/19),\nR 0.\n", (1, 19)),
         ("Node status N1 (7/19)\nTNM pT3 N1(7/19) RO\nTumor positive for p63, CK5/6\n", (7, 19)),
         (
