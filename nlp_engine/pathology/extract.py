@@ -218,7 +218,7 @@ _NUMBER_WORDS = {
 } | {"no": 0, "none": 0, "all": -1, "both": 2}
 _COUNT = r"\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _NODES_OF = re.compile(
-    rf"(?i)\b(?P<pos>{_COUNT})\s+(?:\(\d{{1,3}}\)\s+)?(?:out\s+)?of\s+(?P<tot>{_COUNT})\)?\s+(?:\(\d{{1,3}}\)\s+)?"
+    rf"(?i)\b(?P<pos>{_COUNT})\s+(?:\(\d{{1,3}}\)\s+)?(?:out\s+)?\(?of\s+(?P<tot>{_COUNT})\)?\s+(?:\(\d{{1,3}}\)\s+)?"
     r"(?:\w+\s+){0,3}?(?:lymph\s*)?nodes?\b"
 )
 # "metastatic carcinoma in one lymph node", "two lymph node metastases", "four lymph nodes demonstrated
@@ -255,15 +255,21 @@ _NODES_KEY = (
 _BARE_KEY_REACH = 80
 
 
-def _synoptic_count(words: str) -> re.Pattern[str]:
+def _synoptic_count(words: str, before: str = "(?!)") -> re.Pattern[str]:
+    """A synoptic count's label with `words` after the nodes ("Number of lymph nodes examined:") or
+    `before` them ("Number of metastatic nodes:")."""
     return re.compile(
-        rf"(?i)\b(?:{_NODES_KEY}(?:{words})[ \t]*(?:is|are|=)?|(?:regional\s+)?lymph\s*nodes?\s+(?:{words})[ \t]*:)"
+        rf"(?i)\b(?:{_NODES_KEY}(?:{words})[ \t]*(?:is|are|=)?|(?:regional\s+)?lymph\s*nodes?\s+(?:{words})[ \t]*:"
+        rf"|(?:number|no\.|\#)\s+of\s+(?:{before})\s+(?:lymph\s*)?nodes?[ \t]*:)"
         r"[ \t]*[:\-]*[ \t]*(?P<n>\d{1,3})\b(?![.,]\d|\s*/|\s+of\b|\s*(?:cm|mm)\b)"
     )
 
 
 _NODES_SYNOPTIC = (
-    _synoptic_count(r"positive|involved(?:\s+by\s+\w+)?|with\s+(?:metasta\w*|tumou?r|carcinoma)(?:\s+\w+)?"),
+    _synoptic_count(
+        r"positive|involved(?:\s+by\s+\w+)?|with\s+(?:metasta\w*|tumou?r|carcinoma)(?:\s+\w+)?",
+        before=r"metastatic|positive|involved",
+    ),
     _synoptic_count(r"examined|recovered|identified|retrieved|harvested|submitted|found"),
 )
 _NODE_SENTENCE = re.compile(r"(?i)lymph\s*nodes?|nodes?\s*\(|\bLN\b")

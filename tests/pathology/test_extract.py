@@ -652,6 +652,12 @@ def _nodes(text: str) -> tuple[int | None, int | None]:
             "Lymph nodes (0/36), with chronic lymphadenitis.\nThe tumor stage is: pT3, pN0 (0/36) pMX; G2, L0\n",
             (0, 36),
         ),
+        # "Number of metastatic nodes:", and "one (of 6)" with the bracket before the "of"
+        ("Lymph Nodes:\nNumber of nodes examined :15\nNumber of metastatic nodes:3\n", (3, 15)),
+        (
+            "Lymph nodes: one (of 6)\nintrapulmonary\nperibronchial lymph nodes is positive for metastatic tumor.\n",
+            (1, 6),
+        ),
         # a count in brackets: "Multiple (3) celiac artery lymph nodes are negative for tumor"
         (
             "A. Lymph nodes, celiac artery, excision: Multiple (3) celiac\nartery lymph nodes are negative for tumor.\n"
