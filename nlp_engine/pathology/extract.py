@@ -215,7 +215,7 @@ _NUMBER_WORDS = {
         "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
         "sixteen seventeen eighteen nineteen twenty".split()
     )
-} | {"no": 0, "none": 0, "all": -1, "both": 2}
+} | {"no": 0, "none": 0, "all": -1, "both": 2, "single": 1}
 _COUNT = r"\d{1,3}|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
 _NODES_OF = re.compile(
     rf"(?i)\b(?P<pos>{_COUNT})\s+(?:\(\d{{1,3}}\)\s+)?(?:out\s+)?\(?of\s+(?P<tot>{_COUNT})\)?\s+(?:\(\d{{1,3}}\)\s+)?"

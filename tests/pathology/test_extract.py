@@ -658,6 +658,12 @@ def _nodes(text: str) -> tuple[int | None, int | None]:
             "Lymph nodes: one (of 6)\nintrapulmonary\nperibronchial lymph nodes is positive for metastatic tumor.\n",
             (1, 6),
         ),
+        # "a single" node
+        (
+            "Lymph node, paracaval, excision: A single paracaval lymph node is positive for metastatic carcinoma.\n",
+            (1, None),
+        ),
+        ("B. Lymph node, level 4, biopsy: A single lymph node is negative for malignancy.\n", (0, 1)),
         # a count in brackets: "Multiple (3) celiac artery lymph nodes are negative for tumor"
         (
             "A. Lymph nodes, celiac artery, excision: Multiple (3) celiac\nartery lymph nodes are negative for tumor.\n"
