@@ -87,6 +87,7 @@ _TNM_BARE = re.compile(
 # a bare TNM on a line that says it is clinical (the history's, the clinical stage) is no pT, unless
 # the pathology's result follows ("Clinical diagnosis: ... Histopathology result: SCC T4a N1 MO")
 _CLINICAL = re.compile(r"(?i)\bclinical(?:ly)?\b(?!.*patholog)")
+_CLINICAL_REACH = 200  # characters before the TNM on its line: a megabyte line stays linear
 _T_STAGED = re.compile(
     # ... or under a label: "AJCC Staging: Tlb", "Pathological T T2a"
     r"(?:(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r|patholog\w*\s+T)[^\n]{0,30}?"
@@ -328,15 +329,20 @@ _FROZEN = re.compile(
 # How far back on its line a mention looks for a frozen-section cue: a report printed as one line of
 # thousands of TNM mentions would otherwise cost a scan of the whole line per mention.
 _FROZEN_REACH = 400
+# ... and how far back for the paragraph's header ("FROZEN SECTION DIAGNOSIS:" and a blank line)
+_PARAGRAPH_REACH = 5000
 
 
 def _frozen(text: str, start: int) -> bool:
-    """A mention on a frozen-section / intraoperative line (or the paragraph such a header opens): the
-    permanent sections overrule it."""
-    blank = text.rfind("\n\n", 0, start)
-    paragraph = blank + 2 if blank >= 0 else 0
-    line = max(text.rfind("\n", 0, start) + 1, start - _FROZEN_REACH)
-    return bool(_FROZEN.search(text, line, start) or _FROZEN.match(text, paragraph))
+    """A mention on a frozen-section / intraoperative line (or the paragraph such a header opens,
+    within `_PARAGRAPH_REACH` characters): the permanent sections overrule it."""
+    blank = text.rfind("\n\n", max(0, start - _PARAGRAPH_REACH), start)
+    paragraph = blank + 2 if blank >= 0 else 0 if start <= _PARAGRAPH_REACH else None
+    line = text.rfind("\n", max(0, start - _FROZEN_REACH), start) + 1
+    line = max(line, start - _FROZEN_REACH)
+    return bool(
+        _FROZEN.search(text, line, start) or (paragraph is not None and _FROZEN.match(text, paragraph))
+    )
 
 
 def _choose(
@@ -405,7 +411,8 @@ def _tnm(text: str, site: Field = None, positive: Field = None, examined: Field 
     t_found, n_found = _checked(text, t_found), _checked(text, n_found)
     bare_t, bare_n, bare_m = [], [], []
     for match in _TNM_BARE.finditer(text):
-        if _CLINICAL.search(text, text.rfind("\n", 0, match.start()) + 1, match.start()):
+        line = max(text.rfind("\n", 0, match.start()) + 1, match.start() - _CLINICAL_REACH)
+        if _CLINICAL.search(text, line, match.start()):
             continue  # "Clinical History: The patient is a [ID] with T3N3M0 squamous cell carcinoma"
         bare_t.append(_span(match, "tt", "pT" + _t_category(match.group("t"))))
         bare_n.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))

@@ -768,6 +768,13 @@ def test_megabytes_of_node_counts_are_read_in_linear_time() -> None:
         assert isinstance(positive, int) and isinstance(examined, int) and 0 < positive <= examined
 
 
+def test_a_line_of_thousands_of_tnm_mentions_is_read_in_linear_time() -> None:
+    """One line of 20,000 bare TNMs after a clinical cue: each mention looks back a bounded reach for
+    the cue and a frozen-section header (a scan to the line's start per mention was quadratic)."""
+    fields = extract("Clinical stage " + "T1 N0 " * 20_000)
+    assert (fields["pT"]["value"], fields["pN"]["value"]) == ("pT1", "pN0")
+
+
 def test_fhir_bundle_carries_the_derived_stage_with_its_sources() -> None:
     from nlp_engine.pathology.fhir import pathology_bundle
     from nlp_engine.pathology.staging import derived_stage
