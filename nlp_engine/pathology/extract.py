@@ -452,17 +452,17 @@ def _tnm(text: str, site: Field = None, positive: Field = None, examined: Field 
             if _n_category(str(f["value"])) in _N_DIGITS
             and not _against_count(str(f["value"]), positive, examined)
         ]
-        if agreeing:
-            n = _choose(text, n_found, preferred=_preferred(text, agreeing))
+        agreed = _choose(text, n_found, preferred=_preferred(text, agreeing)) if agreeing else None
+        if agreed is not None:
             # ... and the T and M stated with that N are the tumour's too ("9. pTNM: pT4b,N1,MX")
-            line = text.rfind("\n", 0, n["start"]) + 1
-            end = text.find("\n", n["end"])
+            line = text.rfind("\n", 0, agreed["start"]) + 1
+            end = text.find("\n", agreed["end"])
             end = len(text) if end < 0 else end
-            t_same = [f for f in t_found if line <= f["start"] < n["start"]]
-            m_same = [f for f in m_found if n["end"] <= f["start"] < end]
+            t_same = [f for f in t_found if line <= f["start"] < agreed["start"]]
+            m_same = [f for f in m_found if agreed["end"] <= f["start"] < end]
             return {
                 "pT": _choose(text, t_found, preferred=t_same or None),
-                "pN": n,
+                "pN": agreed,
                 "pM": _choose(text, m_found, preferred=m_same or None),
             }
     return {"pT": _choose(text, t_found), "pN": n, "pM": _choose(text, m_found)}
@@ -797,11 +797,11 @@ def _lymph_nodes(text: str) -> tuple[Field, Field]:
         if pos <= tot <= 150 and not _frozen(text, m.start()):
             staged.setdefault((pos, tot), m)
     if staged:
-        first, last = min(m.start() for m in staged.values()), max(m.end() for m in staged.values())
+        lo, hi = min(m.start() for m in staged.values()), max(m.end() for m in staged.values())
         evidence = {
-            "start": first,
-            "end": last,
-            "text": text[first:last],
+            "start": lo,
+            "end": hi,
+            "text": text[lo:hi],
             "spans": [list(m.span()) for m in staged.values()],
         }
         fields = [{"value": sum(c[k] for c in staged), **evidence} for k in (0, 1)]
