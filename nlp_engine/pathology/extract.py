@@ -443,6 +443,8 @@ def _tnm(text: str, site: Field = None, positive: Field = None, examined: Field 
             _of_the_site(text, found, str(site["value"]), organs) for found in (t_found, n_found, m_found)
         )
     n = _choose(text, n_found)
+    t_same: list[dict[str, Any]] = []
+    m_same: list[dict[str, Any]] = []
     if n is not None and positive is not None and _against_count(str(n["value"]), positive, examined):
         # the report states another N that its own node count agrees with: a cystoprostatectomy's
         # prostate "pT2c, N0" beside the bladder's "pT4b, N1" and "(1/21)"
@@ -455,17 +457,17 @@ def _tnm(text: str, site: Field = None, positive: Field = None, examined: Field 
         agreed = _choose(text, n_found, preferred=_preferred(text, agreeing)) if agreeing else None
         if agreed is not None:
             # ... and the T and M stated with that N are the tumour's too ("9. pTNM: pT4b,N1,MX")
-            line = text.rfind("\n", 0, agreed["start"]) + 1
-            end = text.find("\n", agreed["end"])
+            n = agreed
+            line = text.rfind("\n", 0, n["start"]) + 1
+            end = text.find("\n", n["end"])
             end = len(text) if end < 0 else end
-            t_same = [f for f in t_found if line <= f["start"] < agreed["start"]]
-            m_same = [f for f in m_found if agreed["end"] <= f["start"] < end]
-            return {
-                "pT": _choose(text, t_found, preferred=t_same or None),
-                "pN": agreed,
-                "pM": _choose(text, m_found, preferred=m_same or None),
-            }
-    return {"pT": _choose(text, t_found), "pN": n, "pM": _choose(text, m_found)}
+            t_same = [f for f in t_found if line <= f["start"] < n["start"]]
+            m_same = [f for f in m_found if n["end"] <= f["start"] < end]
+    return {
+        "pT": _choose(text, t_found, preferred=t_same or None),
+        "pN": n,
+        "pM": _choose(text, m_found, preferred=m_same or None),
+    }
 
 
 _N_DIGITS = ("N0", "N1", "N2", "N3")
