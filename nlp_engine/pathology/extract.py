@@ -333,13 +333,18 @@ _FROZEN_REACH = 400
 _PARAGRAPH_REACH = 5000
 
 
+def _line_start(text: str, start: int, reach: int) -> int:
+    """Where the line holding `start` begins, but no more than `reach` characters back: a check of
+    the line before each of thousands of mentions on one long line stays linear."""
+    return max(text.rfind("\n", max(0, start - reach), start) + 1, start - reach)
+
+
 def _frozen(text: str, start: int) -> bool:
     """A mention on a frozen-section / intraoperative line (or the paragraph such a header opens,
     within `_PARAGRAPH_REACH` characters): the permanent sections overrule it."""
     blank = text.rfind("\n\n", max(0, start - _PARAGRAPH_REACH), start)
     paragraph = blank + 2 if blank >= 0 else 0 if start <= _PARAGRAPH_REACH else None
-    line = text.rfind("\n", max(0, start - _FROZEN_REACH), start) + 1
-    line = max(line, start - _FROZEN_REACH)
+    line = _line_start(text, start, _FROZEN_REACH)
     return bool(
         _FROZEN.search(text, line, start) or (paragraph is not None and _FROZEN.match(text, paragraph))
     )
@@ -411,8 +416,7 @@ def _tnm(text: str, site: Field = None, positive: Field = None, examined: Field 
     t_found, n_found = _checked(text, t_found), _checked(text, n_found)
     bare_t, bare_n, bare_m = [], [], []
     for match in _TNM_BARE.finditer(text):
-        line = max(text.rfind("\n", 0, match.start()) + 1, match.start() - _CLINICAL_REACH)
-        if _CLINICAL.search(text, line, match.start()):
+        if _CLINICAL.search(text, _line_start(text, match.start(), _CLINICAL_REACH), match.start()):
             continue  # "Clinical History: The patient is a [ID] with T3N3M0 squamous cell carcinoma"
         bare_t.append(_span(match, "tt", "pT" + _t_category(match.group("t"))))
         bare_n.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))
