@@ -61,16 +61,17 @@ _FINAL = re.compile(
     r"(?:cancer|tumou?r)\s+(?:case\s+)?summary|pathologic\s+stag\w*|ajcc)\b"
 )
 # OCR's "l" or "I" for a 1 in a TNM category ("pTla", "pNl", "pNIb", "pTlbNx", "pTlbl"), and "i"
-# before a subcategory letter ("pTia"): only where the category ends there (or the next one follows
-# glued, in capitals), so "pTis" stays in situ
-_OCR_ONE = r"(?:[lI](?=[a-d]?[12lI]?(?![a-z0-9]))|i(?=[a-d][12lI]?(?![a-z0-9])))"
+# before a subcategory letter ("pTia"; after one too, "pTlbi", and alone before the N, "Ti Nx Mx"):
+# only where the category ends there (or the next one follows glued, in capitals), so "pTis" stays in
+# situ
+_OCR_ONE = r"(?:[lI](?=[a-d]?[12lI]?(?![a-z0-9])|[a-d]i(?![a-z0-9]))|i(?=[a-d][12lI]?(?![a-z0-9])))"
 # ... and for the M, the last category, only where no letter follows ("pT2 MICROSCOPIC" is no M1)
 _OCR_ONE_ALONE = r"[lI](?=[a-d]?(?![A-Za-z0-9]))"
 _TNM = re.compile(
     # the prefix in capitals too ("TNM STAGE: PT3b Nx MX"), before a T with a digit and no second
     # digit after it ("PT 12.5 seconds" is a prothrombin time, "DESCRI PTION" a word, "PTa-T3" a range)
     rf"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p|(?P<caps>(?-i:[YR]?P))(?=\s?T\s?[0-4]))\s?T\s?(?P<t>(?:[0-4]|{_OCR_ONE})"
-    rf"(?:(?:[a-d]|[ \t][a-d](?![a-z]))[12lI]?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))(?(caps)(?![0-9]))"
+    rf"(?:(?:[a-d]|[ \t][a-d](?![a-z]))(?:[12lI]|i(?![a-z]))?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))(?(caps)(?![0-9]))"
     # (in capitals, "PNI" is perineural invasion, not an OCR'd pN1)
     rf"(?:[\s,;/]*(?P<nt>(?:p|P(?!\s?NI(?![a-z])))?\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?(?:\(mi\)|mi(?![a-z]))?"
     r"(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
@@ -79,7 +80,7 @@ _TNM = re.compile(
 # Without the "p": a T followed by an N ("T3a NO MX", OCR "NO" for N0; "T1b2/N0/MX", "TIa/N0/MX" as
 # templates write them), or after staging words.
 _TNM_BARE = re.compile(
-    rf"(?:(?<![A-Za-z0-9])|(?<=TNM))(?P<tt>T\s?(?P<t>(?:[0-4]|{_OCR_ONE})(?:[a-d][12lI]?)?|is|x|X))"
+    rf"(?:(?<![A-Za-z0-9])|(?<=TNM))(?P<tt>T\s?(?P<t>(?:[0-4]|{_OCR_ONE}|i(?=[ \t]+N[xX0-3O]))(?:[a-d][12lI]?)?|is|x|X))"
     r"(?:,\s?NOS)?[\s,;./]*"  # "T2,NOS N0 M0" (a table's), "TNMT2b N1"
     rf"(?P<nt>p?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?=[^A-Za-z0-9]|M|$)"  # "T3aN2MX": glued
     r"(?:[\s,;./]*(?P<mt>M\s?(?P<m>[01Ol][a-d]?|x|X))(?![A-Za-z0-9]))?"
@@ -383,9 +384,9 @@ def _preferred(text: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _ocr_digits(category: str) -> str:
-    """A TNM category's OCR'd digits as digits ("O" 0, "l" and "I" 1, "i" before a subcategory letter
-    1) and its "X" as "x"."""
-    category = re.sub(r"^i(?=[a-d])", "1", category)
+    """A TNM category's OCR'd digits as digits ("O" 0, "l" and "I" 1, "i" before or after a subcategory
+    letter or alone 1) and its "X" as "x"."""
+    category = re.sub(r"^i(?=[a-d]|$)", "1", re.sub(r"(?<=[a-d])i$", "1", category))
     return category.replace("O", "0").replace("l", "1").replace("I", "1").replace("X", "x")
 
 

@@ -434,6 +434,14 @@ _SITE_LABEL = re.compile(
     r"tumou?r\s+sits)[ \t]*[:\-]?[ \t]*(?:\r?\n[ \t]*)?(?:[A-Za-z][a-z\-]*[ \t]*,?[ \t]+){0,3}$"
 )
 # The next line continues the type's sentence: it opens with a preposition.
+# a subsite the tumour is said to be in or arise from: "tumor in the left lower lobe", "a mass of the
+# cecum", "arising in the sigmoid"
+_TUMOUR_IN = re.compile(
+    r"(?i)\b(?:tumou?r|mass|neoplasm|\w*carcinoma|lesion|nodule)[ \t]*(?:\([^)\n]{0,30}\)[ \t]*)?"
+    r"(?:is[ \t]+)?(?:located[ \t]+|situated[ \t]+|centered[ \t]+|arising[ \t]+|involving[ \t]+)?"
+    r"(?:in|of|at|within|from|involving)?[ \t]*(?:the[ \t]+)?(?:(?:left|right)[ \t]+)?$"
+)
+_TUMOUR_IN_REACH = 60
 _RUNS_ON = re.compile(r"(?i)\n[ \t]*(?:of|in|at|from|involving|arising)\b")
 # Subsites that come with another organ's resection (the appendix of a right hemicolectomy): they
 # refine the site only beside the type or under a site label.
@@ -609,7 +617,8 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
             continue  # the appendix of a right hemicolectomy
         # a subsite in the type's own sentence or under a site label outweighs a header's two
         own = beside and start >= line_start
-        sub_weight[entry.code] += 7 if labelled or own else 3 if beside else 1
+        said = _TUMOUR_IN.search(text, max(0, start - _TUMOUR_IN_REACH), start) is not None
+        sub_weight[entry.code] += 7 if labelled or own else 3 if beside or said else 1
     organ_codes = [m for m in in_organ if _whole_organ(m[2].code)]
     if sub_weight:
         code = max(sub_weight, key=lambda c: sub_weight[c])

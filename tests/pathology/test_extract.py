@@ -354,6 +354,11 @@ def test_a_report_printed_as_one_line_is_read_in_linear_time() -> None:
         ("Carcinoma in situ only: pTis pN0", "pTis", "pN0"),
         ("Pathologic TNM (AJCC 6th Edition ):pTibl NO MX", "pT1b1", "pN0"),  # the cervix's T1b1
         ("pTNM stage (AJCC 2010):pT2al NO.", "pT2a1", "pN0"),
+        # OCR's "i" for the cervix's digit after the letter; "Ti" alone before its N
+        ("The final stage of the tumor Is pTlbi/NO/MX", "pT1b1", "pN0"),
+        ("PRIMARY TUMOR (pT)\npTlbi (IB1): Clinically visible lesion", "pT1b1", None),
+        ("Pathologic stage: Stage I (Ti Nx Mx )", "pT1", "pNx"),
+        ("Final stage: Tis N0 MX", "pTis", "pN0"),  # in situ stays in situ
         ("AJCC Pathologic Stage (2002, 6th Ed): pT2clNO", "pT2c", "pN0"),  # no T2c1: the "l" is noise
         ("TNM STAGE: PT3b Nx MX.", "pT3b", "pNx"),  # in capitals
         ("TNM STAGE: PT1 b NX MX.", "pT1b", "pNx"),

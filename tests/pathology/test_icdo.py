@@ -215,6 +215,14 @@ def coded(text: str) -> tuple[str | None, str | None]:
             "8140/3",
             "C18.0",
         ),
+        # the lobe the tumour is said to be in outweighs lobes the gross description only measures
+        (
+            "DIAGNOSIS: Lung, left, pneumonectomy: squamous cell carcinoma.\nGROSS: The upper lobe "
+            "measures 15 cm and the lower lobe 14 cm. The upper lobe is red. The upper lobe is dense.\n"
+            "Sections disclose a 8 x 8 x 6 cm tumor in the left lower lobe. The lower lobe is spongy.",
+            "8070/3",
+            "C34.3",
+        ),
         # laboratory boilerplate about a type in general is not the report's tumour
         (
             "A. Brain, left frontal lesion, excision: Oligodendroglioma (WHO Grade II).\nFDA COMMENT: EGFR "
