@@ -421,3 +421,59 @@ def test_evidence_points_into_the_text_even_when_an_absence_weighs_most() -> Non
     ]
     # a feature that adds nothing is never evidence
     assert _evidence(model, row, "C71.0", names, text, {}, 2) == []
+
+
+def test_paired_scores_code_the_best_pair_the_records_allow() -> None:
+    import numpy as np
+
+    from nlp_engine.pathology.coder import _paired_scores
+
+    types = np.array([[0.5, 0.3, 0.2]])  # A alone would win
+    histologies = np.array([[0.1, 0.6, 0.3]])  # y alone would win
+    allowed = np.array([[True, False, False], [False, True, False], [False, False, True]])  # A-x, B-y, C-z
+    first, second = _paired_scores(types, histologies, allowed)
+    # log .3 + log .6 (B with y) beats log .5 + log .1 (A with x) and log .2 + log .3 (C with z)
+    assert first.argmax() == 1 and second.argmax() == 1
+    assert np.allclose(first.sum(axis=1), 1.0) and np.allclose(second.sum(axis=1), 1.0)
+    # a pair the records allow everywhere changes nothing
+    same = _paired_scores(types, histologies, np.ones((3, 3), dtype=bool))
+    assert np.allclose(same[0], types) and np.allclose(same[1], histologies)
+
+
+def test_coded_cancer_type_and_histology_agree_with_the_training_records() -> None:
+    # squamous carcinomas of the lung and larynx, adenocarcinomas of the lung and prostate: each
+    # histology has two cancer types, each lung type one histology
+    kinds = [
+        (
+            "Lung, right upper lobe, lobectomy: squamous cell carcinoma, keratinizing, {} cm.",
+            "LUSC",
+            "8070/3",
+        ),
+        ("Lung, left lower lobe, lobectomy: adenocarcinoma, acinar pattern, {} cm.", "LUAD", "8140/3"),
+        ("Larynx, laryngectomy: squamous cell carcinoma, keratinizing, {} cm.", "HNSC", "8070/3"),
+        ("Prostate, radical prostatectomy: acinar adenocarcinoma, Gleason 3+4=7, {} cm.", "PRAD", "8140/3"),
+    ]
+    rng = random.Random(1)
+    texts = [kinds[i % 4][0].format(rng.randint(1, 6)) for i in range(60)]
+    records = [{"cancer_type": kinds[i % 4][1], "icd_o_3_histology": kinds[i % 4][2]} for i in range(60)]
+    coder = PathologyCoder(targets=("cancer_type", "icd_o_3_histology")).fit(texts, records)
+    held = {(r["cancer_type"], r["icd_o_3_histology"]) for r in records}
+    # lung reports with both types' words in varying measure: the two classifiers alone disagree on
+    # some (a lung adenocarcinoma coded squamous), coded as a pair they never do
+    mixed = [
+        "Lung, lobectomy:"
+        + " squamous cell carcinoma" * a
+        + " adenocarcinoma" * b
+        + " keratinizing" * c
+        + " acinar" * d
+        for a in range(3)
+        for b in range(3)
+        for c in range(3)
+        for d in range(3)
+    ]
+    predicted = coder.predict(mixed, abstain=False)
+    assert {(p["cancer_type"], p["icd_o_3_histology"]) for p in predicted} <= held
+    assert {p["cancer_type"] for p in predicted} == {"LUSC", "LUAD"}
+    ranked = coder.predict_ranked(mixed, k=1, abstain=False)  # the ranking's first is the coded value
+    assert [r["cancer_type"][0][0] for r in ranked] == [p["cancer_type"] for p in predicted]
+    assert [r["icd_o_3_histology"][0][0] for r in ranked] == [p["icd_o_3_histology"] for p in predicted]
