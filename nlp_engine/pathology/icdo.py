@@ -433,8 +433,7 @@ _SITE_LABEL = re.compile(
     r"(?i)\b(?:(?:primary\s+)?tumou?r\s+(?:site|location)|location\s+of\s+(?:the\s+)?tumou?r|site\s+of\s+tumou?r|"
     r"tumou?r\s+sits)[ \t]*[:\-]?[ \t]*(?:\r?\n[ \t]*)?(?:[A-Za-z][a-z\-]*[ \t]*,?[ \t]+){0,3}$"
 )
-# The next line continues the type's sentence: it opens with a preposition.
-# a subsite the tumour is said to be in or arise from: "tumor in the left lower lobe", "a mass of the
+# A subsite the tumour is said to be in or arise from: "tumor in the left lower lobe", "a mass of the
 # cecum", "arising in the sigmoid"
 _TUMOUR_IN = re.compile(
     r"(?i)\b(?:tumou?r|mass|neoplasm|\w*carcinoma|lesion|nodule)[ \t]*(?:\([^)\n]{0,30}\)[ \t]*)?"
@@ -442,6 +441,7 @@ _TUMOUR_IN = re.compile(
     r"(?:in|of|at|within|from|involving)?[ \t]*(?:the[ \t]+)?(?:(?:left|right)[ \t]+)?$"
 )
 _TUMOUR_IN_REACH = 60
+# The next line continues the type's sentence: it opens with a preposition.
 _RUNS_ON = re.compile(r"(?i)\n[ \t]*(?:of|in|at|from|involving|arising)\b")
 # Subsites that come with another organ's resection (the appendix of a right hemicolectomy): they
 # refine the site only beside the type or under a site label.
