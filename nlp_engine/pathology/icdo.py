@@ -616,9 +616,13 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
         if entry.code in _BESIDE_ONLY and not (beside or labelled):
             continue  # the appendix of a right hemicolectomy
         # a subsite in the type's own sentence or under a site label outweighs a header's two
-        own = beside and start >= line_start
-        said = _TUMOUR_IN.search(text, max(0, start - _TUMOUR_IN_REACH), start) is not None
-        sub_weight[entry.code] += 7 if labelled or own else 3 if beside or said else 1
+        # (the tumour-in cue is searched only where neither decides already)
+        if labelled or (beside and start >= line_start):
+            sub_weight[entry.code] += 7
+        elif beside or _TUMOUR_IN.search(text, max(0, start - _TUMOUR_IN_REACH), start):
+            sub_weight[entry.code] += 3
+        else:
+            sub_weight[entry.code] += 1
     organ_codes = [m for m in in_organ if _whole_organ(m[2].code)]
     if sub_weight:
         code = max(sub_weight, key=lambda c: sub_weight[c])
