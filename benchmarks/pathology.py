@@ -8,7 +8,7 @@ equals the record when it does (precision), and overall (a missing value counts 
 labels are the patient's, not the report's: a biopsy or an addendum may not support them, so 1.0 is
 not reachable. Also the AJCC stage `staging.ajcc_stage` derives from the report's own pT/pN/pM
 against the record's stage (coverage, agreement, main-group agreement). With `--cv K` also `PathologyCoder` (every TCGA-CDR field) by K-fold cross-validation
-over reports: accuracy and macro-F1 per field, with and without the extracted values, and fit time
+over reports (`--char-ngrams`: the identity fields see character n-grams too): accuracy and macro-F1 per field, with and without the extracted values, and fit time
 (the extraction, shared by all folds, not counted); and selective coding: per field, with the
 calibration (`calibrate`, per agreement with the report) and review threshold (`review_threshold`)
 learned for fold k from the held-out scores of the other folds, the share of reports auto-coded and
@@ -68,7 +68,9 @@ TARGET_ACCURACY = {
 REVIEW_FLOOR = 0.5
 
 
-def coder_cv(rows: list[dict[str, str]], folds: int, extracted: list[dict[str, Any]]) -> dict[str, Any]:
+def coder_cv(
+    rows: list[dict[str, str]], folds: int, extracted: list[dict[str, Any]], *, char_ngrams: bool = False
+) -> dict[str, Any]:
     from sklearn.model_selection import GroupKFold
 
     from nlp_engine.pathology.coder import TARGETS, PathologyCoder, score_predictions
@@ -84,7 +86,7 @@ def coder_cv(rows: list[dict[str, str]], folds: int, extracted: list[dict[str, A
     splits = GroupKFold(folds).split(texts, groups=[row["report_id"] for row in rows])
     for k, (train, test) in enumerate(splits):
         started = time.perf_counter()
-        coder = PathologyCoder().fit(
+        coder = PathologyCoder(char_fields=char_ngrams).fit(
             [texts[i] for i in train], [rows[i] for i in train], extracted=[extracted[i] for i in train]
         )
         fit_seconds.append(time.perf_counter() - started)
@@ -114,6 +116,7 @@ def coder_cv(rows: list[dict[str, str]], folds: int, extracted: list[dict[str, A
         entry["selective"] = selective(rows, scored, fold_of, folds, target)
     return {
         "folds": folds,
+        "char_fields": [t for t in coder.models_ if coder._sees_chars(t)],
         # reports the coder leaves uncoded (unreadable, or no tumour named outside a negation)
         "withheld": sum(1 for out in hybrid if all(v is None for v in out.values())),
         "fit_seconds_per_fold": round(sum(fit_seconds) / len(fit_seconds), 1),
@@ -258,6 +261,11 @@ def main() -> None:
     parser.add_argument("path", nargs="?", default=None)
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--cv", type=int, default=5, help="folds for the coder (0: extraction only)")
+    parser.add_argument(
+        "--char-ngrams",
+        action="store_true",
+        help="the coder's `char_fields=True` (`pathology train --char-ngrams`)",
+    )
     args = parser.parse_args()
     path = Path(args.path) if args.path else data_path("tcga_reports/tcga_reports_dev.csv")
     csv.field_size_limit(10**8)
@@ -302,7 +310,7 @@ def main() -> None:
     result["derived_stage_against_record"] = derived_stage_agreement(rows, extracted)
     result["derived_stage_against_stated"] = derived_stage_against_stated(extracted)
     if args.cv:
-        result["coder_cross_validated"] = coder_cv(rows, args.cv, extracted)
+        result["coder_cross_validated"] = coder_cv(rows, args.cv, extracted, char_ngrams=args.char_ngrams)
     result["docs_per_s"] = round(len(rows) / seconds, 1)
     result["words_per_s"] = round(words / seconds)
     result["peak_rss_mb"] = peak_rss_mb()

@@ -192,6 +192,14 @@ def train_command(
     group_column: str = typer.Option(
         None, "--group-column", help="Reports sharing this column's value stay in one fold (e.g. report_id)."
     ),
+    char_ngrams: bool = typer.Option(
+        False,
+        "--char-ngrams",
+        help="The fields that name the tumour and its site (cancer type, ICD-10, ICD-O-3 site and "
+        "histology, histological type, tissue site, laterality, pM) also see the report's character "
+        "3-5-grams, which read words OCR broke: more accurate on scanned reports, several times the "
+        "training time (docs/benchmarks.md).",
+    ),
 ) -> None:
     """Train a PathologyCoder (one classifier per coded field present in DATA) and save it safely."""
     import time
@@ -215,6 +223,7 @@ def train_command(
         review_accuracy=wanted,
         review_folds=review_folds,
         review_floor=review_floor,
+        char_fields=char_ngrams,
     ).fit(texts, records, groups=groups)
     if not coder.models_:
         raise PathologyError(f"{data.name}: no field has two or more values to learn")

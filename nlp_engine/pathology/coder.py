@@ -216,6 +216,32 @@ _CROSS_BY = "cancer_type"
 # (at 0.95 fewer histologies are auto-coded: their scores carry the cancer type's doubt).
 _PAIRED = ("cancer_type", "icd_o_3_histology")
 _PAIRED_AT_LEAST = 2
+# The fields `char_ngrams=True` gives character n-grams too (`char_fields`): those that name what the
+# tumour is and where, whose words OCR breaks ("adenocarcinorna", "squarnous", "Iobe") and whose
+# names share stems ("oligodendroglioma", "oligoastrocytoma"); T, N, stage and grade stay on words,
+# where character n-grams cost accuracy (measured in docs/benchmarks.md).
+CHAR_FIELDS = (
+    "cancer_type",
+    "icd_10",
+    "icd_o_3_site",
+    "icd_o_3_histology",
+    "histological_type",
+    "tumor_tissue_site",
+    "laterality",
+    "pathologic_M",
+)
+# The character n-grams: 3-5 letters within words (`char_wb`), in at least 3 reports and at most half
+# of them (the commonest carry most of the nonzeros, so most of the fit time, and tell little), the
+# 30,000 most frequent.
+_CHAR_SETTINGS: dict[str, Any] = {
+    "analyzer": "char_wb",
+    "ngram_range": (3, 5),
+    "min_df": 3,
+    "max_df": 0.5,
+    "max_features": 30_000,
+    "sublinear_tf": True,
+    "dtype": np.float32,
+}
 
 # Fields whose absence is evidence too: a report that names no nodes is how NX looks.
 _ABSENCE = ("pT", "pN", "lymph_nodes_examined", "tumor_size_mm")
@@ -229,6 +255,9 @@ _BUCKETS = {
     "ki67_percent": (14.0, 30.0),
     "psa_ng_ml": (10.0, 20.0),  # the AJCC 7 prostate groups' cut points
 }
+
+# The TF-IDF vectorizers a coder may hold, and the prefix of their vocabulary's arrays when saved.
+_VECTORIZERS = {"words_": "vocabulary_", "chars_": "chars_vocabulary_"}
 
 
 class PathologyCoder:
@@ -247,8 +276,12 @@ class PathologyCoder:
         cross_weights: dict[str, float] | None = None,
         review_floor: float | None = None,
         field_class_weights: dict[str, str | None] | None = None,
+        char_fields: Sequence[str] | bool = (),
     ) -> None:
         self.targets = tuple(targets)
+        # fields whose classifier also sees the report's character n-grams (`_CHAR_SETTINGS`) beside
+        # the words: True for `CHAR_FIELDS`; several times the fit time, for a point or less
+        self.char_fields = char_fields
         self.C = C
         self.class_weight = class_weight
         self.use_extracted = use_extracted
@@ -264,20 +297,21 @@ class PathologyCoder:
         self.review_floor = review_floor
 
     def __getstate__(self) -> dict[str, Any]:
-        """For saving: the word vocabulary as two arrays (a 100,000-key dict is slow to write and read
-        with skops) and the SVM weights as float32 (half the file; the margins agree to ~1e-6)."""
+        """For saving: each TF-IDF vocabulary as two arrays (a 100,000-key dict is slow to write and
+        read with skops) and the SVM weights as float32 (half the file; the margins agree to ~1e-6)."""
         import copy
 
         state = dict(self.__dict__)
         state.pop("_names", None)  # a cache, rebuilt on first use
-        if "words_" in state and hasattr(state["words_"], "vocabulary_"):
-            words = copy.copy(state["words_"])
-            vocabulary = words.__dict__.pop("vocabulary_")
-            state["words_"] = words
-            state["vocabulary_terms_"] = np.array(list(vocabulary), dtype=str)
-            state["vocabulary_index_"] = np.fromiter(
-                vocabulary.values(), dtype=np.int64, count=len(vocabulary)
-            )
+        for name, key in _VECTORIZERS.items():
+            if hasattr(state.get(name), "vocabulary_"):
+                vectorizer = copy.copy(state[name])
+                vocabulary = vectorizer.__dict__.pop("vocabulary_")
+                state[name] = vectorizer
+                state[f"{key}terms_"] = np.array(list(vocabulary), dtype=str)
+                state[f"{key}index_"] = np.fromiter(
+                    vocabulary.values(), dtype=np.int64, count=len(vocabulary)
+                )
         if "models_" in state:
             models = {}
             for target, model in state["models_"].items():
@@ -288,27 +322,50 @@ class PathologyCoder:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        terms, index = state.pop("vocabulary_terms_", None), state.pop("vocabulary_index_", None)
+        arrays = {
+            name: (state.pop(f"{key}terms_", None), state.pop(f"{key}index_", None))
+            for name, key in _VECTORIZERS.items()
+        }
         self.__dict__.update(state)
-        if terms is not None and index is not None:
-            self.words_.vocabulary_ = dict(zip(terms.tolist(), index.tolist(), strict=True))
+        for name, (terms, index) in arrays.items():
+            if terms is not None and index is not None:
+                getattr(self, name).vocabulary_ = dict(zip(terms.tolist(), index.tolist(), strict=True))
 
     def _features(
         self, texts: Sequence[str], *, fit: bool = False, extracted: Sequence[dict[str, Any]] | None = None
     ) -> tuple[Any, list[dict[str, Any]]]:
         """The feature matrix (word TF-IDF beside the extracted-field indicators scaled by
-        `field_weight`) and the extracted fields."""
+        `field_weight`, then the character n-grams where some field sees them: `_design` gives each
+        field its columns) and the extracted fields."""
         from scipy.sparse import hstack
 
         extracted = list(extracted) if extracted is not None else [extract(text) for text in texts]
         fields = [_field_features(f) for f in extracted]
+        chars = self.__dict__.get("chars_")
         if fit:
-            words = self.words_.fit_transform(texts)
-            marks = self.fields_.fit_transform(fields)
+            blocks = [
+                self.words_.fit_transform(texts),
+                self.fields_.fit_transform(fields) * self.field_weight,
+            ]
+            if chars is not None:
+                blocks.append(chars.fit_transform(texts))
         else:
-            words = self.words_.transform(texts)
-            marks = self.fields_.transform(fields)
-        return hstack([words, marks * self.field_weight]).tocsr(), extracted
+            blocks = [self.words_.transform(texts), self.fields_.transform(fields) * self.field_weight]
+            if chars is not None:
+                blocks.append(chars.transform(texts))
+        return hstack(blocks).tocsr(), extracted
+
+    def _widths(self) -> tuple[int, int]:
+        """How many word columns and extracted-field columns come first in `_features`' matrix."""
+        return len(self.words_.vocabulary_), len(self.fields_.feature_names_)
+
+    def _sees_chars(self, target: str) -> bool:
+        """Whether `target`'s classifier sees the character n-grams."""
+        return self.__dict__.get("chars_") is not None and target in self._char_targets()
+
+    def _char_targets(self) -> tuple[str, ...]:
+        wanted = self.__dict__.get("char_fields", ())
+        return CHAR_FIELDS if wanted is True else tuple(wanted or ())
 
     def _feature_names(self) -> list[str]:
         """Every feature's name, built once per fitted or loaded coder (100,000 words: the CLI explains
@@ -320,11 +377,14 @@ class PathologyCoder:
         return names
 
     def _design_names(self, target: str) -> list[str]:
-        """The names of the columns `target`'s classifier sees (a crossed indicator: `__pT_pT2@COAD`)."""
+        """The names of the columns `target`'s classifier sees (a crossed indicator: `__pT_pT2@COAD`,
+        a character n-gram: `#chars: aden`)."""
         names = self._feature_names()
+        if self._sees_chars(target):
+            names = [*names, *(f"{_CHAR_MARK}{gram}" for gram in self.chars_.get_feature_names_out())]
         if target not in self.__dict__.get("crossed_", {}):
             return names
-        fields = names[len(self.words_.vocabulary_) :]
+        fields = self._feature_names()[len(self.words_.vocabulary_) :]
         return [*names, *(f"{name}@{kind}" for kind in self.cross_types_ for name in fields)]
 
     def fit(
@@ -353,6 +413,9 @@ class PathologyCoder:
             token_pattern=r"(?u)\b\w[\w\-]*\b",
         )
         self.__dict__.pop("_names", None)
+        self.chars_: Any = None
+        if set(self._char_targets()) & set(self.targets):
+            self.chars_ = TfidfVectorizer(**_CHAR_SETTINGS)
         extracted = list(extracted) if extracted is not None else [extract(text) for text in texts]
         self.review_thresholds_: dict[str, float] = {}
         self.calibration_: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]] = {}
@@ -361,7 +424,9 @@ class PathologyCoder:
                 texts, records, groups, extracted
             )
         x, _ = self._features(texts, fit=True, extracted=extracted)
-        self.words_.stop_words_ = None  # the pruned terms: only for introspection, and large to save
+        for vectorizer in (self.words_, self.chars_):
+            if vectorizer is not None:  # the pruned terms: only for introspection, and large to save
+                vectorizer.stop_words_ = None
         self.models_: dict[str, Any] = {}
         self.crossed_: dict[str, float] = {}
         self.cross_types_: tuple[str, ...] = ()
@@ -425,19 +490,21 @@ class PathologyCoder:
         from scipy.sparse import csr_matrix
 
         x = x.tocsr()
-        words = len(self.words_.vocabulary_)
-        fields = x.shape[1] - words
+        words, fields = self._widths()
         row_of = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-        mine = x.indices >= words
+        mine = (x.indices >= words) & (x.indices < words + fields)
         rows = row_of[mine]
         columns = x.indices[mine] - words + fields * np.asarray(types, dtype=np.int64)[rows]
         shape = (x.shape[0], fields * len(self.cross_types_))
         return csr_matrix((x.data[mine], (rows, columns)), shape=shape)
 
     def _design(self, target: str, x: Any, block: Any) -> Any:
-        """What `target`'s classifier sees: `x`, and for a crossed field the crossed block beside it."""
+        """What `target`'s classifier sees: the words and the extracted fields of `x`, the character
+        n-grams for a field that sees them, and for a crossed field the crossed block beside them."""
         from scipy.sparse import hstack
 
+        if self.__dict__.get("chars_") is not None and not self._sees_chars(target):
+            x = x[:, : sum(self._widths())]
         weight = self.__dict__.get("crossed_", {}).get(target)
         return x if weight is None or block is None else hstack([x, block * weight]).tocsr()
 
@@ -472,6 +539,7 @@ class PathologyCoder:
                 field_weight=self.field_weight,
                 cross_weights=self.cross_weights,
                 field_class_weights=self.field_class_weights,
+                char_fields=self.char_fields,
             )
             inner.fit(
                 [texts[i] for i in train],
@@ -732,14 +800,22 @@ def _evidence(
     and point into `text` (with their spans), in order of weight; features that point nowhere (a field
     the report does not state, `__pT_none`, and its crossed copies) and outweigh the last of those are
     listed among them with no span, up to `k` more, so an absence that decided a code is visible but
-    never crowds out the text that supports it."""
+    never crowds out the text that supports it. Character n-grams (`char_fields`) are not listed: they
+    weigh beside the words, but a piece of a word is no evidence a reader can check."""
     classes = [str(c) for c in model.classes_]
     if len(classes) > 2:
         coef = model.coef_[classes.index(label)]
     else:
         coef = model.coef_[0] * (1 if label == classes[1] else -1)
     contributions = row.multiply(coef).tocoo()
-    ranked = sorted(zip(contributions.col, contributions.data, strict=True), key=lambda p: -p[1])
+    ranked = sorted(
+        (
+            (j, weight)
+            for j, weight in zip(contributions.col, contributions.data, strict=True)
+            if not str(names[j]).startswith(_CHAR_MARK)
+        ),
+        key=lambda p: -p[1],
+    )
     out, spanned, unspanned = [], 0, 0
     for j, weight in ranked[:_EVIDENCE_SCAN]:
         if weight <= 0 or spanned == k:
@@ -756,6 +832,8 @@ def _evidence(
     return out
 
 
+# How a character n-gram's feature name begins (`_design_names`).
+_CHAR_MARK = "#chars:"
 # How many of a code's heaviest features `_evidence` looks through for ones that point into the text.
 _EVIDENCE_SCAN = 50
 

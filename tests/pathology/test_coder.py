@@ -166,6 +166,12 @@ def test_train_evaluate_extract_commands(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
     assert card["label_sets"]["cancer_type"] == ["LUSC", "PRAD"] and card["training"]["reports"] == 40
+    assert card["parameters"]["char_fields"] == []
+    command = ["pathology", "train", str(tmp_path / "train.csv"), "--model", str(tmp_path / "chars")]
+    result = runner.invoke(app, [*command, "--char-ngrams"])
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "chars" / "model_card.json").read_text())
+    assert card["parameters"]["char_fields"] == ["cancer_type", "icd_o_3_histology"]  # not pT
     result = runner.invoke(
         app, ["pathology", "evaluate", str(tmp_path / "test.csv"), "--model", str(tmp_path / "m")]
     )
@@ -477,3 +483,58 @@ def test_coded_cancer_type_and_histology_agree_with_the_training_records() -> No
     ranked = coder.predict_ranked(mixed, k=1, abstain=False)  # the ranking's first is the coded value
     assert [r["cancer_type"][0][0] for r in ranked] == [p["cancer_type"] for p in predicted]
     assert [r["icd_o_3_histology"][0][0] for r in ranked] == [p["icd_o_3_histology"] for p in predicted]
+
+
+def test_character_ngrams_read_the_words_ocr_broke(tmp_path: Path) -> None:
+    from nlp_engine.pathology.model_io import load_pathology_coder, save_pathology_coder
+
+    kinds = [
+        ("adenocarcinoma, acinar pattern", "LUAD", "8140/3"),
+        ("squamous cell carcinoma, keratinizing", "LUSC", "8070/3"),
+        ("glioblastoma with necrosis", "GBM", "9440/3"),
+    ]
+    rng = random.Random(5)
+    texts, records = [], []
+    for i in range(60):
+        words, kind, code = kinds[i % 3]
+        texts.append(f"Specimen {rng.choice('ABC')}, resection: {words}, {rng.randint(1, 6)} cm.")
+        records.append(
+            {"cancer_type": kind, "icd_o_3_histology": code, "pathologic_T": rng.choice(["T1", "T2"])}
+        )
+    # every tumour's words as OCR broke them: none of these words is in the training reports
+    broken = [
+        "Specimen A, resection: adenocarcinorna, aclnar pattem, 3 cm.",
+        "Specimen B, resection: squarnous ce1l carcinorna, keratinizinq, 3 cm.",
+        "Specimen C, resection: gIioblastorna with necrosls, 3 cm.",
+    ]
+    targets = ("cancer_type", "icd_o_3_histology", "pathologic_T")
+    words = PathologyCoder(targets=targets).fit(texts, records)
+    chars = PathologyCoder(targets=targets, char_fields=("cancer_type", "icd_o_3_histology")).fit(
+        texts, records
+    )
+    wanted = [kind for _, kind, _ in kinds]
+    assert [p["cancer_type"] for p in chars.predict(broken, abstain=False)] == wanted
+    assert [p["icd_o_3_histology"] for p in chars.predict(broken, abstain=False)] == [c for *_, c in kinds]
+    # on words alone the broken reports look alike: at least one is coded wrong
+    assert [p["cancer_type"] for p in words.predict(broken, abstain=False)] != wanted
+    # pT sees the words and the extracted fields only
+    x, _ = chars._features(broken)
+    assert chars._design("pathologic_T", x, None).shape[1] == sum(chars._widths()) < x.shape[1]
+    assert chars._design("cancer_type", x, None).shape[1] == x.shape[1]
+    # character n-grams weigh, but the evidence is words and fields a reader can find in the text
+    explained = chars.predict_explained(texts[:3])
+    for report, text in zip(explained, texts[:3], strict=True):
+        for entry in report["fields"].values():
+            assert entry["evidence"] and not any(e["term"].startswith("#chars:") for e in entry["evidence"])
+            for e in entry["evidence"]:
+                if not e["term"].startswith("__"):
+                    assert text[e["start"] : e["end"]].lower() == e["term"]
+    # True: the fields `CHAR_FIELDS` names; saved and loaded, the same codes and scores
+    default = PathologyCoder(targets=targets, char_fields=True).fit(texts, records)
+    assert default._sees_chars("cancer_type") and not default._sees_chars("pathologic_T")
+    save_pathology_coder(chars, tmp_path / "m")
+    loaded = load_pathology_coder(tmp_path / "m")
+    assert loaded.chars_.vocabulary_ == chars.chars_.vocabulary_
+    assert loaded.predict_explained(broken) == chars.predict_explained(broken)
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert card["parameters"]["char_fields"] == ["cancer_type", "icd_o_3_histology"]
