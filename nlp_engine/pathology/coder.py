@@ -16,7 +16,9 @@ pNX, "no nodes assessed here", which the records often code otherwise).
 `explain(text, field)` the features that weighed most for the prediction, with their spans in the
 text. Stage, pT and site also see the extracted-field indicators crossed with the report's cancer
 type (`CROSSED`). The cancer type and the histology are coded as a pair the training records hold
-(`_PAIRED`): a lung adenocarcinoma is not coded with a squamous histology.
+(`_PAIRED`): a lung adenocarcinoma is not coded with a squamous histology. With `char_fields`
+(`True`: `CHAR_FIELDS`), the fields that name the tumour and its site also see the report's character
+3-5-grams, which read the words OCR broke, at several times the fit time.
 
 Selective coding: with `review_accuracy` (0.95, or per field `{"pathologic_T": 0.75}`), `fit` first
 cross-validates on its own training reports (`review_folds`, grouped by `groups` when given). From
@@ -590,22 +592,28 @@ class PathologyCoder:
 
     def _designs_and_scores(self, x: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Per target, in `models_` order, the matrix its classifier sees (`_design`) and its
-        `_softmax_scores`; the crossed fields' blocks use the coder's own cancer type of each report
-        (fitted first, so scored first)."""
+        `_softmax_scores`; the cancer type and histology as a pair (`_paired_scores`), then the crossed
+        fields, whose blocks use the coder's own (paired) cancer type of each report."""
         designs: dict[str, Any] = {}
         scores: dict[str, np.ndarray] = {}
-        block = None
+        crossed = self.__dict__.get("crossed_", {})
         for target, model in self.models_.items():
-            if block is None and target in self.__dict__.get("crossed_", {}) and _CROSS_BY in scores:
-                block = self._cross_block(x, scores[_CROSS_BY].argmax(axis=1))
-            designs[target] = self._design(target, x, block)
-            scores[target] = _softmax_scores(model, designs[target])
+            if target not in crossed:
+                designs[target] = self._design(target, x, None)
+                scores[target] = _softmax_scores(model, designs[target])
         allowed = self.__dict__.get("paired_")  # (a coder saved before pairing has none)
         if allowed is not None and all(t in scores for t in _PAIRED):
             scores[_PAIRED[0]], scores[_PAIRED[1]] = _paired_scores(
                 scores[_PAIRED[0]], scores[_PAIRED[1]], allowed
             )
-        return designs, scores
+        block = None
+        for target, model in self.models_.items():
+            if target in crossed:
+                if block is None and _CROSS_BY in scores:
+                    block = self._cross_block(x, scores[_CROSS_BY].argmax(axis=1))
+                designs[target] = self._design(target, x, block)
+                scores[target] = _softmax_scores(model, designs[target])
+        return {t: designs[t] for t in self.models_}, {t: scores[t] for t in self.models_}
 
     def _decide_scored(
         self, probabilities: dict[str, np.ndarray], extracted: Sequence[dict[str, Any]]

@@ -461,8 +461,16 @@ def test_coded_cancer_type_and_histology_agree_with_the_training_records() -> No
     ]
     rng = random.Random(1)
     texts = [kinds[i % 4][0].format(rng.randint(1, 6)) for i in range(60)]
-    records = [{"cancer_type": kinds[i % 4][1], "icd_o_3_histology": kinds[i % 4][2]} for i in range(60)]
-    coder = PathologyCoder(targets=("cancer_type", "icd_o_3_histology")).fit(texts, records)
+    sites = {"LUSC": "C34.1", "LUAD": "C34.3", "HNSC": "C32.9", "PRAD": "C61.9"}
+    records = [
+        {
+            "cancer_type": kinds[i % 4][1],
+            "icd_o_3_histology": kinds[i % 4][2],
+            "icd_o_3_site": sites[kinds[i % 4][1]],
+        }
+        for i in range(60)
+    ]
+    coder = PathologyCoder(targets=("cancer_type", "icd_o_3_histology", "icd_o_3_site")).fit(texts, records)
     held = {(r["cancer_type"], r["icd_o_3_histology"]) for r in records}
     # lung reports with both types' words in varying measure: the two classifiers alone disagree on
     # some (a lung adenocarcinoma coded squamous), coded as a pair they never do
@@ -477,8 +485,22 @@ def test_coded_cancer_type_and_histology_agree_with_the_training_records() -> No
         for c in range(3)
         for d in range(3)
     ]
+    crossed_with: list[list[int]] = []  # the types the site's crossed block is built with
+    cross_block = coder._cross_block
+
+    def spy(x: Any, types: Any) -> Any:
+        crossed_with.append(list(types))
+        return cross_block(x, types)
+
+    coder._cross_block = spy  # type: ignore[method-assign]
     predicted = coder.predict(mixed, abstain=False)
     assert {(p["cancer_type"], p["icd_o_3_histology"]) for p in predicted} <= held
+    # the site is crossed with the coded (paired) type, where it differs from the type's classifier alone
+    x, _ = coder._features(mixed)
+    alone = coder.models_["cancer_type"].decision_function(x).argmax(axis=1)
+    (types,) = crossed_with
+    assert [coder.cross_types_[t] for t in types] == [p["cancer_type"] for p in predicted]
+    assert any(a != t for a, t in zip(alone, types, strict=True))
     assert {p["cancer_type"] for p in predicted} == {"LUSC", "LUAD"}
     ranked = coder.predict_ranked(mixed, k=1, abstain=False)  # the ranking's first is the coded value
     assert [r["cancer_type"][0][0] for r in ranked] == [p["cancer_type"] for p in predicted]
