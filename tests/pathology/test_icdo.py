@@ -230,6 +230,19 @@ def coded(text: str) -> tuple[str | None, str | None]:
             "9450/3",
             "C71.1",
         ),
+        # a mucinous adenocarcinoma named type first, and in Latin
+        (
+            "Colon, sigmoid, resection: Adenocarcinoma, mucinous, well-differentiated, 3 cm.",
+            "8480/3",
+            "C18.7",
+        ),
+        (
+            "Microscopic description:\nColon, resection: Adenocarcinoma tubulare et mucinosum (G3).",
+            "8480/3",
+            "C18.9",
+        ),
+        # "mucinous" going on to something else is not the type
+        ("Colon, sigmoid, resection: adenocarcinoma, mucinous features absent.", "8140/3", "C18.7"),
     ],
 )
 def test_histologic_type_and_site(text: str, histology: str, site: str) -> None:
