@@ -82,7 +82,7 @@ def coder_cv(
     fold_of = [0] * len(rows)
     coded: Counter[str] = Counter()  # values coded, per field, and of those with evidence in the text
     spanned: Counter[str] = Counter()
-    fit_seconds = []
+    fit_seconds, predict_seconds = [], []
     splits = GroupKFold(folds).split(texts, groups=[row["report_id"] for row in rows])
     for k, (train, test) in enumerate(splits):
         started = time.perf_counter()
@@ -91,7 +91,10 @@ def coder_cv(
         )
         fit_seconds.append(time.perf_counter() - started)
         test_texts, test_extracted = [texts[i] for i in test], [extracted[i] for i in test]
-        for i, out in zip(test, coder.scored(test_texts, extracted=test_extracted), strict=True):
+        started = time.perf_counter()
+        coded_fold = coder.scored(test_texts, extracted=test_extracted)
+        predict_seconds.append(time.perf_counter() - started)
+        for i, out in zip(test, coded_fold, strict=True):
             scored[i], fold_of[i] = out, k
             hybrid[i] = {t: out[t].value if t in out else None for t in TARGETS}
         explained = coder.predict_explained(test_texts, extracted=test_extracted)
@@ -120,6 +123,8 @@ def coder_cv(
         # reports the coder leaves uncoded (unreadable, or no tumour named outside a negation)
         "withheld": sum(1 for out in hybrid if all(v is None for v in out.values())),
         "fit_seconds_per_fold": round(sum(fit_seconds) / len(fit_seconds), 1),
+        # coding held-out reports already extracted (features, every field's classifier, confidences)
+        "coded_reports_per_s": round(len(rows) / sum(predict_seconds), 1),
         # `predict_explained`: the share of coded values with at least one evidence span in the report
         "with_evidence_span": {
             "coded": sum(coded.values()),
