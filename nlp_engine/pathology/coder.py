@@ -218,10 +218,10 @@ _CROSS_BY = "cancer_type"
 # (at 0.95 fewer histologies are auto-coded: their scores carry the cancer type's doubt).
 _PAIRED = ("cancer_type", "icd_o_3_histology")
 _PAIRED_AT_LEAST = 2
-# The fields `char_ngrams=True` gives character n-grams too (`char_fields`): those that name what the
-# tumour is and where, whose words OCR breaks ("adenocarcinorna", "squarnous", "Iobe") and whose
-# names share stems ("oligodendroglioma", "oligoastrocytoma"); T, N, stage and grade stay on words,
-# where character n-grams cost accuracy (measured in docs/benchmarks.md).
+# The fields `char_fields=True` gives character n-grams too (`pathology train --char-ngrams`): those
+# that name what the tumour is and where, whose words OCR breaks ("adenocarcinorna", "squarnous",
+# "Iobe") and whose names share stems ("oligodendroglioma", "oligoastrocytoma"); T, N, stage and
+# grade stay on words, where character n-grams cost accuracy (measured in docs/benchmarks.md).
 CHAR_FIELDS = (
     "cancer_type",
     "icd_10",
