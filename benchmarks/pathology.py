@@ -8,7 +8,7 @@ equals the record when it does (precision), and overall (a missing value counts 
 labels are the patient's, not the report's: a biopsy or an addendum may not support them, so 1.0 is
 not reachable. Also the AJCC stage `staging.ajcc_stage` derives from the report's own pT/pN/pM
 against the record's stage (coverage, agreement, main-group agreement). With `--cv K` also `PathologyCoder` (every TCGA-CDR field) by K-fold cross-validation
-over reports (`--char-ngrams`: the identity fields see character n-grams too): accuracy and macro-F1 per field, with and without the extracted values, and fit time
+over reports (`--no-char-ngrams`: the coder on words only, `char_fields=()`): accuracy and macro-F1 per field, with and without the extracted values, and fit time
 (the extraction, shared by all folds, not counted); and selective coding: per field, with the
 calibration (`calibrate`, per agreement with the report) and review threshold (`review_threshold`)
 learned for fold k from the held-out scores of the other folds, the share of reports auto-coded and
@@ -69,7 +69,7 @@ REVIEW_FLOOR = 0.5
 
 
 def coder_cv(
-    rows: list[dict[str, str]], folds: int, extracted: list[dict[str, Any]], *, char_ngrams: bool = False
+    rows: list[dict[str, str]], folds: int, extracted: list[dict[str, Any]], *, char_ngrams: bool = True
 ) -> dict[str, Any]:
     from sklearn.model_selection import GroupKFold
 
@@ -267,9 +267,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--cv", type=int, default=5, help="folds for the coder (0: extraction only)")
     parser.add_argument(
-        "--char-ngrams",
-        action="store_true",
-        help="the coder's `char_fields=True` (`pathology train --char-ngrams`)",
+        "--no-char-ngrams",
+        dest="char_ngrams",
+        action="store_false",
+        help="the coder on words only (`char_fields=()`, `pathology train --no-char-ngrams`)",
     )
     args = parser.parse_args()
     path = Path(args.path) if args.path else data_path("tcga_reports/tcga_reports_dev.csv")

@@ -193,12 +193,12 @@ def train_command(
         None, "--group-column", help="Reports sharing this column's value stay in one fold (e.g. report_id)."
     ),
     char_ngrams: bool = typer.Option(
-        False,
-        "--char-ngrams",
+        True,
+        "--char-ngrams/--no-char-ngrams",
         help="The fields that name the tumour and its site (cancer type, ICD-10, ICD-O-3 site and "
         "histology, histological type, tissue site, laterality, pM) also see the report's character "
-        "3-5-grams, which read words OCR broke: more accurate on scanned reports, several times the "
-        "training time (docs/benchmarks.md).",
+        "3-5-grams, which read words OCR broke; --no-char-ngrams: words only, about a quarter of the "
+        "training time and less accurate (docs/benchmarks.md).",
     ),
 ) -> None:
     """Train a PathologyCoder (one classifier per coded field present in DATA) and save it safely."""

@@ -16,9 +16,9 @@ pNX, "no nodes assessed here", which the records often code otherwise).
 `explain(text, field)` the features that weighed most for the prediction, with their spans in the
 text. Stage, pT and site also see the extracted-field indicators crossed with the report's cancer
 type (`CROSSED`). The cancer type and the histology are coded as a pair the training records hold
-(`_PAIRED`): a lung adenocarcinoma is not coded with a squamous histology. With `char_fields`
-(`True`: `CHAR_FIELDS`), the fields that name the tumour and its site also see the report's character
-3-5-grams, which read the words OCR broke, at several times the fit time.
+(`_PAIRED`): a lung adenocarcinoma is not coded with a squamous histology. The fields that name the
+tumour and its site (`char_fields`, by default `CHAR_FIELDS`) also see the report's character
+3-5-grams, which read the words OCR broke (about four times the fit time; `char_fields=()`: words only).
 
 Selective coding: with `review_accuracy` (0.95, or per field `{"pathologic_T": 0.75}`), `fit` first
 cross-validates on its own training reports (`review_folds`, grouped by `groups` when given). From
@@ -218,8 +218,8 @@ _CROSS_BY = "cancer_type"
 # (at 0.95 fewer histologies are auto-coded: their scores carry the cancer type's doubt).
 _PAIRED = ("cancer_type", "icd_o_3_histology")
 _PAIRED_AT_LEAST = 2
-# The fields `char_fields=True` gives character n-grams too (`pathology train --char-ngrams`): those
-# that name what the tumour is and where, whose words OCR breaks ("adenocarcinorna", "squarnous",
+# The fields that see character n-grams too by default (`char_fields=True`; `pathology train
+# --no-char-ngrams` turns them off): those that name what the tumour is and where, whose words OCR breaks ("adenocarcinorna", "squarnous",
 # "Iobe") and whose names share stems ("oligodendroglioma", "oligoastrocytoma"); T, N, stage and
 # grade stay on words, where character n-grams cost accuracy (measured in docs/benchmarks.md).
 CHAR_FIELDS = (
@@ -278,11 +278,11 @@ class PathologyCoder:
         cross_weights: dict[str, float] | None = None,
         review_floor: float | None = None,
         field_class_weights: dict[str, str | None] | None = None,
-        char_fields: Sequence[str] | bool = (),
+        char_fields: Sequence[str] | bool = True,
     ) -> None:
         self.targets = tuple(targets)
         # fields whose classifier also sees the report's character n-grams (`_CHAR_SETTINGS`) beside
-        # the words: True for `CHAR_FIELDS`; several times the fit time, for a point or less
+        # the words: True for `CHAR_FIELDS`, () for none (about a quarter of the fit time)
         self.char_fields = char_fields
         self.C = C
         self.class_weight = class_weight
@@ -366,7 +366,7 @@ class PathologyCoder:
         return self.__dict__.get("chars_") is not None and target in self._char_targets()
 
     def _char_targets(self) -> tuple[str, ...]:
-        wanted = self.__dict__.get("char_fields", ())
+        wanted = self.__dict__.get("char_fields", ())  # (a coder saved before them has none)
         return CHAR_FIELDS if wanted is True else tuple(wanted or ())
 
     def _feature_names(self) -> list[str]:

@@ -166,12 +166,12 @@ def test_train_evaluate_extract_commands(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
     assert card["label_sets"]["cancer_type"] == ["LUSC", "PRAD"] and card["training"]["reports"] == 40
-    assert card["parameters"]["char_fields"] == []
-    command = ["pathology", "train", str(tmp_path / "train.csv"), "--model", str(tmp_path / "chars")]
-    result = runner.invoke(app, [*command, "--char-ngrams"])
-    assert result.exit_code == 0, result.output
-    card = json.loads((tmp_path / "chars" / "model_card.json").read_text())
     assert card["parameters"]["char_fields"] == ["cancer_type", "icd_o_3_histology"]  # not pT
+    command = ["pathology", "train", str(tmp_path / "train.csv"), "--model", str(tmp_path / "words")]
+    result = runner.invoke(app, [*command, "--no-char-ngrams"])
+    assert result.exit_code == 0, result.output
+    card = json.loads((tmp_path / "words" / "model_card.json").read_text())
+    assert card["parameters"]["char_fields"] == []
     result = runner.invoke(
         app, ["pathology", "evaluate", str(tmp_path / "test.csv"), "--model", str(tmp_path / "m")]
     )
@@ -530,7 +530,7 @@ def test_character_ngrams_read_the_words_ocr_broke(tmp_path: Path) -> None:
         "Specimen C, resection: gIioblastorna with necrosls, 3 cm.",
     ]
     targets = ("cancer_type", "icd_o_3_histology", "pathologic_T")
-    words = PathologyCoder(targets=targets).fit(texts, records)
+    words = PathologyCoder(targets=targets, char_fields=()).fit(texts, records)
     chars = PathologyCoder(targets=targets, char_fields=("cancer_type", "icd_o_3_histology")).fit(
         texts, records
     )
@@ -551,8 +551,8 @@ def test_character_ngrams_read_the_words_ocr_broke(tmp_path: Path) -> None:
             for e in entry["evidence"]:
                 if not e["term"].startswith("__"):
                     assert text[e["start"] : e["end"]].lower() == e["term"]
-    # True: the fields `CHAR_FIELDS` names; saved and loaded, the same codes and scores
-    default = PathologyCoder(targets=targets, char_fields=True).fit(texts, records)
+    # by default (True) the fields `CHAR_FIELDS` names; saved and loaded, the same codes and scores
+    default = PathologyCoder(targets=targets).fit(texts, records)
     assert default._sees_chars("cancer_type") and not default._sees_chars("pathologic_T")
     save_pathology_coder(chars, tmp_path / "m")
     loaded = load_pathology_coder(tmp_path / "m")
