@@ -100,7 +100,9 @@ class Coded(NamedTuple):
 
     value: str | None
     score: float | None
-    stated_differently: str | None = None  # why the report itself leaves the value in doubt
+    # why the report itself leaves the value in doubt (`stated_differently`), or names a site the
+    # coder never learned (`PathologyCoder.untrained_site`)
+    stated_differently: str | None = None
     agreement: str = "unstated"  # `agreement`: the value against what the report states
     # the share of held-out codes like this one that were right (`calibrate`); the score itself for
     # a coder without review thresholds
@@ -244,6 +246,9 @@ _CHAR_SETTINGS: dict[str, Any] = {
     "sublinear_tf": True,
     "dtype": np.float32,
 }
+
+# The fields a report about an organ no training record has cannot be coded right (`untrained_site`).
+_SITE_BOUND = ("cancer_type", "icd_10", "icd_o_3_site", "tumor_tissue_site")
 
 # Fields whose absence is evidence too: a report that names no nodes is how NX looks.
 _ABSENCE = ("pT", "pN", "lymph_nodes_examined", "tumor_size_mm")
@@ -461,7 +466,24 @@ class PathologyCoder:
                 self.crossed_ = {t: float(w) for t, w in wanted.items() if t in self.targets and w}
                 self.cross_types_ = tuple(str(c) for c in model.classes_)
         self.paired_ = self._pairs(records)
+        # the sites (ICD-O-3 categories) the training records hold: a report naming another is about a
+        # tumour no classifier here has seen (a breast carcinoma before a coder of 21 other types)
+        self.sites_ = sorted(
+            {r["icd_o_3_site"][:3] for r in records if r.get("icd_o_3_site", "") not in _MISSING}
+        )
         return self
+
+    def untrained_site(self, target: str, fields: dict[str, Any]) -> str | None:
+        """Why a value of `target` (a field that names the tumour's kind or site, `_SITE_BOUND`) needs a
+        human whatever its score: the report's primary site (`extract`) is in a category no training
+        record has, so every class of the classifier is another organ's; else None (also for a coder
+        trained without sites)."""
+        known = self.__dict__.get("sites_")
+        site = fields.get("primary_site")
+        if target not in _SITE_BOUND or not known or not site or str(site["value"])[:3] in known:
+            return None
+        category = str(site["value"])[:3]
+        return f"the report's primary site ({category}) is none of the {len(known)} sites the coder was trained on"
 
     def _pairs(self, records: Sequence[dict[str, str]]) -> np.ndarray | None:
         """Which values of the `_PAIRED` fields may be coded together (rows: the first field's
@@ -584,7 +606,8 @@ class PathologyCoder:
         group = agreement(target, value, fields)
         calibration = self.__dict__.get("calibration_", {}).get(target)
         confidence = score if calibration is None or score is None else calibrated(calibration, score, group)
-        return Coded(value, score, stated_differently(target, fields), group, confidence)
+        doubt = stated_differently(target, fields) or self.untrained_site(target, fields)
+        return Coded(value, score, doubt, group, confidence)
 
     def _probabilities(self, x: Any) -> dict[str, np.ndarray]:
         """Per target, `_softmax_scores` of every row of `x` (one decision function per model)."""

@@ -560,3 +560,29 @@ def test_character_ngrams_read_the_words_ocr_broke(tmp_path: Path) -> None:
     assert loaded.predict_explained(broken) == chars.predict_explained(broken)
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
     assert card["parameters"]["char_fields"] == ["cancer_type", "icd_o_3_histology"]
+
+
+def test_a_report_on_a_site_no_training_report_has_goes_to_review() -> None:
+    texts, records = corpus(40, seed=1)
+    for record in records:
+        record["icd_o_3_site"] = "C34.1" if record["cancer_type"] == "LUSC" else "C61.9"
+    targets = ("cancer_type", "icd_o_3_histology", "icd_o_3_site")
+    coder = PathologyCoder(targets=targets).fit(texts, records)
+    assert coder.sites_ == ["C34", "C61"]
+    breast = "Breast, left, lumpectomy: invasive ductal carcinoma, 2.1 cm. Margins free."
+    lung = LUNG.format(size=3)
+    explained = coder.predict_explained([breast, lung])
+    # the classifier can only answer with a lung or a prostate: the breast's type and site go to a
+    # human with the reason, whatever their scores; its histology stands on its own
+    fields = explained[0]["fields"]
+    assert fields["cancer_type"]["value"] in ("LUSC", "PRAD")
+    for target in ("cancer_type", "icd_o_3_site"):
+        assert fields[target]["review"] is True
+        assert fields[target]["review_reason"] == (
+            "the report's primary site (C50) is none of the 2 sites the coder was trained on"
+        )
+    assert fields["icd_o_3_histology"]["review"] is None  # no thresholds, no doubt
+    assert set(explained[0]["review"]) == {"cancer_type", "icd_o_3_site"}
+    assert explained[1]["review"] == []
+    # held out of the accuracy the review thresholds are learned from, as a stated doubt is
+    assert coder.scored([breast])[0]["cancer_type"].stated_differently
