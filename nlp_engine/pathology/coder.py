@@ -221,19 +221,12 @@ _CROSS_BY = "cancer_type"
 _PAIRED = ("cancer_type", "icd_o_3_histology")
 _PAIRED_AT_LEAST = 2
 # The fields that see character n-grams too by default (`char_fields=True`; `pathology train
-# --no-char-ngrams` turns them off): those that name what the tumour is and where, whose words OCR breaks ("adenocarcinorna", "squarnous",
-# "Iobe") and whose names share stems ("oligodendroglioma", "oligoastrocytoma"); T, N, stage and
-# grade stay on words, where character n-grams cost accuracy (measured in docs/benchmarks.md).
-CHAR_FIELDS = (
-    "cancer_type",
-    "icd_10",
-    "icd_o_3_site",
-    "icd_o_3_histology",
-    "histological_type",
-    "tumor_tissue_site",
-    "laterality",
-    "pathologic_M",
-)
+# --no-char-ngrams` turns them off): those that name what the tumour is and where, whose words OCR
+# breaks ("adenocarcinorna", "squarnous", "Iobe") and whose names share stems ("oligodendroglioma",
+# "oligoastrocytoma"); T, N, stage and grade stay on words (given to every field, character n-grams
+# cost pT and the stage accuracy: docs/benchmarks.md).
+_WORDS_ONLY = ("neoplasm_histologic_grade", "ajcc_pathologic_tumor_stage", "pathologic_T", "pathologic_N")
+CHAR_FIELDS = tuple(t for t in TARGETS if t not in _WORDS_ONLY)
 # The character n-grams: 3-5 letters within words (`char_wb`), in at least 3 reports and at most half
 # of them (the commonest carry most of the nonzeros, so most of the fit time, and tell little), the
 # 30,000 most frequent.
