@@ -341,18 +341,13 @@ class PathologyCoder:
 
         extracted = list(extracted) if extracted is not None else [extract(text) for text in texts]
         fields = [_field_features(f) for f in extracted]
-        chars = self.__dict__.get("chars_")
-        if fit:
-            blocks = [
-                self.words_.fit_transform(texts),
-                self.fields_.fit_transform(fields) * self.field_weight,
-            ]
-            if chars is not None:
-                blocks.append(chars.fit_transform(texts))
-        else:
-            blocks = [self.words_.transform(texts), self.fields_.transform(fields) * self.field_weight]
-            if chars is not None:
-                blocks.append(chars.transform(texts))
+
+        def vectorize(vectorizer: Any, data: Any) -> Any:
+            return vectorizer.fit_transform(data) if fit else vectorizer.transform(data)
+
+        blocks = [vectorize(self.words_, texts), vectorize(self.fields_, fields) * self.field_weight]
+        if self.__dict__.get("chars_") is not None:
+            blocks.append(vectorize(self.chars_, texts))
         return hstack(blocks).tocsr(), extracted
 
     def _widths(self) -> tuple[int, int]:
