@@ -263,6 +263,8 @@ _VECTORIZERS = {"words_": "vocabulary_", "chars_": "chars_vocabulary_"}
 class PathologyCoder:
     """Trainable coder for pathology reports (see the module docstring)."""
 
+    chars_: Any  # the character n-grams' vectorizer, None where no field sees them
+
     def __init__(
         self,
         targets: Sequence[str] = TARGETS,
@@ -347,7 +349,14 @@ class PathologyCoder:
 
         blocks = [vectorize(self.words_, texts), vectorize(self.fields_, fields) * self.field_weight]
         if self.__dict__.get("chars_") is not None:
-            blocks.append(vectorize(self.chars_, texts))
+            try:
+                blocks.append(vectorize(self.chars_, texts))
+            except ValueError:
+                if not fit:
+                    raise
+                # too few reports (under 6), or too alike, for the n-grams' document-frequency
+                # bounds: no n-gram is kept, and the coder learns from the words alone
+                self.chars_ = None
         return hstack(blocks).tocsr(), extracted
 
     def _widths(self) -> tuple[int, int]:
@@ -408,7 +417,7 @@ class PathologyCoder:
             token_pattern=r"(?u)\b\w[\w\-]*\b",
         )
         self.__dict__.pop("_names", None)
-        self.chars_: Any = None
+        self.chars_ = None
         if set(self._char_targets()) & set(self.targets):
             self.chars_ = TfidfVectorizer(**_CHAR_SETTINGS)
         extracted = list(extracted) if extracted is not None else [extract(text) for text in texts]

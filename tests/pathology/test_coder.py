@@ -586,3 +586,13 @@ def test_a_report_on_a_site_no_training_report_has_goes_to_review() -> None:
     assert explained[1]["review"] == []
     # held out of the accuracy the review thresholds are learned from, as a stated doubt is
     assert coder.scored([breast])[0]["cancer_type"].stated_differently
+
+
+def test_too_few_reports_for_character_ngrams_train_on_words() -> None:
+    texts, records = corpus(4, seed=7)
+    # 4 reports: an n-gram in 3 of them (`min_df`) is in more than half (`max_df`); none is kept
+    coder = PathologyCoder(targets=("cancer_type", "pathologic_T")).fit(texts, records)
+    assert coder.chars_ is None and not coder._sees_chars("cancer_type")
+    assert [p["cancer_type"] for p in coder.predict(texts)] == [r["cancer_type"] for r in records]
+    many, many_records = corpus(12, seed=7)
+    assert PathologyCoder(targets=("cancer_type",)).fit(many, many_records)._sees_chars("cancer_type")
