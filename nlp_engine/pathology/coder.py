@@ -350,7 +350,7 @@ class PathologyCoder:
         blocks = [vectorize(self.words_, texts), vectorize(self.fields_, fields) * self.field_weight]
         if self.__dict__.get("chars_") is not None:
             try:
-                blocks.append(vectorize(self.chars_, texts))
+                blocks.append(self.chars_.fit_transform(texts) if fit else _char_tfidf(self.chars_, texts))
             except ValueError:
                 if not fit:
                     raise
@@ -917,6 +917,39 @@ def _paired_scores(
     best_second = np.column_stack([log_second[:, row].max(axis=1) for row in allowed])
     best_first = np.column_stack([log_first[:, column].max(axis=1) for column in allowed.T])
     return _softmax(log_first + best_second), _softmax(log_second + best_first)
+
+
+# The longest stretch of a report whose character n-grams are listed at once (`_char_tfidf`).
+_CHAR_PIECE = 100_000
+
+
+def _char_tfidf(vectorizer: Any, texts: Sequence[str], piece: int = _CHAR_PIECE) -> Any:
+    """`vectorizer.transform(texts)` for the character n-grams within words (`_CHAR_SETTINGS`), a long
+    text counted in pieces cut at whitespace: scikit-learn lists every n-gram of a text before
+    counting (about 60 million strings, gigabytes, for a 20-million-character report), and the
+    counts of pieces cut between words add up to the text's. The sum of the counts then weighed as
+    `vectorizer` weighs them (sublinear term frequency, its idf, unit length)."""
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
+
+    parts: list[str] = []
+    owners: list[int] = []
+    for i, text in enumerate(texts):
+        start = 0
+        while len(text) - start > piece:
+            cut = max(text.rfind(space, start, start + piece) for space in " \n\t\r")
+            cut = start + piece if cut <= start else cut
+            parts.append(text[start:cut])
+            owners.append(i)
+            start = cut
+        parts.append(text[start:])
+        owners.append(i)
+    counts = CountVectorizer.transform(vectorizer, parts)  # the raw counts, vocabulary and analyzer its own
+    summed = csr_matrix((np.ones(len(parts)), (owners, range(len(parts)))), shape=(len(texts), len(parts)))
+    counts = (summed @ counts).astype(np.float64)
+    counts.data = np.log(counts.data) + 1.0  # sublinear_tf
+    return normalize(counts.multiply(vectorizer.idf_).tocsr()).astype(vectorizer.dtype)
 
 
 def _softmax(values: np.ndarray) -> np.ndarray:

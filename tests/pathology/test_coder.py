@@ -596,3 +596,21 @@ def test_too_few_reports_for_character_ngrams_train_on_words() -> None:
     assert [p["cancer_type"] for p in coder.predict(texts)] == [r["cancer_type"] for r in records]
     many, many_records = corpus(12, seed=7)
     assert PathologyCoder(targets=("cancer_type",)).fit(many, many_records)._sees_chars("cancer_type")
+
+
+def test_a_long_report_is_counted_in_pieces_with_the_same_character_ngrams() -> None:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from nlp_engine.pathology.coder import _CHAR_SETTINGS, _char_tfidf
+
+    texts, _ = corpus(30, seed=8)
+    vectorizer = TfidfVectorizer(**_CHAR_SETTINGS).fit(texts)
+    # pieces cut between words (spaces, and line breaks where a stretch has no space) count the same
+    # n-grams as the whole text; only the list of them at once is smaller
+    long = ["\n".join(texts), " ".join(texts[:3]), texts[0].replace(" ", "\n")]
+    whole = vectorizer.transform(long).toarray()
+    for piece in (40, 300, 100_000):
+        pieces = _char_tfidf(vectorizer, long, piece=piece)
+        assert pieces.dtype == np.float32 and pieces.shape == whole.shape
+        assert np.allclose(pieces.toarray(), whole, atol=1e-6)
