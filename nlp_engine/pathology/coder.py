@@ -477,9 +477,9 @@ class PathologyCoder:
         trained without sites)."""
         known = self.__dict__.get("sites_")
         site = fields.get("primary_site")
-        if target not in _SITE_BOUND or not known or not site or str(site["value"])[:3] in known:
+        category = str(site["value"])[:3] if site else None
+        if target not in _SITE_BOUND or not known or category is None or category in known:
             return None
-        category = str(site["value"])[:3]
         return f"the report's primary site ({category}) is none of the {len(known)} sites the coder was trained on"
 
     def _pairs(self, records: Sequence[dict[str, str]]) -> np.ndarray | None:
