@@ -474,11 +474,14 @@ class PathologyCoder:
         """Why a value of `target` (a field that names the tumour's kind or site, `_SITE_BOUND`) needs a
         human whatever its score: the report's primary site (`extract`) is in a category no training
         record has, so every class of the classifier is another organ's; else None (also for a coder
-        trained without sites)."""
+        trained without sites, and for a site read from a mention away from the tumour's type and any
+        site label: the ureters of a cystectomy, the thyroid of a laryngectomy)."""
         known = self.__dict__.get("sites_")
         site = fields.get("primary_site")
         category = str(site["value"])[:3] if site else None
         if target not in _SITE_BOUND or not known or category is None or category in known:
+            return None
+        if site and site.get("read_from") == "text" and not site.get("written"):
             return None
         return f"the report's primary site ({category}) is none of the {len(known)} sites the coder was trained on"
 

@@ -34,7 +34,10 @@ carcinoma or an endocervical adenocarcinoma the cervix's rather than the corpus'
 radical hysterectomy). A report
 that names no site but a type found in one organ only (a glioma, a hepatocellular carcinoma, a renal
 cell carcinoma) gets that organ's code, with the type's words as evidence and `implied_by` naming
-the type. A report with no tumour mention gets no histologic type and no site is invented.
+the type. The site says where its mention was read (`read_from`): `type` (the type's line, the one
+before it, or the type's own words for an implied site), `site_label` (a synoptic "Tumor site:"), or
+`text` (elsewhere: the organ named most, as the ureters of a cystectomy may be). A report with no
+tumour mention gets no histologic type and no site is invented.
 
 An ICD-O-3 code written in the report ("M-8071/3", "ICD-O-3 ... 8140/3", "C34.1") is its coder's
 own answer: where the vocabulary holds it, the last one written is the value (`written: True`), the
@@ -545,7 +548,7 @@ def _implied_site(text: str, histology: dict[str, Any]) -> dict[str, Any] | None
         return None
     entry = next(e for e in vocabulary("topography") if e.code == code)
     field = _field(text, (histology["start"], histology["end"], entry), [])
-    field["implied_by"] = histology["value"]
+    field["implied_by"], field["read_from"] = histology["value"], "type"
     return field
 
 
@@ -643,6 +646,9 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
             sorted({m[2].code for m in mentions} - {own_part}),
         )
         field["implied_by"] = histology["value"]
-        return field
-    others = sorted({m[2].code for m in mentions} - {entry.code})
-    return _field(text, (start, end, entry), others)
+    else:
+        field = _field(text, (start, end, entry), sorted({m[2].code for m in mentions} - {entry.code}))
+    field["read_from"] = (
+        "type" if near_start <= start < near_end else "site_label" if start in labels else "text"
+    )
+    return field

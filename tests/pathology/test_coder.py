@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from nlp_engine.pathology.coder import PathologyCoder
+from nlp_engine.pathology.extract import extract
 
 LUNG = "Lung, right upper lobe, lobectomy: squamous cell carcinoma, keratinizing, {size} cm. Bronchial margin free."
 PROSTATE = "Prostate, radical prostatectomy: acinar adenocarcinoma, Gleason 3+4=7. Seminal vesicles free."
@@ -586,6 +587,18 @@ def test_a_report_on_a_site_no_training_report_has_goes_to_review() -> None:
     assert explained[1]["review"] == []
     # held out of the accuracy the review thresholds are learned from, as a stated doubt is
     assert coder.scored([breast])[0]["cancer_type"].stated_differently
+    # a site read from a mention away from the type and any site label (the ureters of a resection)
+    # may be a neighbouring organ of the specimen: no review for it alone
+    ureters = (
+        "FINAL DIAGNOSIS:\nA. Right distal ureter: benign ureter.\nB. Left distal ureter: benign ureter.\n"
+        "C. Resection:\nSections show invasive urothelial carcinoma infiltrating the muscularis propria.\n"
+    )
+    assert extract(ureters)["primary_site"]["value"] == "C66.9"
+    assert coder.scored([ureters])[0]["cancer_type"].stated_differently is None
+    # the same organ on the type's own line is the tumour's
+    beside = "Right distal ureter, resection: invasive urothelial carcinoma, 2.1 cm. Margins free."
+    assert extract(beside)["primary_site"]["value"] == "C66.9"
+    assert "(C66)" in str(coder.scored([beside])[0]["cancer_type"].stated_differently)
 
 
 def test_too_few_reports_for_character_ngrams_train_on_words() -> None:

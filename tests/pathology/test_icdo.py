@@ -458,6 +458,29 @@ def test_a_type_of_one_organ_implies_its_site_where_none_is_named() -> None:
     assert extract("Adenocarcinoma, moderately differentiated.")["primary_site"] is None
 
 
+def test_the_site_says_where_its_mention_was_read() -> None:
+    from nlp_engine.pathology.extract import extract
+
+    # the tumour's own line or its specimen header, the type's words for an implied site
+    beside = extract("Breast, left, lumpectomy:\n - Invasive ductal carcinoma, 2.3 cm.")["primary_site"]
+    assert (beside["value"], beside["read_from"]) == ("C50.9", "type")
+    implied = extract("Diagnosis\nAnaplastic astrocytoma WHO grade III.")["primary_site"]
+    assert (implied["value"], implied["read_from"]) == ("C71.9", "type")
+    # a synoptic site label away from the type
+    synoptic = (
+        "SYNOPTIC REPORT\nHistologic type: squamous cell carcinoma\nGrade: 2\nTumor site: thyroid gland\n"
+    )
+    labelled = extract(synoptic)["primary_site"]
+    assert (labelled["value"], labelled["read_from"]) == ("C73.9", "site_label")
+    # neither: the organ named most, here the benign ureters of a resection whose type names no organ
+    ureters = (
+        "FINAL DIAGNOSIS:\nA. Right distal ureter: benign ureter.\nB. Left distal ureter: benign ureter.\n"
+        "C. Resection:\nSections show invasive urothelial carcinoma infiltrating the muscularis propria.\n"
+    )
+    elsewhere = extract(ureters)["primary_site"]
+    assert (elsewhere["value"], elsewhere["read_from"]) == ("C66.9", "text")
+
+
 def test_a_type_keeps_to_the_organs_it_arises_in() -> None:
     from nlp_engine.pathology.extract import extract
 
