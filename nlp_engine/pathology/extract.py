@@ -1000,6 +1000,14 @@ def _mapped(field: dict[str, Any], offsets: list[int], text: str) -> dict[str, A
     return moved
 
 
+def named_sites(text: str, fields: dict[str, Any]) -> list[tuple[int, int, str, str]]:
+    """Every topography mention of a report (`icdo.named_sites`: start, end, ICD-O-3 code and where
+    it stands against the histologic type `fields` holds, `extract`'s, the site labels and the final
+    part)."""
+    final = _FINAL.search(text)
+    return icdo.named_sites(text, final.end() if final else None, fields.get("histologic_type"))
+
+
 def extract(text: str) -> dict[str, Field]:
     """Synoptic fields of one pathology report (see `FIELDS`), each with its evidence span or None."""
     from ..textio import coerce_text

@@ -561,21 +561,57 @@ def primary_site(
     return _as_written(text, "topography", _primary_site(text, final_start, histology))
 
 
-def _primary_site(text: str, final_start: int | None, histology: dict[str, Any]) -> dict[str, Any] | None:
-    mentions = _sites_named(text)
-    if not mentions:
-        return _implied_site(text, histology)
-    # the histology's line and the line before it (`A. Lung, right upper lobe:` above the diagnosis)
+def _type_lines(text: str, histology: dict[str, Any]) -> tuple[int, int, int]:
+    """Where the histologic type's own line starts, and the stretch beside the type: from the line
+    before it (`A. Lung, right upper lobe:` above the diagnosis) to the end of its line, or of the
+    next where the sentence runs on ("adenocarcinoma\n of the cecum")."""
     line_start = text.rfind("\n", 0, histology["start"]) + 1
     near_start = text.rfind("\n", 0, max(line_start - 1, 0)) + 1
     near_end = text.find("\n", histology["end"])
     near_end = len(text) if near_end < 0 else near_end
-    # the type's sentence may run on to the next line ("adenocarcinoma\n of the cecum")
     if _RUNS_ON.match(text, near_end):
         after = text.find("\n", near_end + 1)
         near_end = len(text) if after < 0 else after
+    return line_start, near_start, near_end
+
+
+def _labelled(text: str, start: int) -> bool:
+    """Whether the mention at `start` is under a synoptic site label ("Tumor site: Cecum")."""
+    return _SITE_LABEL.search(text, max(0, start - 40), start) is not None
+
+
+# Where a topography mention stands (`named_sites`), the strongest first: beside the histologic type
+# (its line or the line before), under a synoptic site label, in the final part, elsewhere.
+SITE_ROLES = ("type", "site_label", "final", "text")
+
+
+def named_sites(
+    text: str, final_start: int | None, histology: dict[str, Any] | None
+) -> list[tuple[int, int, str, str]]:
+    """Every topography mention of `text` as (start, end, ICD-O-3 code, where it stands: the first of
+    `SITE_ROLES` that holds), in order. `histology`: `histologic_type`'s field, None for none."""
+    near = _type_lines(text, histology) if histology else None
+    out = []
+    for start, end, entry in _sites_named(text):
+        if near is not None and near[1] <= start < near[2]:
+            role = "type"
+        elif _labelled(text, start):
+            role = "site_label"
+        elif final_start is not None and start >= final_start:
+            role = "final"
+        else:
+            role = "text"
+        out.append((start, end, entry.code, role))
+    return out
+
+
+def _primary_site(text: str, final_start: int | None, histology: dict[str, Any]) -> dict[str, Any] | None:
+    mentions = _sites_named(text)
+    if not mentions:
+        return _implied_site(text, histology)
+    line_start, near_start, near_end = _type_lines(text, histology)
     # mentions under a synoptic site label ("Tumor site: Cecum"), by offset
-    labels = {start for start, _, _ in mentions if _SITE_LABEL.search(text, max(0, start - 40), start)}
+    labels = {start for start, _, _ in mentions if _labelled(text, start)}
     organ_weight: Counter[str] = Counter()
     benign: Counter[str] = Counter()  # mentions in parts that say they hold no tumour, a last resort
     for start, end, entry in mentions:

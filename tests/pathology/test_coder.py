@@ -627,3 +627,29 @@ def test_a_long_report_is_counted_in_pieces_with_the_same_character_ngrams() -> 
         pieces = _char_tfidf(vectorizer, long, piece=piece)
         assert pieces.dtype == np.float32 and pieces.shape == whole.shape
         assert np.allclose(pieces.toarray(), whole, atol=1e-6)
+
+
+def test_each_named_site_is_a_feature_with_its_own_span() -> None:
+    from nlp_engine.pathology.coder import _site_features, _term_span
+
+    text = (
+        "GROSS DESCRIPTION: The specimen is a segment of sigmoid colon.\nFINAL DIAGNOSIS:\n"
+        "A. Colon, cecum, right hemicolectomy:\n - Adenocarcinoma, moderately differentiated.\n"
+        "B. Appendix: no tumor.\nSYNOPTIC REPORT\nTumor site: cecum\n"
+    )
+    fields = extract(text)
+    features = _site_features(text, fields)
+    assert {"__site_named_text_C18.7", "__site_named_type_C18.0", "__site_named_site_label_C18.0"} <= set(
+        features
+    )
+    assert "__site_named_type_C18.7" not in features
+    # the evidence of such a feature is its own mention (the label's cecum, not the header's), crossed too
+    start, end = _term_span(text, "__site_named_site_label_C18.0@COAD", fields)
+    assert (text[start:end], text[start - 12 : start]) == ("cecum", "Tumor site: ")
+    start, end = _term_span(text, "__site_named_text_C18.7", fields)
+    assert text[start:end] == "sigmoid colon"
+    assert _term_span(text, "__site_named_type_C34.1", fields) == (None, None)
+    # the coder sees them beside the extracted fields
+    texts, records = corpus(12, seed=3)
+    coder = PathologyCoder(targets=("cancer_type",)).fit(texts, records)
+    assert any(name.startswith("__site_named_type_C34") for name in coder.fields_.feature_names_)

@@ -481,6 +481,39 @@ def test_the_site_says_where_its_mention_was_read() -> None:
     assert (elsewhere["value"], elsewhere["read_from"]) == ("C66.9", "text")
 
 
+COLON_PARTS = (
+    "GROSS DESCRIPTION: The specimen is a segment of sigmoid colon.\nFINAL DIAGNOSIS:\n"
+    "A. Colon, cecum, right hemicolectomy:\n - Adenocarcinoma, moderately differentiated.\n"
+    "B. Appendix: no tumor.\nSYNOPTIC REPORT\nTumor site: cecum\n"
+)
+
+
+def test_every_named_site_says_where_it_stands() -> None:
+    from nlp_engine.pathology.extract import extract, named_sites
+
+    fields = extract(COLON_PARTS)
+    named = [
+        (COLON_PARTS[start:end], code, role) for start, end, code, role in named_sites(COLON_PARTS, fields)
+    ]
+    assert named == [
+        ("sigmoid colon", "C18.7", "text"),  # the gross, before the final part
+        ("Colon", "C18.9", "type"),  # the type's header line
+        ("cecum", "C18.0", "type"),
+        ("right hemicolectomy", "C18.2", "type"),
+        ("Appendix", "C18.1", "final"),
+        ("cecum", "C18.0", "site_label"),
+    ]
+    # with no histologic type, nothing stands beside it
+    assert [role for *_, role in named_sites(COLON_PARTS, {})] == [
+        "text",
+        "final",
+        "final",
+        "final",
+        "final",
+        "site_label",
+    ]
+
+
 def test_a_type_keeps_to_the_organs_it_arises_in() -> None:
     from nlp_engine.pathology.extract import extract
 
