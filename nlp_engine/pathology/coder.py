@@ -207,6 +207,15 @@ def _site_features(text: str, fields: dict[str, Any]) -> dict[str, float]:
     return {f"{_NAMED_SITE}{role}_{code}": 1.0 for _, _, code, role in named_sites(text, fields)}
 
 
+def _zeroed(x: Any, columns: np.ndarray) -> Any:
+    """A copy of the sparse matrix `x` without its entries in the `columns` marked True (the columns
+    stay, empty: the names of a design's columns do not move)."""
+    x = x.tocsr(copy=True)
+    x.data[columns[x.indices]] = 0
+    x.eliminate_zeros()
+    return x
+
+
 # Fields whose classifier also sees the extracted-field indicators crossed with the report's cancer
 # type (`__pT_pT2@COAD`; the record's type in training, the coder's own at prediction), at this weight
 # beside the plain ones: a stage group or a T category means different things in different organs,
@@ -255,6 +264,10 @@ _CHAR_SETTINGS: dict[str, Any] = {
 
 # The fields a report about an organ no training record has cannot be coded right (`untrained_site`).
 _SITE_BOUND = ("cancer_type", "icd_10", "icd_o_3_site", "tumor_tissue_site")
+# The fields whose classifiers see the named-site indicators (`_site_features`; the others see them
+# as zeros: the same model as without them): those that name the tumour's kind or site. Seen by every
+# field, pT and pN lost 9 and 10 reports (docs/benchmarks.md).
+_NAMED_SITE_FIELDS = _SITE_BOUND
 
 # Fields whose absence is evidence too: a report that names no nodes is how NX looks.
 _ABSENCE = ("pT", "pN", "lymph_nodes_examined", "tumor_size_mm")
@@ -549,7 +562,18 @@ class PathologyCoder:
         if self.__dict__.get("chars_") is not None and not self._sees_chars(target):
             x = x[:, : sum(self._widths())]
         weight = self.__dict__.get("crossed_", {}).get(target)
+        named = None if target in _NAMED_SITE_FIELDS else self._named_columns()
+        if named is not None and named.any():
+            words = self._widths()[0]
+            columns = np.zeros(x.shape[1], dtype=bool)
+            columns[words : words + len(named)] = named
+            x = _zeroed(x, columns)
+            block = None if block is None else _zeroed(block, np.tile(named, len(self.cross_types_)))
         return x if weight is None or block is None else hstack([x, block * weight]).tocsr()
+
+    def _named_columns(self) -> np.ndarray:
+        """Which extracted-field columns are named-site indicators (`_site_features`)."""
+        return np.array([str(n).startswith(_NAMED_SITE) for n in self.fields_.feature_names_], dtype=bool)
 
     def target_accuracy(self, target: str) -> float | None:
         """The accuracy wanted of `target`'s auto-coded values (`review_accuracy`), or None."""

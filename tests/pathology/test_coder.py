@@ -651,5 +651,13 @@ def test_each_named_site_is_a_feature_with_its_own_span() -> None:
     assert _term_span(text, "__site_named_type_C34.1", fields) == (None, None)
     # the coder sees them beside the extracted fields
     texts, records = corpus(12, seed=3)
-    coder = PathologyCoder(targets=("cancer_type",)).fit(texts, records)
+    coder = PathologyCoder(targets=("cancer_type", "pathologic_T")).fit(texts, records)
     assert any(name.startswith("__site_named_type_C34") for name in coder.fields_.feature_names_)
+    # only the fields that name the tumour's kind or site weigh them; pT's classifier sees them empty
+    names = coder._design_names("cancer_type")
+    named = [j for j, name in enumerate(names) if name.startswith("__site_named_")]
+    assert named and abs(coder.models_["cancer_type"].coef_[:, named]).max() > 0
+    t_names = coder._design_names("pathologic_T")
+    t_named = [j for j, name in enumerate(t_names) if name.startswith("__site_named_")]
+    assert len(t_named) > len(named)  # its crossed copies too
+    assert abs(coder.models_["pathologic_T"].coef_[:, t_named]).max() == 0
