@@ -467,6 +467,7 @@ class PathologyCoder:
         self.crossed_: dict[str, float] = {}
         self.cross_types_: tuple[str, ...] = ()
         block = None
+        memo: dict[Any, Any] = {}
         # the field crossed by first: the others' crossed indicators need its values
         for target in sorted(self.targets, key=lambda t: t != _CROSS_BY):
             keep = [i for i, r in enumerate(records) if r.get(target, "") not in _MISSING]
@@ -483,7 +484,7 @@ class PathologyCoder:
                     for r, g in zip(records, guessed, strict=True)
                 ]
                 block = self._cross_block(x, types)
-            design = self._design(target, x, block)
+            design = self._design(target, x, block, memo)
             # seeded: liblinear visits the reports in a random order, and the same data must give the
             # same coder (and the same review thresholds)
             model = LinearSVC(C=self.C, class_weight=self._class_weight(target), random_state=0)
@@ -554,22 +555,34 @@ class PathologyCoder:
         shape = (x.shape[0], fields * len(self.cross_types_))
         return csr_matrix((x.data[mine], (rows, columns)), shape=shape)
 
-    def _design(self, target: str, x: Any, block: Any) -> Any:
+    def _design(self, target: str, x: Any, block: Any, memo: dict[Any, Any] | None = None) -> Any:
         """What `target`'s classifier sees: the words and the extracted fields of `x`, the character
-        n-grams for a field that sees them, and for a crossed field the crossed block beside them."""
+        n-grams for a field that sees them, and for a crossed field the crossed block beside them.
+        `memo`: the column views already made of this `x` and `block` (fields that see the same
+        columns share one copy)."""
         from scipy.sparse import hstack
 
-        if self.__dict__.get("chars_") is not None and not self._sees_chars(target):
-            x = x[:, : sum(self._widths())]
+        memo = {} if memo is None else memo
+        cut = self.__dict__.get("chars_") is not None and not self._sees_chars(target)
+        hidden = None if target in _NAMED_SITE_FIELDS else self._named_columns()
+        hidden = hidden if hidden is not None and hidden.any() else None
+        if (cut, hidden is None) not in memo:
+            view = x[:, : sum(self._widths())] if cut else x
+            if hidden is not None:
+                words = self._widths()[0]
+                columns = np.zeros(view.shape[1], dtype=bool)
+                columns[words : words + len(hidden)] = hidden
+                view = _zeroed(view, columns)
+            memo[cut, hidden is None] = view
+        view = memo[cut, hidden is None]
         weight = self.__dict__.get("crossed_", {}).get(target)
-        named = None if target in _NAMED_SITE_FIELDS else self._named_columns()
-        if named is not None and named.any():
-            words = self._widths()[0]
-            columns = np.zeros(x.shape[1], dtype=bool)
-            columns[words : words + len(named)] = named
-            x = _zeroed(x, columns)
-            block = None if block is None else _zeroed(block, np.tile(named, len(self.cross_types_)))
-        return x if weight is None or block is None else hstack([x, block * weight]).tocsr()
+        if weight is None or block is None:
+            return view
+        if hidden is not None:
+            if ("block", id(block)) not in memo:
+                memo["block", id(block)] = _zeroed(block, np.tile(hidden, len(self.cross_types_)))
+            block = memo["block", id(block)]
+        return hstack([view, block * weight]).tocsr()
 
     def _named_columns(self) -> np.ndarray:
         """Which extracted-field columns are named-site indicators (`_site_features`)."""
@@ -663,9 +676,10 @@ class PathologyCoder:
         designs: dict[str, Any] = {}
         scores: dict[str, np.ndarray] = {}
         crossed = self.__dict__.get("crossed_", {})
+        memo: dict[Any, Any] = {}
         for target, model in self.models_.items():
             if target not in crossed:
-                designs[target] = self._design(target, x, None)
+                designs[target] = self._design(target, x, None, memo)
                 scores[target] = _softmax_scores(model, designs[target])
         allowed = self.__dict__.get("paired_")  # (a coder saved before pairing has none)
         if allowed is not None and all(t in scores for t in _PAIRED):
@@ -677,7 +691,7 @@ class PathologyCoder:
             if target in crossed:
                 if block is None and _CROSS_BY in scores:
                     block = self._cross_block(x, scores[_CROSS_BY].argmax(axis=1))
-                designs[target] = self._design(target, x, block)
+                designs[target] = self._design(target, x, block, memo)
                 scores[target] = _softmax_scores(model, designs[target])
         return {t: designs[t] for t in self.models_}, {t: scores[t] for t in self.models_}
 
