@@ -36,7 +36,8 @@ that names no site but a type found in one organ only (a glioma, a hepatocellula
 cell carcinoma) gets that organ's code, with the type's words as evidence and `implied_by` naming
 the type. The site says where its mention was read (`read_from`): `type` (the type's line, the one
 before it, or the type's own words for an implied site), `site_label` (a synoptic "Tumor site:"), or
-`text` (elsewhere: the organ named most, as the ureters of a cystectomy may be). A report with no
+`text` (elsewhere: the organ named most, as the ureters of a cystectomy may be); a site written as a
+code (below) has `written: True` instead. A report with no
 tumour mention gets no histologic type and no site is invented.
 
 An ICD-O-3 code written in the report ("M-8071/3", "ICD-O-3 ... 8140/3", "C34.1") is its coder's
