@@ -244,13 +244,49 @@ def _windows(lowered: str, anchors: tuple[str, ...], places: dict[str, list[int]
     return merged
 
 
+# OCR's "rn" for an "m" ("adenocarcinorna", "squarnous", "oligoastrocytorna"): a word that is one of
+# `_HEAD_WORDS` (or one as `_misread` allows) once each "rn" is read as "m"
+_RN = re.compile(r"(?i)[A-Za-z][A-Za-z0-9!|]*rn[A-Za-z0-9!|]*")
+
+
+def _rn_words(text: str) -> tuple[str, list[int] | None]:
+    """`text` with the words of tumours' names OCR wrote with "rn" for "m" read right, and for each
+    character of the result (and its end) its offset in `text` (None: nothing read)."""
+    heads = _heads_by_length()
+    parts: list[str] = []
+    offsets: list[int] = []
+    last = 0
+    for match in _RN.finditer(text):
+        word = match.group()
+        read = word.lower().replace("rn", "m")
+        head = next((h for h in heads.get(len(read), ()) if h == read or _misread(read, h)), None)
+        if head is None:
+            continue
+        parts += [text[last : match.start()], head]
+        offsets.extend(range(last, match.start()))
+        at = match.start()
+        while at < match.end():  # the "m" read from an "rn" stands at the "r"
+            offsets.append(at)
+            at += 2 if word[at - match.start() : at - match.start() + 2].lower() == "rn" else 1
+        last = match.end()
+    if not parts:
+        return text, None
+    parts.append(text[last:])
+    offsets.extend(range(last, len(text) + 1))
+    return "".join(parts), offsets
+
+
 @lru_cache(maxsize=4)
 def _readable(text: str) -> tuple[str, list[int] | None]:
-    """`text` as the vocabularies read it: broken words joined (`_join_broken_words`, with the offsets)
-    and misread words of tumours' names read right (`_ocr_words`); kept for the few texts last read
-    (the histology and the site read the same report one after the other)."""
+    """`text` as the vocabularies read it: broken words joined (`_join_broken_words`, with the offsets),
+    OCR's "rn" for "m" read in tumours' names (`_rn_words`) and their other misread letters read right
+    (`_ocr_words`); kept for the few texts last read (the histology and the site read the same report
+    one after the other)."""
     joined, offsets = _join_broken_words(text)
-    return _ocr_words(joined), offsets
+    read, moved = _rn_words(joined)
+    if moved is not None:
+        offsets = moved if offsets is None else [offsets[at] for at in moved]
+    return _ocr_words(read), offsets
 
 
 def _mentions(text: str, entries: tuple[Entry, ...]) -> list[tuple[int, int, Entry]]:

@@ -588,6 +588,19 @@ def test_laboratory_boilerplate_about_a_type_does_not_name_the_tumour() -> None:
         ("Bladder: invasive high grade urothellal carcinoma.", "8120/3", "urothellal carcinoma"),
         ("Lung, lobectomy: SOUAMOUS CELL CARCINOMA.", "8070/3", "SOUAMOUS CELL CARCINOMA"),
         ("Brain: oligoastrocitoma, WHO grade II.", "9382/3", "oligoastrocitoma"),
+        # OCR's "rn" for an "m": the text is a letter longer than the name, the evidence still exact
+        ("Colon: poorly differentiated mucinous adenocarcinorna.", "8480/3", "mucinous adenocarcinorna"),
+        (
+            "Lung: SQUARNOUS CELL CARCINORNA, keratinizing.",
+            "8071/3",
+            "SQUARNOUS CELL CARCINORNA, keratinizing",
+        ),
+        (
+            "Uterus: endornetrioid adeno-\ncarcinorna of the endometrium.",
+            "8380/3",
+            "endornetrioid adeno-\ncarcinorna",
+        ),
+        ("Kidney: inferior cornified tissue, no tumor.", None, None),
         # real words a letter or two away from a tumour's name are left alone
         ("Skin: capillary hemangioma.", None, None),
         ("Appendix: carcinoid tumor.", None, None),
