@@ -197,18 +197,59 @@ def _heads_by_length() -> dict[int, tuple[str, ...]]:
     return {n: tuple(h) for n, h in heads.items()}
 
 
-def _ocr_words(text: str) -> str:
-    """`text` with the misread words of tumours' names read right (`_HEAD_WORDS`); the same length."""
+# Two letters OCR writes for one ("adenocarcinorna", "adenocarcinol1a", "endol1etrioid",
+# "aclenocarcinoma"): a word that is one of `_HEAD_WORDS` (or one as `_misread` allows) once each such
+# pair is read as its letter is that word
+_SPLIT_LETTERS = {"rn": "m", "l1": "m", "ni": "m", "cl": "d"}
+
+
+def _split_read(word: str, heads: dict[int, tuple[str, ...]]) -> tuple[str, str] | None:
+    """The head word `word` (in lower case) is with one kind of `_SPLIT_LETTERS` pair read as its
+    letter, and that pair; None where it is none."""
+    for pair, letter in _SPLIT_LETTERS.items():
+        if pair in word:
+            read = word.replace(pair, letter)
+            head = next((h for h in heads.get(len(read), ()) if h == read or _misread(read, h)), None)
+            if head is not None:
+                return head, pair
+    return None
+
+
+def _ocr_words(text: str) -> tuple[str, list[int] | None]:
+    """`text` with the misread words of tumours' names read right (`_HEAD_WORDS`; two letters read as
+    one, `_SPLIT_LETTERS`), and for each character of the result (and its end) its offset in `text`
+    (None: the same length, every offset its own)."""
     heads = _heads_by_length()
     parts: list[str] = []
+    moved: list[tuple[int, str, str]] = []  # where a pair was read as one letter: (start, word, pair)
     last = 0
     for match in _LONG_WORD.finditer(text):
         word = match.group().lower()  # once, not once per head of its length
         head = next((h for h in heads.get(len(word), ()) if _misread(word, h)), None)
+        if head is None:
+            found = _split_read(word, heads)
+            if found is not None:
+                head = found[0]
+                moved.append((match.start(), word, found[1]))
         if head is not None:
             parts += [text[last : match.start()], head]
             last = match.end()
-    return "".join(parts) + text[last:] if parts else text
+    if not parts:
+        return text, None
+    read = "".join(parts) + text[last:]
+    if not moved:
+        return read, None
+    offsets: list[int] = []
+    last = 0
+    for start, word, pair in moved:
+        offsets.extend(range(last, start))
+        at = 0
+        while at < len(word):  # the letter read from a pair stands at the pair's first
+            offsets.append(start + at)
+            at += 2 if word[at : at + 2] == pair else 1
+        last = start + len(word)
+    offsets.extend(range(last, len(text) + 1))
+    return read, offsets
 
 
 # How far a term can reach either side of its anchor word; every vocabulary term is far shorter.
@@ -244,49 +285,17 @@ def _windows(lowered: str, anchors: tuple[str, ...], places: dict[str, list[int]
     return merged
 
 
-# OCR's "rn" for an "m" ("adenocarcinorna", "squarnous", "oligoastrocytorna"): a word that is one of
-# `_HEAD_WORDS` (or one as `_misread` allows) once each "rn" is read as "m"
-_RN = re.compile(r"(?i)[A-Za-z][A-Za-z0-9!|]*rn[A-Za-z0-9!|]*")
-
-
-def _rn_words(text: str) -> tuple[str, list[int] | None]:
-    """`text` with the words of tumours' names OCR wrote with "rn" for "m" read right, and for each
-    character of the result (and its end) its offset in `text` (None: nothing read)."""
-    heads = _heads_by_length()
-    parts: list[str] = []
-    offsets: list[int] = []
-    last = 0
-    for match in _RN.finditer(text):
-        word = match.group()
-        read = word.lower().replace("rn", "m")
-        head = next((h for h in heads.get(len(read), ()) if h == read or _misread(read, h)), None)
-        if head is None:
-            continue
-        parts += [text[last : match.start()], head]
-        offsets.extend(range(last, match.start()))
-        at = match.start()
-        while at < match.end():  # the "m" read from an "rn" stands at the "r"
-            offsets.append(at)
-            at += 2 if word[at - match.start() : at - match.start() + 2].lower() == "rn" else 1
-        last = match.end()
-    if not parts:
-        return text, None
-    parts.append(text[last:])
-    offsets.extend(range(last, len(text) + 1))
-    return "".join(parts), offsets
-
-
 @lru_cache(maxsize=4)
 def _readable(text: str) -> tuple[str, list[int] | None]:
-    """`text` as the vocabularies read it: broken words joined (`_join_broken_words`, with the offsets),
-    OCR's "rn" for "m" read in tumours' names (`_rn_words`) and their other misread letters read right
-    (`_ocr_words`); kept for the few texts last read (the histology and the site read the same report
-    one after the other)."""
+    """`text` as the vocabularies read it: broken words joined (`_join_broken_words`) and misread words
+    of tumours' names read right (`_ocr_words`, two letters for one too), with each character's offset
+    in `text` (None: every offset its own); kept for the few texts last read (the histology and the
+    site read the same report one after the other)."""
     joined, offsets = _join_broken_words(text)
-    read, moved = _rn_words(joined)
+    read, moved = _ocr_words(joined)
     if moved is not None:
         offsets = moved if offsets is None else [offsets[at] for at in moved]
-    return _ocr_words(read), offsets
+    return read, offsets
 
 
 def _mentions(text: str, entries: tuple[Entry, ...]) -> list[tuple[int, int, Entry]]:
