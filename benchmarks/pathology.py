@@ -119,7 +119,7 @@ def coder_cv(
         entry["selective"] = selective(rows, scored, fold_of, folds, target)
     return {
         "folds": folds,
-        "char_fields": [t for t in coder.models_ if coder._sees_chars(t)],
+        "char_fields": [t for t in coder.models_ if coder.sees_chars(t)],
         # reports the coder leaves uncoded (unreadable, or no tumour named outside a negation)
         "withheld": sum(1 for out in hybrid if all(v is None for v in out.values())),
         "fit_seconds_per_fold": round(sum(fit_seconds) / len(fit_seconds), 1),

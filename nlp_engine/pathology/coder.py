@@ -395,7 +395,7 @@ class PathologyCoder:
         """How many word columns and extracted-field columns come first in `_features`' matrix."""
         return len(self.words_.vocabulary_), len(self.fields_.feature_names_)
 
-    def _sees_chars(self, target: str) -> bool:
+    def sees_chars(self, target: str) -> bool:
         """Whether `target`'s classifier sees the character n-grams."""
         return self.__dict__.get("chars_") is not None and target in self._char_targets()
 
@@ -416,7 +416,7 @@ class PathologyCoder:
         """The names of the columns `target`'s classifier sees (a crossed indicator: `__pT_pT2@COAD`,
         a character n-gram: `#chars: aden`)."""
         names = self._feature_names()
-        if self._sees_chars(target):
+        if self.sees_chars(target):
             names = [*names, *(f"{_CHAR_MARK}{gram}" for gram in self.chars_.get_feature_names_out())]
         if target not in self.__dict__.get("crossed_", {}):
             return names
@@ -563,7 +563,7 @@ class PathologyCoder:
         from scipy.sparse import hstack
 
         memo = {} if memo is None else memo
-        cut = self.__dict__.get("chars_") is not None and not self._sees_chars(target)
+        cut = self.__dict__.get("chars_") is not None and not self.sees_chars(target)
         hidden = None if target in _NAMED_SITE_FIELDS else self._named_columns()
         hidden = hidden if hidden is not None and hidden.any() else None
         if (cut, hidden is None) not in memo:

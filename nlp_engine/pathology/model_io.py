@@ -29,7 +29,7 @@ def save_pathology_coder(coder: Any, out: str | Path, *, card: dict[str, Any] | 
             # fields whose classifier also sees the extracted fields crossed with the cancer type
             "cross_weights": coder.__dict__.get("crossed_", {}),
             # fields whose classifier also sees the report's character n-grams
-            "char_fields": [t for t in coder.models_ if coder._sees_chars(t)],
+            "char_fields": [t for t in coder.models_ if coder.sees_chars(t)],
         },
         # per field, the confidence below which a code goes to review (null: never right often enough);
         # confidences are the held-out share right at a score, per agreement with the report

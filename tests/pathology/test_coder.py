@@ -554,7 +554,7 @@ def test_character_ngrams_read_the_words_ocr_broke(tmp_path: Path) -> None:
                     assert text[e["start"] : e["end"]].lower() == e["term"]
     # by default (True) the fields `CHAR_FIELDS` names; saved and loaded, the same codes and scores
     default = PathologyCoder(targets=targets).fit(texts, records)
-    assert default._sees_chars("cancer_type") and not default._sees_chars("pathologic_T")
+    assert default.sees_chars("cancer_type") and not default.sees_chars("pathologic_T")
     save_pathology_coder(chars, tmp_path / "m")
     loaded = load_pathology_coder(tmp_path / "m")
     assert loaded.chars_.vocabulary_ == chars.chars_.vocabulary_
@@ -605,10 +605,10 @@ def test_too_few_reports_for_character_ngrams_train_on_words() -> None:
     texts, records = corpus(4, seed=7)
     # 4 reports: an n-gram in 3 of them (`min_df`) is in more than half (`max_df`); none is kept
     coder = PathologyCoder(targets=("cancer_type", "pathologic_T")).fit(texts, records)
-    assert coder.chars_ is None and not coder._sees_chars("cancer_type")
+    assert coder.chars_ is None and not coder.sees_chars("cancer_type")
     assert [p["cancer_type"] for p in coder.predict(texts)] == [r["cancer_type"] for r in records]
     many, many_records = corpus(12, seed=7)
-    assert PathologyCoder(targets=("cancer_type",)).fit(many, many_records)._sees_chars("cancer_type")
+    assert PathologyCoder(targets=("cancer_type",)).fit(many, many_records).sees_chars("cancer_type")
 
 
 def test_a_long_report_is_counted_in_pieces_with_the_same_character_ngrams() -> None:
