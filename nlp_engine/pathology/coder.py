@@ -242,6 +242,17 @@ _CROSS_BY = "cancer_type"
 # (at 0.95 fewer histologies are auto-coded: their scores carry the cancer type's doubt).
 _PAIRED = ("cancer_type", "icd_o_3_histology")
 _PAIRED_AT_LEAST = 2
+# Fields whose value the report itself states as the record codes it (an ICD-O-3 histology or site read
+# by `extract`), with the prior the stated value gets: its log-score raised by this much (its share of
+# the softmax multiplied by e**prior, the rest scaled down), so that where the classifier is torn
+# between a few codes, the one the report states wins; a code the classifier scores far lower stays
+# lower. The histology's is added before its pairing with the cancer type. Chosen on the TCGA folds
+# (5-fold CV, cached extraction, out of fold; docs/benchmarks.md): the histology's 0.2 and the site's
+# 0.5 were the best on every four folds of five; a prior of 1 or more costs both.
+STATED_PRIOR: dict[str, tuple[str, float]] = {
+    "icd_o_3_histology": ("histologic_type", 0.2),
+    "icd_o_3_site": ("primary_site", 0.5),
+}
 # The fields that see character n-grams too by default (`char_fields=True`; `pathology train
 # --no-char-ngrams` turns them off): those that name what the tumour is and where, whose words OCR
 # breaks ("adenocarcinorna", "squarnous", "Iobe") and whose names share stems ("oligodendroglioma",
@@ -653,7 +664,10 @@ class PathologyCoder:
             if reason
             else {t: self._coded(t, row[t], scores[t], fields) for t in row if row[t] is not None}
             for (row, _, scores), reason, fields in zip(
-                self._decide_scored(self._probabilities(x), extracted), reasons, extracted, strict=True
+                self._decide_scored(self._probabilities(x, extracted), extracted),
+                reasons,
+                extracted,
+                strict=True,
             )
         ]
 
@@ -665,22 +679,33 @@ class PathologyCoder:
         doubt = stated_differently(target, fields) or self.untrained_site(target, fields)
         return Coded(value, score, doubt, group, confidence)
 
-    def _probabilities(self, x: Any) -> dict[str, np.ndarray]:
+    def _probabilities(self, x: Any, extracted: Sequence[dict[str, Any]]) -> dict[str, np.ndarray]:
         """Per target, `_softmax_scores` of every row of `x` (one decision function per model)."""
-        return self._designs_and_scores(x)[1]
+        return self._designs_and_scores(x, extracted)[1]
 
-    def _designs_and_scores(self, x: Any) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    def _designs_and_scores(
+        self, x: Any, extracted: Sequence[dict[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Per target, in `models_` order, the matrix its classifier sees (`_design`) and its
-        `_softmax_scores`; the cancer type and histology as a pair (`_paired_scores`), then the crossed
+        `_softmax_scores` (with the stated value's prior, `STATED_PRIOR`, from `extracted`, each row's
+        `extract`); the cancer type and histology as a pair (`_paired_scores`), then the crossed
         fields, whose blocks use the coder's own (paired) cancer type of each report."""
         designs: dict[str, Any] = {}
         scores: dict[str, np.ndarray] = {}
         crossed = self.__dict__.get("crossed_", {})
         memo: dict[Any, Any] = {}
+
+        def score(target: str, model: Any) -> np.ndarray:
+            found = _softmax_scores(model, designs[target])
+            if target in STATED_PRIOR and self.use_extracted:
+                name, prior = STATED_PRIOR[target]
+                found = _with_prior(found, [str(c) for c in model.classes_], extracted, name, prior)
+            return found
+
         for target, model in self.models_.items():
             if target not in crossed:
                 designs[target] = self._design(target, x, None, memo)
-                scores[target] = _softmax_scores(model, designs[target])
+                scores[target] = score(target, model)
         allowed = self.__dict__.get("paired_")  # (a coder saved before pairing has none)
         if allowed is not None and all(t in scores for t in _PAIRED):
             scores[_PAIRED[0]], scores[_PAIRED[1]] = _paired_scores(
@@ -692,7 +717,7 @@ class PathologyCoder:
                 if block is None and _CROSS_BY in scores:
                     block = self._cross_block(x, scores[_CROSS_BY].argmax(axis=1))
                 designs[target] = self._design(target, x, block, memo)
-                scores[target] = _softmax_scores(model, designs[target])
+                scores[target] = score(target, model)
         return {t: designs[t] for t in self.models_}, {t: scores[t] for t in self.models_}
 
     def _decide_scored(
@@ -763,7 +788,7 @@ class PathologyCoder:
         x, extracted = self._features(texts, extracted=extracted)
         skip = self._withheld(texts, extracted) if abstain else [None] * len(texts)
         out: list[dict[str, list[tuple[str, float]]]] = [{} for _ in texts]
-        for target, probabilities in self._probabilities(x).items():
+        for target, probabilities in self._probabilities(x, extracted).items():
             classes = [str(c) for c in self.models_[target].classes_]
             for row, p, reason in zip(out, probabilities, skip, strict=True):
                 row[target] = [] if reason else _best(classes, p, k)
@@ -780,7 +805,7 @@ class PathologyCoder:
         caller has it already (it is not computed again). A report `withheld` names (unreadable, or no
         tumour named) gets None in every field unless `abstain=False`."""
         x, extracted = self._features(texts, extracted=extracted)
-        out = [dict(row) for row, _ in self._decide(self._probabilities(x), extracted)]
+        out = [dict(row) for row, _ in self._decide(self._probabilities(x, extracted), extracted)]
         if abstain:
             for row, reason in zip(out, self._withheld(texts, extracted), strict=True):
                 if reason:
@@ -832,7 +857,7 @@ class PathologyCoder:
         The report's `review` lists the fields to send to a human coder. A withheld report has no
         fields."""
         x, extracted = self._features(texts, extracted=extracted)
-        designs, scores = self._designs_and_scores(x)
+        designs, scores = self._designs_and_scores(x, extracted)
         decided = self._decide_scored(scores, extracted)
         reasons = self._withheld(texts, extracted)
         names = {target: self._design_names(target) for target in designs}
@@ -876,7 +901,7 @@ class PathologyCoder:
         """The features that weighed most for the predicted value, with their first span in `text`."""
         model = self.models_[target]
         x, (fields,) = self._features([text])
-        design = self._designs_and_scores(x)[0][target]
+        design = self._designs_and_scores(x, [fields])[0][target]
         label = str(model.predict(design)[0])
         return _evidence(model, design[0], label, self._design_names(target), text, fields, k)
 
@@ -962,6 +987,22 @@ def _softmax_scores(model: Any, x: Any) -> np.ndarray:
     if margins.ndim == 1:
         margins = np.column_stack([-margins, margins])
     return _softmax(margins)
+
+
+def _with_prior(
+    scores: np.ndarray, classes: Sequence[str], extracted: Sequence[dict[str, Any]], name: str, prior: float
+) -> np.ndarray:
+    """`scores` (rows: reports, one column per class) with each report's stated value (`extracted`'s
+    field `name`) raised by `prior` in log-score, renormalised; rows stating no known class as they are."""
+    column = {c: j for j, c in enumerate(classes)}
+    out = scores.copy()
+    for row, fields in zip(out, extracted, strict=True):
+        field = fields.get(name)
+        j = column.get(str(field["value"])) if field else None
+        if j is not None:
+            row[j] *= np.exp(prior)
+            row /= row.sum()
+    return out
 
 
 def _paired_scores(

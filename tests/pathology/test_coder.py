@@ -661,3 +661,75 @@ def test_each_named_site_is_a_feature_with_its_own_span() -> None:
     t_named = [j for j, name in enumerate(t_names) if name.startswith("__site_named_")]
     assert len(t_named) > len(named)  # its crossed copies too
     assert abs(coder.models_["pathologic_T"].coef_[:, t_named]).max() == 0
+
+
+def test_with_prior_raises_the_stated_class_and_leaves_unstated_rows() -> None:
+    import numpy as np
+
+    from nlp_engine.pathology.coder import _with_prior
+
+    scores = np.array([[0.5, 0.3, 0.2], [0.5, 0.3, 0.2], [0.5, 0.3, 0.2]])
+    stated = [
+        {"histologic_type": {"value": "b"}},
+        {"histologic_type": None},
+        {"histologic_type": {"value": "z"}},
+    ]
+    out = _with_prior(scores, ["a", "b", "c"], stated, "histologic_type", 1.0)
+    assert np.allclose(out.sum(axis=1), 1.0)
+    assert np.isclose(out[0, 1] / out[0, 0], 0.3 * np.e / 0.5)
+    assert np.isclose(out[0, 2] / out[0, 0], 0.2 / 0.5)  # the others keep their ratios
+    assert np.allclose(out[1:], scores[1:])  # nothing stated, or a value no class has: as they were
+    assert np.allclose(scores[0], [0.5, 0.3, 0.2])  # the caller's scores are not changed
+
+
+def test_the_stated_histology_and_site_weigh_as_a_prior(monkeypatch: Any) -> None:
+    import numpy as np
+
+    from nlp_engine.pathology import coder as coder_module
+
+    kinds = [
+        (
+            "Lung, right upper lobe, lobectomy: squamous cell carcinoma, keratinizing, {} cm.",
+            "LUSC",
+            "8070/3",
+            "C34.1",
+        ),
+        (
+            "Lung, left lower lobe, lobectomy: adenocarcinoma, acinar pattern, {} cm.",
+            "LUAD",
+            "8140/3",
+            "C34.3",
+        ),
+        ("Larynx, laryngectomy: squamous cell carcinoma, keratinizing, {} cm.", "HNSC", "8070/3", "C32.9"),
+    ]
+    rng = random.Random(3)
+    texts = [kinds[i % 3][0].format(rng.randint(1, 6)) for i in range(45)]
+    records = [
+        {"cancer_type": k[1], "icd_o_3_histology": k[2], "icd_o_3_site": k[3]}
+        for k in (kinds[i % 3] for i in range(45))
+    ]
+    coder = PathologyCoder(targets=("cancer_type", "icd_o_3_histology", "icd_o_3_site")).fit(texts, records)
+    # a lung report naming both types and both lobes; its synoptic lines state one of each
+    text = (
+        "Lung, lobectomy: squamous cell carcinoma and adenocarcinoma, keratinizing, acinar, upper and lower lobe.\n"
+        "Histologic type: adenocarcinoma\nTumor site: left lower lobe"
+    )
+    fields = extract(text)
+    assert (fields["histologic_type"]["value"], fields["primary_site"]["value"]) == ("8140/3", "C34.3")
+    x, extracted = coder._features([text])
+    with_prior = coder._probabilities(x, extracted)
+    monkeypatch.setattr(coder_module, "STATED_PRIOR", {})
+    without = coder._probabilities(x, extracted)
+    for target, stated, other, prior in (
+        ("icd_o_3_histology", "8140/3", "8070/3", 0.2),
+        ("icd_o_3_site", "C34.3", "C34.1", 0.5),
+    ):
+        classes = [str(c) for c in coder.models_[target].classes_]
+        s, o = classes.index(stated), classes.index(other)
+        ratio_with = with_prior[target][0, s] / with_prior[target][0, o]
+        ratio_without = without[target][0, s] / without[target][0, o]
+        assert np.isclose(ratio_with, ratio_without * np.exp(prior))
+    # a coder told not to use the extraction gives it no prior either
+    monkeypatch.setattr(coder_module, "STATED_PRIOR", {"icd_o_3_site": ("primary_site", 0.5)})
+    coder.use_extracted = False
+    assert np.allclose(coder._probabilities(x, extracted)["icd_o_3_site"], without["icd_o_3_site"])
