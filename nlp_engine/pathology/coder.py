@@ -242,17 +242,44 @@ _CROSS_BY = "cancer_type"
 # (at 0.95 fewer histologies are auto-coded: their scores carry the cancer type's doubt).
 _PAIRED = ("cancer_type", "icd_o_3_histology")
 _PAIRED_AT_LEAST = 2
-# Fields whose value the report itself states as the record codes it (an ICD-O-3 histology or site read
-# by `extract`), with the prior the stated value gets: its log-score raised by this much (its share of
-# the softmax multiplied by e**prior, the rest scaled down), so that where the classifier is torn
-# between a few codes, the one the report states wins; a code the classifier scores far lower stays
-# lower. The histology's is added before its pairing with the cancer type. Chosen on the TCGA folds
-# (5-fold CV, cached extraction, out of fold; docs/benchmarks.md): the histology's 0.2 and the site's
-# 0.5 were the best on every four folds of five; a prior of 1 or more costs both.
-STATED_PRIOR: dict[str, tuple[str, float]] = {
-    "icd_o_3_histology": ("histologic_type", 0.2),
-    "icd_o_3_site": ("primary_site", 0.5),
+# Fields the report itself states, with the prior the stated value gets (`_stated_columns`: the ICD-O-3
+# histology and site `extract` read, the ICD-10 code of that site, the pT and pM as written): its
+# log-score raised by this much (its share of the softmax multiplied by e**prior, the rest scaled
+# down), so that where the classifier is torn between a few codes, the one the report states wins; a
+# code the classifier scores far lower stays lower. The histology's is added before its pairing with
+# the cancer type. Chosen on the TCGA folds (5-fold CV, cached extraction, out of fold;
+# docs/benchmarks.md), each the best on four folds of five or more, among 0.1-1: a prior of 1 costs
+# the histology, site and ICD-10. pN is taken as stated already (`_EXTRACTED`), the stage and grade
+# gained nothing.
+STATED_PRIOR: dict[str, float] = {
+    "icd_o_3_histology": 0.2,
+    "icd_o_3_site": 0.5,
+    "icd_10": 0.3,
+    "pathologic_T": 0.5,
+    "pathologic_M": 0.3,
 }
+_STATED_CODE = {
+    "icd_o_3_histology": "histologic_type",
+    "icd_o_3_site": "primary_site",
+    "icd_10": "primary_site",
+}
+
+
+def _stated_columns(target: str, classes: Sequence[str], fields: dict[str, Any]) -> list[int]:
+    """Which of `classes` the report states for `target` (`STATED_PRIOR`): the extracted ICD-O-3 code
+    (for ICD-10, the site's code, or its category where the site is the whole organ: C61.9 is C61),
+    or a value `agreement` finds as stated."""
+    if target not in _STATED_CODE:
+        return [j for j, c in enumerate(classes) if agreement(target, c, fields) == "as_stated"]
+    field = fields.get(_STATED_CODE[target])
+    if not field:
+        return []
+    code = str(field["value"])
+    wanted = [code, code.split(".")[0]] if target == "icd_10" and code.endswith(".9") else [code]
+    column = {c: j for j, c in enumerate(classes)}
+    return next(([column[c]] for c in wanted if c in column), [])
+
+
 # The fields that see character n-grams too by default (`char_fields=True`; `pathology train
 # --no-char-ngrams` turns them off): those that name what the tumour is and where, whose words OCR
 # breaks ("adenocarcinorna", "squarnous", "Iobe") and whose names share stems ("oligodendroglioma",
@@ -653,7 +680,7 @@ class PathologyCoder:
     def scored(
         self, texts: Sequence[str], *, extracted: Sequence[dict[str, Any]] | None = None
     ) -> list[dict[str, Coded]]:
-        """Per text and coded field: the value `predict` gives, its score (its share of the softmax
+        """Per text and coded field: the value `predict` gives, its score (its share of the softmax, after `STATED_PRIOR`,
         of the margins; None where the value is not one the classifier knows) and, where the report
         itself states the field with different values, why (`stated_differently`). A withheld report
         has no fields."""
@@ -697,9 +724,8 @@ class PathologyCoder:
 
         def score(target: str, model: Any) -> np.ndarray:
             found = _softmax_scores(model, designs[target])
-            if target in STATED_PRIOR and self.use_extracted:
-                name, prior = STATED_PRIOR[target]
-                found = _with_prior(found, [str(c) for c in model.classes_], extracted, name, prior)
+            if STATED_PRIOR.get(target) and self.use_extracted:
+                found = _with_prior(found, target, [str(c) for c in model.classes_], extracted)
             return found
 
         for target, model in self.models_.items():
@@ -783,8 +809,9 @@ class PathologyCoder:
         extracted: Sequence[dict[str, Any]] | None = None,
         abstain: bool = True,
     ) -> list[dict[str, list[tuple[str, float]]]]:
-        """Per text and field, the `k` best values with their scores (softmax of the margins); no
-        alternatives for a report `withheld` names (unless `abstain=False`)."""
+        """Per text and field, the `k` best values with their scores (softmax of the margins, with the
+        stated value's prior, `STATED_PRIOR`); no alternatives for a report `withheld` names (unless
+        `abstain=False`)."""
         x, extracted = self._features(texts, extracted=extracted)
         skip = self._withheld(texts, extracted) if abstain else [None] * len(texts)
         out: list[dict[str, list[tuple[str, float]]]] = [{} for _ in texts]
@@ -847,7 +874,7 @@ class PathologyCoder:
         extracted: Sequence[dict[str, Any]] | None = None,
     ) -> list[dict[str, Any]]:
         """Per text: `{"withheld": reason or None, "review": [fields], "fields": {field: {...}}}`, each
-        field with its `value`, `score` (the value's share of the softmax), `alternatives` (the `k`
+        field with its `value`, `score` (the value's share of the softmax, after `STATED_PRIOR`), `alternatives` (the `k`
         best, with scores), `source` (`model`, or the extracted field whose stated value was taken),
         `review` and `review_reason` (True when the report states the field with different values or
         the score is below the field's threshold, `needs_review`; False above it; None for a coder
@@ -990,17 +1017,17 @@ def _softmax_scores(model: Any, x: Any) -> np.ndarray:
 
 
 def _with_prior(
-    scores: np.ndarray, classes: Sequence[str], extracted: Sequence[dict[str, Any]], name: str, prior: float
+    scores: np.ndarray, target: str, classes: Sequence[str], extracted: Sequence[dict[str, Any]]
 ) -> np.ndarray:
-    """`scores` (rows: reports, one column per class) with each report's stated value (`extracted`'s
-    field `name`) raised by `prior` in log-score, renormalised; rows stating no known class as they are."""
-    column = {c: j for j, c in enumerate(classes)}
+    """`scores` of `target` (rows: reports, one column per class) with each report's stated value
+    (`_stated_columns` of its `extract`) raised by `STATED_PRIOR` in log-score, renormalised; rows
+    stating no known class as they are."""
+    factor = np.exp(STATED_PRIOR[target])
     out = scores.copy()
     for row, fields in zip(out, extracted, strict=True):
-        field = fields.get(name)
-        j = column.get(str(field["value"])) if field else None
-        if j is not None:
-            row[j] *= np.exp(prior)
+        columns = _stated_columns(target, classes, fields)
+        if columns:
+            row[columns] *= factor
             row /= row.sum()
     return out
 

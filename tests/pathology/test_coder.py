@@ -663,23 +663,41 @@ def test_each_named_site_is_a_feature_with_its_own_span() -> None:
     assert abs(coder.models_["pathologic_T"].coef_[:, t_named]).max() == 0
 
 
-def test_with_prior_raises_the_stated_class_and_leaves_unstated_rows() -> None:
+def test_with_prior_raises_the_stated_class_and_leaves_unstated_rows(monkeypatch: Any) -> None:
     import numpy as np
 
+    from nlp_engine.pathology import coder as coder_module
     from nlp_engine.pathology.coder import _with_prior
 
+    monkeypatch.setitem(coder_module.STATED_PRIOR, "icd_o_3_histology", 1.0)
     scores = np.array([[0.5, 0.3, 0.2], [0.5, 0.3, 0.2], [0.5, 0.3, 0.2]])
     stated = [
         {"histologic_type": {"value": "b"}},
         {"histologic_type": None},
         {"histologic_type": {"value": "z"}},
     ]
-    out = _with_prior(scores, ["a", "b", "c"], stated, "histologic_type", 1.0)
+    out = _with_prior(scores, "icd_o_3_histology", ["a", "b", "c"], stated)
     assert np.allclose(out.sum(axis=1), 1.0)
     assert np.isclose(out[0, 1] / out[0, 0], 0.3 * np.e / 0.5)
     assert np.isclose(out[0, 2] / out[0, 0], 0.2 / 0.5)  # the others keep their ratios
     assert np.allclose(out[1:], scores[1:])  # nothing stated, or a value no class has: as they were
     assert np.allclose(scores[0], [0.5, 0.3, 0.2])  # the caller's scores are not changed
+
+
+def test_the_stated_value_of_each_field_is_found_among_its_classes() -> None:
+    from nlp_engine.pathology.coder import _stated_columns
+
+    fields = extract("Prostate, radical prostatectomy: acinar adenocarcinoma, Gleason 3+4=7. pT3a pN0 pMX.")
+    assert fields["primary_site"]["value"] == "C61.9"
+    # ICD-10 writes the whole prostate C61: the site's category where the site is the whole organ
+    assert _stated_columns("icd_10", ["C34.1", "C61", "C67.9"], fields) == [1]
+    assert _stated_columns("icd_o_3_site", ["C34.1", "C61.9"], fields) == [1]
+    assert _stated_columns("icd_o_3_histology", ["8140/3", "8550/3"], fields) == [1]
+    # the TNM as the record writes it (pT3a is T3a; pMX is MX)
+    assert _stated_columns("pathologic_T", ["T2", "T3", "T3a"], fields) == [2]
+    assert _stated_columns("pathologic_M", ["M0", "MX"], fields) == [1]
+    assert _stated_columns("pathologic_T", ["T1", "T2"], fields) == []  # stated, but no such class
+    assert _stated_columns("icd_10", ["C61"], {"primary_site": None}) == []
 
 
 def test_the_stated_histology_and_site_weigh_as_a_prior(monkeypatch: Any) -> None:
@@ -718,18 +736,20 @@ def test_the_stated_histology_and_site_weigh_as_a_prior(monkeypatch: Any) -> Non
     assert (fields["histologic_type"]["value"], fields["primary_site"]["value"]) == ("8140/3", "C34.3")
     x, extracted = coder._features([text])
     with_prior = coder._probabilities(x, extracted)
+    priors = dict(coder_module.STATED_PRIOR)
     monkeypatch.setattr(coder_module, "STATED_PRIOR", {})
     without = coder._probabilities(x, extracted)
-    for target, stated, other, prior in (
-        ("icd_o_3_histology", "8140/3", "8070/3", 0.2),
-        ("icd_o_3_site", "C34.3", "C34.1", 0.5),
+    for target, stated, other in (
+        ("icd_o_3_histology", "8140/3", "8070/3"),
+        ("icd_o_3_site", "C34.3", "C34.1"),
     ):
+        prior = priors[target]
         classes = [str(c) for c in coder.models_[target].classes_]
         s, o = classes.index(stated), classes.index(other)
         ratio_with = with_prior[target][0, s] / with_prior[target][0, o]
         ratio_without = without[target][0, s] / without[target][0, o]
         assert np.isclose(ratio_with, ratio_without * np.exp(prior))
     # a coder told not to use the extraction gives it no prior either
-    monkeypatch.setattr(coder_module, "STATED_PRIOR", {"icd_o_3_site": ("primary_site", 0.5)})
+    monkeypatch.setattr(coder_module, "STATED_PRIOR", priors)
     coder.use_extracted = False
     assert np.allclose(coder._probabilities(x, extracted)["icd_o_3_site"], without["icd_o_3_site"])
