@@ -408,13 +408,37 @@ def _histologic_type(text: str, final_start: int | None) -> dict[str, Any] | Non
     invasive = [m for m in mentions if m not in in_situ]
     # the registry codes the invasive tumour: "ductal carcinoma in situ" beside it is not it
     if any(m[2].code != GENERIC_MORPHOLOGY for m in invasive) or not in_situ:
-        return _choose_morphology(text, final_start, invasive)
+        return _graded(text, _choose_morphology(text, final_start, invasive))
     field = _choose_morphology(text, final_start, in_situ)  # only in situ disease: behaviour /2
     return field and {
         **field,
         "value": field["value"][:-1] + "2",
         "name": f"{field['name']}, in situ (behaviour /2)",
     }
+
+
+# Gliomas whose WHO grade III makes them anaplastic (WHO 2007): where the first grade stated on the
+# type's line or the two after it is III ("fibrillary astrocytoma (WHO, grade III)", "WHO Grade III
+# astrocytoma", "oligodendroglioma\n WHO Grade (III)"), the anaplastic code; a first "grade II" ("grade
+# II astrocytoma ... do not warrant classification as anaplastic grade III") leaves it.
+_ANAPLASTIC = {"9400/3": "9401/3", "9450/3": "9451/3"}
+_WHO_GRADE = re.compile(r"(?i)\bgrade[ \t]*[(:]?[ \t]*\n?[ \t]*(III|Ill|lll|3|II|Il|2|IV|4|I|1)\b")
+
+
+def _graded(text: str, field: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`field` (a histologic type), anaplastic where its line states WHO grade III (`_ANAPLASTIC`)."""
+    if field is None or field["value"] not in _ANAPLASTIC:
+        return field
+    start = text.rfind("\n", 0, field["start"]) + 1
+    end = field["end"]
+    for _ in range(3):  # the end of the type's line, then of the two after it
+        after = text.find("\n", end + 1)
+        end = len(text) if after < 0 else after
+    grade = _WHO_GRADE.search(text, start, end)
+    if grade is None or grade.group(1).upper() not in ("III", "ILL", "3"):
+        return field
+    entry = _by_code("morphology")[_ANAPLASTIC[field["value"]]]
+    return {**field, "value": entry.code, "name": entry.name}
 
 
 # a part that says it holds no tumour ("RIGHT DISTAL URETER (A): ... BENIGN URETER", "Segment of ureter,

@@ -619,3 +619,31 @@ def test_words_of_a_tumours_name_as_ocr_misreads_them(
         return
     assert (found["value"], found["text"]) == (code, evidence)
     assert text[found["start"] : found["end"]] == evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        (
+            "Brain, left frontal mass, excision: Grade 3 (of 4) fibrillary astrocytoma (WHO, grade III).",
+            "9401/3",
+        ),
+        ("Brain, right frontal: oligodendroglioma \nWHO Grade (III) (see comment).", "9451/3"),
+        ("Brain: astrocytoma.\nWHO GRADE:\nIII", "9401/3"),
+        # the first grade stated is II: not anaplastic, whatever follows
+        (
+            "Brain: grade II astrocytoma. The features do not warrant classification as anaplastic grade III.",
+            "9400/3",
+        ),
+        ("Brain: oligodendroglioma, WHO grade II.", "9450/3"),
+        # a grade three lines further down is not the type's
+        (
+            "Brain: astrocytoma.\nMIB-1: 4%.\nComment: see note.\nAnother opinion called it grade III.",
+            "9400/3",
+        ),
+    ],
+)
+def test_a_glioma_of_who_grade_iii_is_anaplastic(text: str, code: str) -> None:
+    found = extract(text)["histologic_type"]
+    assert found["value"] == code
+    assert text[found["start"] : found["end"]] == found["text"]  # the evidence is the type's own words
