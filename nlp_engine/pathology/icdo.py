@@ -171,7 +171,7 @@ def _join_broken_words(text: str) -> tuple[str, list[int] | None]:
 _HEAD_WORDS = (
     "adenocarcinoma carcinoma squamous oligodendroglioma astrocytoma glioblastoma urothelial keratinizing "
     "papillary hepatocellular cholangiocarcinoma endometrioid mucinous transitional oligoastrocytoma "
-    "adenosquamous leiomyosarcoma chromophobe carcinosarcoma sarcomatoid serous"
+    "adenosquamous leiomyosarcoma chromophobe carcinosarcoma sarcomatoid serous anaplastic"
 ).split()
 _OCR_CLASSES = ("il1t!|y", "mnh", "oaecdq0", "uv")
 _CONFUSED = {(a, b) for group in _OCR_CLASSES for a in group for b in group}

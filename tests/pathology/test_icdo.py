@@ -588,6 +588,7 @@ def test_laboratory_boilerplate_about_a_type_does_not_name_the_tumour() -> None:
         ("Bladder: invasive high grade urothellal carcinoma.", "8120/3", "urothellal carcinoma"),
         ("Lung, lobectomy: SOUAMOUS CELL CARCINOMA.", "8070/3", "SOUAMOUS CELL CARCINOMA"),
         ("Brain: oligoastrocitoma, WHO grade II.", "9382/3", "oligoastrocitoma"),
+        ("Brain, right parietal: Aneplastic astrocytoma.", "9401/3", "Aneplastic astrocytoma"),
         # two letters OCR writes for one ("rn" or "l1" for "m", "cl" for "d"): the text is a letter
         # longer than the name, the evidence still exact
         ("Lung: ADENOCARCINOL1A, acinar predominant.", "8550/3", "ADENOCARCINOL1A, acinar"),
