@@ -408,7 +408,7 @@ def _histologic_type(text: str, final_start: int | None) -> dict[str, Any] | Non
     invasive = [m for m in mentions if m not in in_situ]
     # the registry codes the invasive tumour: "ductal carcinoma in situ" beside it is not it
     if any(m[2].code != GENERIC_MORPHOLOGY for m in invasive) or not in_situ:
-        return _graded(text, _choose_morphology(text, final_start, invasive))
+        return _mixed(text, invasive, _graded(text, _choose_morphology(text, final_start, invasive)))
     field = _choose_morphology(text, final_start, in_situ)  # only in situ disease: behaviour /2
     return field and {
         **field,
@@ -439,6 +439,42 @@ def _graded(text: str, field: dict[str, Any] | None) -> dict[str, Any] | None:
         return field
     entry = _by_code("morphology")[_ANAPLASTIC[field["value"]]]
     return {**field, "value": entry.code, "name": entry.name}
+
+
+# An adenocarcinoma whose own words, on its line or the next, name two growth patterns or more
+# ("Adenocarcinoma; acinar and papillary patterns, with a smaller component of lepidic and solid",
+# "ADENOCARCINOMA, ACINAR AND SOLID TYPE"): the adenocarcinoma with mixed subtypes, 8255/3. Not where
+# one pattern is said to predominate ("acinar predominant (mixed acinar and micropapillary
+# subtypes)": that pattern's code), nor a renal cell carcinoma's "papillary ... solid variant".
+_MIXED_FROM = {"8140/3", "8550/3", "8260/3", "8250/3", "8230/3", "8265/3"}
+_MIXED = "8255/3"
+_GROWTH = re.compile(
+    r"(?i)\b(micropapillary|papillary|acinar|solid|lepidic|bronchiolo-?alveolar)\b|\b(predominant)\b"
+)
+
+
+def _mixed(
+    text: str, mentions: list[tuple[int, int, Entry]], field: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """`field` (a histologic type), as the adenocarcinoma with mixed subtypes where one of its
+    mentions is followed by two growth patterns or more (`_GROWTH`)."""
+    if field is None or field["value"] not in _MIXED_FROM:
+        return field
+    for start, end, entry in mentions:
+        if entry.code != field["value"] or "adeno" not in text[start:end].lower():
+            continue
+        stop = end
+        for _ in range(2):  # the end of the mention's line, then of the next
+            after = text.find("\n", stop + 1)
+            stop = len(text) if after < 0 else after
+        found = [m for m in _GROWTH.finditer(text, start, stop)]
+        if any(m.group(2) for m in found):
+            continue
+        kinds = {m.group(1).lower().replace("-", "") for m in found}
+        if len({"lepidic" if k == "bronchioloalveolar" else k for k in kinds}) >= 2:
+            entry = _by_code("morphology")[_MIXED]
+            return {**_field(text, (start, end, entry), field.get("alternatives", [])), "value": entry.code}
+    return field
 
 
 # a part that says it holds no tumour ("RIGHT DISTAL URETER (A): ... BENIGN URETER", "Segment of ureter,

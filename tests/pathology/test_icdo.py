@@ -648,3 +648,26 @@ def test_a_glioma_of_who_grade_iii_is_anaplastic(text: str, code: str) -> None:
     found = extract(text)["histologic_type"]
     assert found["value"] == code
     assert text[found["start"] : found["end"]] == found["text"]  # the evidence is the type's own words
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        (
+            "Lung, right upper lobe: Histological type: Adenocarcinoma; acinar and papillary patterns, with a\n"
+            "smaller component of lepidic and solid.",
+            "8255/3",
+        ),
+        ("LUNG, SEGMENTECTOMY: ADENOCARCINOMA, ACINAR AND SOLID TYPE, 2.1 CM.", "8255/3"),
+        ("Lung: adenocarcinoma, mixed acinar (dominant component) &\nbronchioloalveolar types.", "8255/3"),
+        # one pattern said to predominate is that pattern's code
+        ("Lung: adenocarcinoma,\nacinar predominant (mixed acinar and micropapillary subtypes).", "8550/3"),
+        # one pattern only; a renal cell carcinoma's papillary type with a solid variant
+        ("Lung: adenocarcinoma with papillary features, 2.8 cm.", "8140/3"),
+        ("Kidney: papillary renal cell carcinoma, solid variant.", "8260/3"),
+    ],
+)
+def test_an_adenocarcinoma_of_several_growth_patterns_is_of_mixed_subtypes(text: str, code: str) -> None:
+    found = extract(text)["histologic_type"]
+    assert found["value"] == code
+    assert text[found["start"] : found["end"]] == found["text"]
