@@ -642,17 +642,6 @@ def test_words_of_a_tumours_name_as_ocr_misreads_them(
             "Brain: astrocytoma.\nMIB-1: 4%.\nComment: see note.\nAnother opinion called it grade III.",
             "9400/3",
         ),
-    ],
-)
-def test_a_glioma_of_who_grade_iii_is_anaplastic(text: str, code: str) -> None:
-    found = extract(text)["histologic_type"]
-    assert found["value"] == code
-    assert text[found["start"] : found["end"]] == found["text"]  # the evidence is the type's own words
-
-
-@pytest.mark.parametrize(
-    ("text", "code"),
-    [
         (
             "Lung, right upper lobe: Histological type: Adenocarcinoma; acinar and papillary patterns, with a\n"
             "smaller component of lepidic and solid.",
@@ -667,7 +656,9 @@ def test_a_glioma_of_who_grade_iii_is_anaplastic(text: str, code: str) -> None:
         ("Kidney: papillary renal cell carcinoma, solid variant.", "8260/3"),
     ],
 )
-def test_an_adenocarcinoma_of_several_growth_patterns_is_of_mixed_subtypes(text: str, code: str) -> None:
+def test_a_type_refined_by_the_words_beside_it(text: str, code: str) -> None:
+    # a glioma of WHO grade III is the anaplastic one; an adenocarcinoma of several growth patterns,
+    # none predominant, the adenocarcinoma with mixed subtypes
     found = extract(text)["histologic_type"]
     assert found["value"] == code
-    assert text[found["start"] : found["end"]] == found["text"]
+    assert text[found["start"] : found["end"]] == found["text"]  # the evidence is the type's own words
