@@ -48,6 +48,7 @@ code the words give an alternative (so `review` shows a disagreement).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -145,21 +146,41 @@ def _by_code(name: str) -> dict[str, Entry]:
 _BROKEN = re.compile(r"(?<=[A-Za-z])(?:-[ \t]*\r?\n[ \t]*|[·•])(?=[a-z])")
 
 
-def _join_broken_words(text: str) -> tuple[str, list[int] | None]:
+class _Offsets:
+    """Where each character of a text rewritten by dropping characters stood in the text as given:
+    one segment per edit (a character at `at` of the result stood at `old[k] + at - new[k]`, `k` the
+    last segment starting at or before it), so a long report needs no list as long as itself.
+    `then`: the offsets of the text this one was rewritten from, when that was rewritten too."""
+
+    def __init__(self, then: _Offsets | None = None) -> None:
+        self.new, self.old, self.then = [0], [0], then
+
+    def jump(self, new_at: int, old_at: int) -> None:
+        """From `new_at` of the result on, the characters come from `old_at` on."""
+        self.new.append(new_at)
+        self.old.append(old_at)
+
+    def __getitem__(self, at: int) -> int:
+        k = bisect_right(self.new, at) - 1
+        here = self.old[k] + at - self.new[k]
+        return here if self.then is None else self.then[here]
+
+
+def _join_broken_words(text: str) -> tuple[str, _Offsets | None]:
     """`text` with words broken by a hyphen at a line end or an OCR dot joined (`adeno-\\ncarcinoma`,
-    `car·cinoma`), and for each character of the result its offset in `text` (None: nothing joined), so
+    `car·cinoma`), and where each character of the result stood in `text` (None: nothing joined), so
     evidence points at the text as given."""
     if not _BROKEN.search(text):
         return text, None
     parts: list[str] = []
-    offsets: list[int] = []
-    last = 0
+    offsets = _Offsets()
+    last = size = 0
     for match in _BROKEN.finditer(text):
         parts.append(text[last : match.start()])
-        offsets.extend(range(last, match.start()))
+        size += match.start() - last
+        offsets.jump(size, match.end())
         last = match.end()
     parts.append(text[last:])
-    offsets.extend(range(last, len(text) + 1))
     return "".join(parts), offsets
 
 
@@ -215,10 +236,10 @@ def _split_read(word: str, heads: dict[int, tuple[str, ...]]) -> tuple[str, str]
     return None
 
 
-def _ocr_words(text: str) -> tuple[str, list[int] | None]:
+def _ocr_words(text: str) -> tuple[str, _Offsets | None]:
     """`text` with the misread words of tumours' names read right (`_HEAD_WORDS`; two letters read as
-    one, `_SPLIT_LETTERS`), and for each character of the result (and its end) its offset in `text`
-    (None: the same length, every offset its own)."""
+    one, `_SPLIT_LETTERS`), and where each character of the result stood in `text` (None: the same
+    length, every offset its own)."""
     heads = _heads_by_length()
     parts: list[str] = []
     moved: list[tuple[int, str, str]] = []  # where a pair was read as one letter: (start, word, pair)
@@ -239,16 +260,17 @@ def _ocr_words(text: str) -> tuple[str, list[int] | None]:
     read = "".join(parts) + text[last:]
     if not moved:
         return read, None
-    offsets: list[int] = []
-    last = 0
+    offsets = _Offsets()
+    dropped = 0  # characters of `text` left out before this point: one per pair read as a letter
     for start, word, pair in moved:
-        offsets.extend(range(last, start))
         at = 0
         while at < len(word):  # the letter read from a pair stands at the pair's first
-            offsets.append(start + at)
-            at += 2 if word[at : at + 2] == pair else 1
-        last = start + len(word)
-    offsets.extend(range(last, len(text) + 1))
+            if word[at : at + 2] == pair:
+                dropped += 1
+                offsets.jump(start + at + 2 - dropped, start + at + 2)
+                at += 2
+            else:
+                at += 1
     return read, offsets
 
 
@@ -286,7 +308,7 @@ def _windows(lowered: str, anchors: tuple[str, ...], places: dict[str, list[int]
 
 
 @lru_cache(maxsize=4)
-def _readable(text: str) -> tuple[str, list[int] | None]:
+def _readable(text: str) -> tuple[str, _Offsets | None]:
     """`text` as the vocabularies read it: broken words joined (`_join_broken_words`) and misread words
     of tumours' names read right (`_ocr_words`, two letters for one too), with each character's offset
     in `text` (None: every offset its own); kept for the few texts last read (the histology and the
@@ -294,7 +316,8 @@ def _readable(text: str) -> tuple[str, list[int] | None]:
     joined, offsets = _join_broken_words(text)
     read, moved = _ocr_words(joined)
     if moved is not None:
-        offsets = moved if offsets is None else [offsets[at] for at in moved]
+        moved.then = offsets
+        offsets = moved
     return read, offsets
 
 
