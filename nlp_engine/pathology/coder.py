@@ -680,8 +680,8 @@ class PathologyCoder:
     def scored(
         self, texts: Sequence[str], *, extracted: Sequence[dict[str, Any]] | None = None
     ) -> list[dict[str, Coded]]:
-        """Per text and coded field: the value `predict` gives, its score (its share of the softmax, after `STATED_PRIOR`,
-        of the margins; None where the value is not one the classifier knows) and, where the report
+        """Per text and coded field: the value `predict` gives, its score (its share of the softmax
+        of the margins, after `STATED_PRIOR`; None where the value is not one the classifier knows) and, where the report
         itself states the field with different values, why (`stated_differently`). A withheld report
         has no fields."""
         x, extracted = self._features(texts, extracted=extracted)
@@ -874,8 +874,8 @@ class PathologyCoder:
         extracted: Sequence[dict[str, Any]] | None = None,
     ) -> list[dict[str, Any]]:
         """Per text: `{"withheld": reason or None, "review": [fields], "fields": {field: {...}}}`, each
-        field with its `value`, `score` (the value's share of the softmax, after `STATED_PRIOR`), `alternatives` (the `k`
-        best, with scores), `source` (`model`, or the extracted field whose stated value was taken),
+        field with its `value`, `score` (the value's share of the softmax, after `STATED_PRIOR`),
+        `alternatives` (the `k` best, with scores), `source` (`model`, or the extracted field whose stated value was taken),
         `review` and `review_reason` (True when the report states the field with different values or
         the score is below the field's threshold, `needs_review`; False above it; None for a coder
         trained without `review_accuracy` and no doubt in the report) and `evidence`: the features

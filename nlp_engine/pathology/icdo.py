@@ -152,8 +152,9 @@ class _Offsets:
     last segment starting at or before it), so a long report needs no list as long as itself.
     `then`: the offsets of the text this one was rewritten from, when that was rewritten too."""
 
-    def __init__(self, then: _Offsets | None = None) -> None:
-        self.new, self.old, self.then = [0], [0], then
+    def __init__(self) -> None:
+        self.new, self.old = [0], [0]
+        self.then: _Offsets | None = None
 
     def jump(self, new_at: int, old_at: int) -> None:
         """From `new_at` of the result on, the characters come from `old_at` on."""
