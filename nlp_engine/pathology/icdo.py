@@ -491,13 +491,13 @@ def _mixed(
         for _ in range(2):  # the end of the mention's line, then of the next
             after = text.find("\n", stop + 1)
             stop = len(text) if after < 0 else after
-        found = [m for m in _GROWTH.finditer(text, start, stop)]
+        found = list(_GROWTH.finditer(text, start, stop))
         if any(m.group(2) for m in found):
             continue
         kinds = {m.group(1).lower().replace("-", "") for m in found}
         if len({"lepidic" if k == "bronchioloalveolar" else k for k in kinds}) >= 2:
             entry = _by_code("morphology")[_MIXED]
-            return {**_field(text, (start, end, entry), field.get("alternatives", [])), "value": entry.code}
+            return _field(text, (start, end, entry), field.get("alternatives", []))
     return field
 
 
