@@ -339,13 +339,31 @@ def _mentions(text: str, entries: tuple[Entry, ...]) -> list[tuple[int, int, Ent
                     (offsets[m.start()], offsets[m.end() - 1] + 1, e) if offsets else (m.start(), m.end(), e)
                 )
     found.sort(key=lambda f: (f[0] - f[1], f[0]))
+    # the kept mentions in text order: a longer one first, a shorter one kept where it overlaps none
+    # (its neighbours in that order are the only ones it could overlap)
+    starts: list[int] = []
     kept: list[tuple[int, int, Entry]] = []
     for start, end, entry in found:
-        if all(end <= s or start >= e for s, e, _ in kept):
-            kept.append((start, end, entry))
-    kept.sort(key=lambda f: f[0])
-    # `search(text, pos, endpos)` anchors `$` at endpos: a cue on the mention's line, before it
-    return [f for f in kept if not _NEGATED.search(text, text.rfind("\n", 0, f[0]) + 1, f[0])]
+        at = bisect_right(starts, start)
+        if (at and kept[at - 1][1] > start) or (at < len(kept) and kept[at][0] < end):
+            continue
+        starts.insert(at, start)
+        kept.insert(at, (start, end, entry))
+    return [f for f in kept if not _negated(text, f[0])]
+
+
+# How far before a mention its negation cue is looked for (`_negated`): the cue must be in the
+# mention's clause anyway; a report OCR'd as one endless line is not read back to its start per mention.
+_NEGATION_REACH = 2000
+
+
+def _negated(text: str, start: int) -> bool:
+    """Whether a negation cue (`_NEGATED`) stands in the clause before `start`: after the last "." ";"
+    ":" or line end before it, within `_NEGATION_REACH` characters."""
+    low = max(0, start - _NEGATION_REACH)
+    clause = max(text.rfind(stop, low, start) for stop in ".;:\n") + 1
+    # `search(text, pos, endpos)` anchors `$` at endpos: a cue before the mention, nothing between
+    return _NEGATED.search(text, max(clause, low), start) is not None
 
 
 def _field(text: str, mention: tuple[int, int, Entry], alternatives: list[str]) -> dict[str, Any]:
@@ -446,6 +464,9 @@ def _histologic_type(text: str, final_start: int | None) -> dict[str, Any] | Non
 # astrocytoma", "oligodendroglioma\n WHO Grade (III)"), the anaplastic code; a first "grade II" ("grade
 # II astrocytoma ... do not warrant classification as anaplastic grade III") leaves it.
 _ANAPLASTIC = {"9400/3": "9401/3", "9450/3": "9451/3"}
+# How far from a type's mention its lines are read (`_graded`, `_mixed`): a report OCR'd as one
+# endless line is not scanned to its end once per mention.
+_BESIDE_REACH = 400
 _WHO_GRADE = re.compile(r"(?i)\bgrade[ \t]*[(:]?[ \t]*\n?[ \t]*(III|Ill|lll|3|II|Il|2|IV|4|I|1)\b")
 
 
@@ -453,11 +474,11 @@ def _graded(text: str, field: dict[str, Any] | None) -> dict[str, Any] | None:
     """`field` (a histologic type), anaplastic where its line states WHO grade III (`_ANAPLASTIC`)."""
     if field is None or field["value"] not in _ANAPLASTIC:
         return field
-    start = text.rfind("\n", 0, field["start"]) + 1
+    start = max(text.rfind("\n", 0, field["start"]) + 1, field["start"] - _BESIDE_REACH)
     end = field["end"]
     for _ in range(3):  # the end of the type's line, then of the two after it
-        after = text.find("\n", end + 1)
-        end = len(text) if after < 0 else after
+        after = text.find("\n", end + 1, field["end"] + _BESIDE_REACH)
+        end = min(len(text), field["end"] + _BESIDE_REACH) if after < 0 else after
     grade = _WHO_GRADE.search(text, start, end)
     if grade is None or grade.group(1).upper() not in ("III", "ILL", "3"):
         return field
@@ -489,8 +510,8 @@ def _mixed(
             continue
         stop = end
         for _ in range(2):  # the end of the mention's line, then of the next
-            after = text.find("\n", stop + 1)
-            stop = len(text) if after < 0 else after
+            after = text.find("\n", stop + 1, end + _BESIDE_REACH)
+            stop = min(len(text), end + _BESIDE_REACH) if after < 0 else after
         found = list(_GROWTH.finditer(text, start, stop))
         if any(m.group(2) for m in found):
             continue

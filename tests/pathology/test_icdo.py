@@ -662,3 +662,20 @@ def test_a_type_refined_by_the_words_beside_it(text: str, code: str) -> None:
     found = extract(text)["histologic_type"]
     assert found["value"] == code
     assert text[found["start"] : found["end"]] == found["text"]  # the evidence is the type's own words
+
+
+def test_a_report_on_one_endless_line_keeps_each_clauses_mentions_and_negations() -> None:
+    from nlp_engine.pathology import icdo
+
+    # OCR that lost every line break: each clause's negation and longest mention hold as on short lines
+    text = "no adenocarcinoma; adenocarcinoma, acinar pattern; " * 500
+    mentions = icdo._mentions(text, icdo.vocabulary("morphology"))
+    assert [entry.code for _, _, entry in mentions] == ["8550/3"] * 500
+    assert {text[start:end] for start, end, _ in mentions} == {"adenocarcinoma, acinar"}
+    # a shorter mention starting before a longer one it overlaps gives way to it
+    text = "Ovary: serous adenocarcinoma, acinar areas. " * 200
+    mentions = icdo._mentions(text, icdo.vocabulary("morphology"))
+    assert {text[start:end] for start, end, _ in mentions} == {"adenocarcinoma, acinar"}
+    assert len(mentions) == 200
+    # a cue in the clause before the mention negates it however far back its line starts
+    assert icdo._mentions("x " * 5000 + "negative for adenocarcinoma", icdo.vocabulary("morphology")) == []
