@@ -470,16 +470,22 @@ _BESIDE_REACH = 400
 _WHO_GRADE = re.compile(r"(?i)\bgrade[ \t]*[(:]?[ \t]*\n?[ \t]*(III|Ill|lll|3|II|Il|2|IV|4|I|1)\b")
 
 
+def _lines_end(text: str, at: int, lines: int) -> int:
+    """Where the line holding `at` ends, or the `lines` - 1 after it, within `_BESIDE_REACH`."""
+    bound = min(len(text), at + _BESIDE_REACH)
+    end = at
+    for _ in range(lines):
+        after = text.find("\n", end + 1, bound)
+        end = bound if after < 0 else after
+    return end
+
+
 def _graded(text: str, field: dict[str, Any] | None) -> dict[str, Any] | None:
     """`field` (a histologic type), anaplastic where its line states WHO grade III (`_ANAPLASTIC`)."""
     if field is None or field["value"] not in _ANAPLASTIC:
         return field
     start = max(text.rfind("\n", 0, field["start"]) + 1, field["start"] - _BESIDE_REACH)
-    end = field["end"]
-    for _ in range(3):  # the end of the type's line, then of the two after it
-        after = text.find("\n", end + 1, field["end"] + _BESIDE_REACH)
-        end = min(len(text), field["end"] + _BESIDE_REACH) if after < 0 else after
-    grade = _WHO_GRADE.search(text, start, end)
+    grade = _WHO_GRADE.search(text, start, _lines_end(text, field["end"], 3))  # its line and two after
     if grade is None or grade.group(1).upper() not in ("III", "ILL", "3"):
         return field
     entry = _by_code("morphology")[_ANAPLASTIC[field["value"]]]
@@ -508,11 +514,7 @@ def _mixed(
     for start, end, entry in mentions:
         if entry.code != field["value"] or "adeno" not in text[start:end].lower():
             continue
-        stop = end
-        for _ in range(2):  # the end of the mention's line, then of the next
-            after = text.find("\n", stop + 1, end + _BESIDE_REACH)
-            stop = min(len(text), end + _BESIDE_REACH) if after < 0 else after
-        found = list(_GROWTH.finditer(text, start, stop))
+        found = list(_GROWTH.finditer(text, start, _lines_end(text, end, 2)))  # its line and the next
         if any(m.group(2) for m in found):
             continue
         kinds = {m.group(1).lower().replace("-", "") for m in found}
