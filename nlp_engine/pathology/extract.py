@@ -23,6 +23,7 @@ from itertools import islice
 from typing import Any, TypeVar
 
 from . import icdo
+from .offsets import Offsets
 
 Field = dict[str, Any] | None
 
@@ -970,24 +971,28 @@ _BOTH_LOBES = ("C61",)
 _GLUED_LABEL = re.compile(r"(?<=[a-z]{2})(?=[A-Z][a-z]+(?:[ \t/\-]+[A-Za-z\-]+){0,4}[ \t]*:)")
 
 
-def _unglued(text: str) -> tuple[str, list[int] | None]:
-    """`text` with a space before every glued label (`_GLUED_LABEL`), and for each character of the
-    result its offset in `text` (an inserted space takes the offset of the label after it); None where
+def _unglued(text: str) -> tuple[str, Offsets | None]:
+    """`text` with a space before every glued label (`_GLUED_LABEL`), and where each character of the
+    result stood in `text` (an inserted space takes the offset of the label after it); None where
     nothing was glued."""
     cuts = [m.start() for m in _GLUED_LABEL.finditer(text)]
     if not cuts:
         return text, None
-    parts, offsets, last = [], [], 0
+    parts: list[str] = []
+    offsets = Offsets()
+    last = size = 0
     for cut in cuts:
         parts += [text[last:cut], " "]
-        offsets += [*range(last, cut), cut]
+        size += cut - last
+        offsets.jump(size, cut)  # the space stands where the label does
+        offsets.jump(size + 1, cut)
+        size += 1
         last = cut
     parts.append(text[last:])
-    offsets += range(last, len(text) + 1)
     return "".join(parts), offsets
 
 
-def _mapped(field: dict[str, Any], offsets: list[int], text: str) -> dict[str, Any]:
+def _mapped(field: dict[str, Any], offsets: Offsets, text: str) -> dict[str, Any]:
     """A field read from the unglued text, its spans moved back to the text as given."""
 
     def span(start: int, end: int) -> list[int]:

@@ -55,6 +55,7 @@ from functools import cache, lru_cache
 from typing import Any
 
 from ..resources import open_text
+from .offsets import Offsets
 
 GENERIC_MORPHOLOGY = "8010/3"
 _NEGATED = re.compile(
@@ -146,35 +147,14 @@ def _by_code(name: str) -> dict[str, Entry]:
 _BROKEN = re.compile(r"(?<=[A-Za-z])(?:-[ \t]*\r?\n[ \t]*|[·•])(?=[a-z])")
 
 
-class _Offsets:
-    """Where each character of a text rewritten by dropping characters stood in the text as given:
-    one segment per edit (a character at `at` of the result stood at `old[k] + at - new[k]`, `k` the
-    last segment starting at or before it), so a long report needs no list as long as itself.
-    `then`: the offsets of the text this one was rewritten from, when that was rewritten too."""
-
-    def __init__(self) -> None:
-        self.new, self.old = [0], [0]
-        self.then: _Offsets | None = None
-
-    def jump(self, new_at: int, old_at: int) -> None:
-        """From `new_at` of the result on, the characters come from `old_at` on."""
-        self.new.append(new_at)
-        self.old.append(old_at)
-
-    def __getitem__(self, at: int) -> int:
-        k = bisect_right(self.new, at) - 1
-        here = self.old[k] + at - self.new[k]
-        return here if self.then is None else self.then[here]
-
-
-def _join_broken_words(text: str) -> tuple[str, _Offsets | None]:
+def _join_broken_words(text: str) -> tuple[str, Offsets | None]:
     """`text` with words broken by a hyphen at a line end or an OCR dot joined (`adeno-\\ncarcinoma`,
     `car·cinoma`), and where each character of the result stood in `text` (None: nothing joined), so
     evidence points at the text as given."""
     if not _BROKEN.search(text):
         return text, None
     parts: list[str] = []
-    offsets = _Offsets()
+    offsets = Offsets()
     last = size = 0
     for match in _BROKEN.finditer(text):
         parts.append(text[last : match.start()])
@@ -237,7 +217,7 @@ def _split_read(word: str, heads: dict[int, tuple[str, ...]]) -> tuple[str, str]
     return None
 
 
-def _ocr_words(text: str) -> tuple[str, _Offsets | None]:
+def _ocr_words(text: str) -> tuple[str, Offsets | None]:
     """`text` with the misread words of tumours' names read right (`_HEAD_WORDS`; two letters read as
     one, `_SPLIT_LETTERS`), and where each character of the result stood in `text` (None: the same
     length, every offset its own)."""
@@ -261,7 +241,7 @@ def _ocr_words(text: str) -> tuple[str, _Offsets | None]:
     read = "".join(parts) + text[last:]
     if not moved:
         return read, None
-    offsets = _Offsets()
+    offsets = Offsets()
     dropped = 0  # characters of `text` left out before this point: one per pair read as a letter
     for start, word, pair in moved:
         at = 0
@@ -309,7 +289,7 @@ def _windows(lowered: str, anchors: tuple[str, ...], places: dict[str, list[int]
 
 
 @lru_cache(maxsize=4)
-def _readable(text: str) -> tuple[str, _Offsets | None]:
+def _readable(text: str) -> tuple[str, Offsets | None]:
     """`text` as the vocabularies read it: broken words joined (`_join_broken_words`) and misread words
     of tumours' names read right (`_ocr_words`, two letters for one too), with each character's offset
     in `text` (None: every offset its own); kept for the few texts last read (the histology and the
