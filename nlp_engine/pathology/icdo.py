@@ -143,6 +143,16 @@ def _by_code(name: str) -> dict[str, Entry]:
     return {entry.code: entry for entry in vocabulary(name)}
 
 
+@cache
+def specific_morphologies() -> frozenset[str]:
+    """The histologic types of the vocabulary no other entry refines (acinar adenocarcinoma 8550/3,
+    not adenocarcinoma NOS 8140/3, which it refines; carcinoma NOS is refined by all): a report naming
+    one says more about the tumour than one naming a broad type."""
+    entries = vocabulary("morphology")
+    broad = {code for entry in entries for code in entry.refines} | {GENERIC_MORPHOLOGY}
+    return frozenset(entry.code for entry in entries) - broad
+
+
 # a word broken at a line end (`adeno-\ncarcinoma`), or by an OCR dot inside it (`car·cinoma`, `mar•gin`)
 _BROKEN = re.compile(r"(?<=[A-Za-z])(?:-[ \t]*\r?\n[ \t]*|[·•])(?=[a-z])")
 

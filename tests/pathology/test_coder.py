@@ -719,36 +719,50 @@ def test_the_stated_histology_and_site_weigh_as_a_prior(monkeypatch: Any) -> Non
             "C34.3",
         ),
         ("Larynx, laryngectomy: squamous cell carcinoma, keratinizing, {} cm.", "HNSC", "8070/3", "C32.9"),
+        ("Kidney, left, nephrectomy: clear cell renal cell carcinoma, {} cm.", "KIRC", "8310/3", "C64.9"),
     ]
     rng = random.Random(3)
-    texts = [kinds[i % 3][0].format(rng.randint(1, 6)) for i in range(45)]
+    texts = [kinds[i % 4][0].format(rng.randint(1, 6)) for i in range(48)]
     records = [
         {"cancer_type": k[1], "icd_o_3_histology": k[2], "icd_o_3_site": k[3]}
-        for k in (kinds[i % 3] for i in range(45))
+        for k in (kinds[i % 4] for i in range(48))
     ]
     coder = PathologyCoder(targets=("cancer_type", "icd_o_3_histology", "icd_o_3_site")).fit(texts, records)
     # a lung report naming both types and both lobes; its synoptic lines state one of each
-    text = (
+    lung = (
         "Lung, lobectomy: squamous cell carcinoma and adenocarcinoma, keratinizing, acinar, upper and lower lobe.\n"
         "Histologic type: adenocarcinoma\nTumor site: left lower lobe"
     )
-    fields = extract(text)
+    kidney = "Kidney, nephrectomy: clear cell renal cell carcinoma, 4 cm."
+    fields = extract(lung)
     assert (fields["histologic_type"]["value"], fields["primary_site"]["value"]) == ("8140/3", "C34.3")
-    x, extracted = coder._features([text])
+    assert fields["histologic_type"]["alternatives"] == ["8070/3"]
+    x, extracted = coder._features([lung, kidney])
     with_prior = coder._probabilities(x, extracted)
     priors = dict(coder_module.STATED_PRIOR)
     monkeypatch.setattr(coder_module, "STATED_PRIOR", {})
     without = coder._probabilities(x, extracted)
-    for target, stated, other in (
-        ("icd_o_3_histology", "8140/3", "8070/3"),
-        ("icd_o_3_site", "C34.3", "C34.1"),
-    ):
-        prior = priors[target]
+
+    def raised(target: str, row: int, stated: str, other: str) -> float:
+        """How much the prior raised `stated` against `other` in log-score."""
         classes = [str(c) for c in coder.models_[target].classes_]
         s, o = classes.index(stated), classes.index(other)
-        ratio_with = with_prior[target][0, s] / with_prior[target][0, o]
-        ratio_without = without[target][0, s] / without[target][0, o]
-        assert np.isclose(ratio_with, ratio_without * np.exp(prior))
+        return float(
+            np.log(with_prior[target][row, s] / with_prior[target][row, o])
+            - np.log(without[target][row, s] / without[target][row, o])
+        )
+
+    # the site stated, against another lobe; each histology the lung report names (adenocarcinoma
+    # chosen, squamous cell carcinoma beside it: both broad types), against one it does not name
+    assert np.isclose(raised("icd_o_3_site", 0, "C34.3", "C34.1"), priors["icd_o_3_site"])
+    assert np.isclose(raised("icd_o_3_histology", 0, "8140/3", "8310/3"), priors["icd_o_3_histology"])
+    assert np.isclose(raised("icd_o_3_histology", 0, "8070/3", "8310/3"), priors["icd_o_3_histology"])
+    assert np.isclose(raised("icd_o_3_histology", 0, "8140/3", "8070/3"), 0.0)
+    # a type the vocabulary refines no further (clear cell, not renal cell carcinoma NOS) weighs more
+    assert extracted[1]["histologic_type"]["value"] == "8310/3"
+    specific = coder_module.SPECIFIC_HISTOLOGY_PRIOR
+    assert specific > priors["icd_o_3_histology"]
+    assert np.isclose(raised("icd_o_3_histology", 1, "8310/3", "8140/3"), specific)
     # a coder told not to use the extraction gives it no prior either
     monkeypatch.setattr(coder_module, "STATED_PRIOR", priors)
     coder.use_extracted = False

@@ -679,3 +679,13 @@ def test_a_report_on_one_endless_line_keeps_each_clauses_mentions_and_negations(
     assert len(mentions) == 200
     # a cue in the clause before the mention negates it however far back its line starts
     assert icdo._mentions("x " * 5000 + "negative for adenocarcinoma", icdo.vocabulary("morphology")) == []
+
+
+def test_specific_morphologies_are_the_types_no_other_entry_refines() -> None:
+    from nlp_engine.pathology.icdo import GENERIC_MORPHOLOGY, names, specific_morphologies
+
+    specific = specific_morphologies()
+    assert {"8550/3", "8310/3", "8500/3", "8071/3"} <= specific  # acinar, clear cell, ductal, keratinizing
+    # refined by those: adenocarcinoma NOS, renal cell carcinoma NOS, squamous cell carcinoma NOS
+    assert not {"8140/3", "8312/3", "8070/3", GENERIC_MORPHOLOGY} & specific
+    assert specific < set(names("morphology"))
