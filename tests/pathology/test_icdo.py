@@ -243,6 +243,12 @@ def coded(text: str) -> tuple[str | None, str | None]:
         ),
         # "mucinous" going on to something else is not the type
         ("Colon, sigmoid, resection: adenocarcinoma, mucinous features absent.", "8140/3", "C18.7"),
+        # the endocervical types as OCR and the synoptic forms write them
+        ("CERVIX, hysterectomy:\nAdenocarcinoma ,endocervical type, well differentiated.", "8384/3", "C53.9"),
+        ("CERVIX, biopsy:\n- ADENOCARCINOMA FAVOR ENDOCERVICAL ORIGIN (SEE COMMENT)", "8384/3", "C53.9"),
+        ("Biopsy of uterine cervix:\n-MUCINOUS ADENOCARCINOMA OF ENDOCERVICAL TYPE.", "8482/3", "C53.9"),
+        ("Cervix, biopsy: poorly differentiated endocervical mucinous adenocarcinoma.", "8482/3", "C53.9"),
+        ("Cervix, hysterectomy:\nHistologic type: Mucinous, endocervical type", "8482/3", "C53.9"),
     ],
 )
 def test_histologic_type_and_site(text: str, histology: str, site: str) -> None:
