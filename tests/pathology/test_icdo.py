@@ -249,6 +249,20 @@ def coded(text: str) -> tuple[str | None, str | None]:
         ("Biopsy of uterine cervix:\n-MUCINOUS ADENOCARCINOMA OF ENDOCERVICAL TYPE.", "8482/3", "C53.9"),
         ("Cervix, biopsy: poorly differentiated endocervical mucinous adenocarcinoma.", "8482/3", "C53.9"),
         ("Cervix, hysterectomy:\nHistologic type: Mucinous, endocervical type", "8482/3", "C53.9"),
+        # the non-keratinizing type however the report words it
+        (
+            "Cervical biopsy:\nInvasive squamous cell carcinoma, nonkeratizing, poorly differentiated.",
+            "8072/3",
+            "C53.9",
+        ),
+        ("Invasive squamous cell carcinoma of uterine cervix ,non-keratinizing.", "8072/3", "C53.9"),
+        ("Cervix biopsy:\nNon-keratinizing invasive squamous cell carcinoma.", "8072/3", "C53.9"),
+        ("Lung: squamous non-keratinizing carcinoma of the lung, G2.", "8072/3", "C34.9"),
+        (
+            "Base of tongue: INVASIVE SQUAMOUS CELL CARCINOMA (4.4 CM), PREDOMINANTLY\nNON-KERATINIZING.",
+            "8072/3",
+            "C01.9",
+        ),
     ],
 )
 def test_histologic_type_and_site(text: str, histology: str, site: str) -> None:
