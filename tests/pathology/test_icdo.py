@@ -249,6 +249,19 @@ def coded(text: str) -> tuple[str | None, str | None]:
         ("Biopsy of uterine cervix:\n-MUCINOUS ADENOCARCINOMA OF ENDOCERVICAL TYPE.", "8482/3", "C53.9"),
         ("Cervix, biopsy: poorly differentiated endocervical mucinous adenocarcinoma.", "8482/3", "C53.9"),
         ("Cervix, hysterectomy:\nHistologic type: Mucinous, endocervical type", "8482/3", "C53.9"),
+        # the lung's growth patterns with words between them and the adenocarcinoma
+        (
+            "LUNG, LEFT UPPER LOBE, LOBECTOMY:\n-ADENOCARCINOMA ,MODERATELY DIFFERENTIATED ,ACINAR, 6.9 CM.",
+            "8550/3",
+            "C34.1",
+        ),
+        ("Left lung, pneumonectomy:\nAdenocarcinoma, predominantely acinar.", "8550/3", "C34.9"),
+        ("Lung: the classification of the tumor is adenocarcinoma ,acinar (usual) type.", "8550/3", "C34.9"),
+        (
+            "LUNG, RIGHT UPPER LOBE, LOBECTOMY\n- ADENOCARCINOMA, SOLID PREDOMINANT (3.2 CM).",
+            "8230/3",
+            "C34.1",
+        ),
         # the non-keratinizing type however the report words it
         (
             "Cervical biopsy:\nInvasive squamous cell carcinoma, nonkeratizing, poorly differentiated.",
