@@ -644,7 +644,13 @@ _NATIVE_ORGANS: tuple[tuple[range, tuple[str, ...], tuple[str, ...]], ...] = (
     (range(8120, 8132), ("C65", "C66", "C67", "C68"), ()),  # urothelial: instead of any other organ
     (range(8050, 8090), ("C53",), ("C54", "C56")),  # squamous: the cervix, not the corpus or ovary
     (range(8384, 8385), ("C53",), ("C54", "C56")),  # adenocarcinoma, endocervical type: the cervix
+    (range(8312, 8313), ("C64",), ()),  # renal cell carcinoma: the kidney, not the prostate beside it
+    (range(8317, 8318), ("C64",), ()),  # chromophobe renal cell carcinoma
 )
+# A type named as the kidney's ("papillary renal cell carcinoma", "renal cell carcinoma, clear cell
+# type", coded 8260/3 and 8310/3 like the thyroid's and the ovary's) keeps to the kidney as 8312/3 does.
+_RENAL = re.compile(r"(?i)\brenal\b")
+_RENAL_CELL = 8312
 
 
 # a type that arises in one part of an organ: where the report names the organ and no part of it, the
@@ -770,9 +776,10 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
         (benign if not beside and _says_benign(text, start, end) else organ_weight)[organ(entry.code)] += w
     organ_weight = organ_weight or benign
     number = int(str(histology["value"])[:4])
+    kept_to = _RENAL_CELL if _RENAL.search(str(histology.get("text", ""))) else number
     for numbers, native, instead_of in _NATIVE_ORGANS:
         named = [o for o in native if o in organ_weight]
-        if number not in numbers or not named:
+        if kept_to not in numbers or not named:
             continue
         if not instead_of:  # the native organs alone
             organ_weight = Counter({o: w for o, w in organ_weight.items() if o in native})

@@ -722,3 +722,16 @@ def test_specific_morphologies_are_the_types_no_other_entry_refines() -> None:
     # refined by those: adenocarcinoma NOS, renal cell carcinoma NOS, squamous cell carcinoma NOS
     assert not {"8140/3", "8312/3", "8070/3", GENERIC_MORPHOLOGY} & specific
     assert specific < set(names("morphology"))
+
+
+def test_a_renal_cell_carcinoma_keeps_to_the_kidney() -> None:
+    # a partial nephrectomy and a prostatectomy in one report: the prostate is named more often, but a
+    # type named as the kidney's ("papillary renal cell carcinoma", 8260/3 like the thyroid's) is not it
+    text = "A. LEFT KIDNEY MASS, PARTIAL NEPHRECTOMY:\n- Papillary renal cell carcinoma, Fuhrman nuclear grade 2.\n"
+    text += "".join(
+        f"{part}. PROSTATE, MARGIN {k}, PROSTATECTOMY:\n- Prostatic tissue with nodular hyperplasia.\n"
+        for k, part in enumerate("BCDEF")
+    )
+    assert coded(text) == ("8260/3", "C64.9")
+    # a papillary carcinoma not named as the kidney's goes where the report names it most
+    assert coded(text.replace("renal cell carcinoma", "carcinoma")) == ("8260/3", "C61.9")
