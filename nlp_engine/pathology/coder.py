@@ -931,9 +931,7 @@ class PathologyCoder:
                 if target in taken:
                     field = fields[taken[target]]
                     entry["source"] = f"extracted:{taken[target]}"
-                    entry["evidence"] = [
-                        {"term": field["text"], "weight": None, "start": field["start"], "end": field["end"]}
-                    ]
+                    entry["evidence"] = _taken_evidence(field)
                 else:
                     entry["evidence"] = _evidence(
                         model, designs[target][i], str(value), names[target], text, fields, evidence
@@ -944,12 +942,23 @@ class PathologyCoder:
         return out
 
     def explain(self, text: str, target: str, k: int = 5) -> list[dict[str, Any]]:
-        """The features that weighed most for the predicted value, with their first span in `text`."""
-        model = self.models_[target]
-        x, (fields,) = self._features([text])
-        design = self._designs_and_scores(x, [fields])[0][target]
-        label = str(model.predict(design)[0])
-        return _evidence(model, design[0], label, self._design_names(target), text, fields, k)
+        """The features that weighed most for the value `predict` codes (with `abstain=False`: the
+        classifier's best after the pairing and the stated value's prior, or the value taken from the
+        text), with their first span in `text`: `predict_explained`'s evidence."""
+        x, extracted = self._features([text])
+        designs, scores = self._designs_and_scores(x, extracted)
+        ((row, taken),) = self._decide(scores, extracted)
+        if target in taken:
+            return _taken_evidence(extracted[0][taken[target]])
+        names = self._design_names(target)
+        return _evidence(
+            self.models_[target], designs[target][0], str(row[target]), names, text, extracted[0], k
+        )
+
+
+def _taken_evidence(field: dict[str, Any]) -> list[dict[str, Any]]:
+    """The evidence of a value taken from the text: the extracted field's own span."""
+    return [{"term": field["text"], "weight": None, "start": field["start"], "end": field["end"]}]
 
 
 def _evidence(

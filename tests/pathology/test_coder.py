@@ -71,6 +71,10 @@ def test_fit_predict_ranked_and_explained() -> None:
     for e in evidence:  # words are found as written; extracted-field features point at their evidence
         if not e["term"].startswith("__"):
             assert new[0][e["start"] : e["end"]].lower() == e["term"]
+    # `explain` gives the evidence `predict_explained` gives for the value coded
+    explained = coder.predict_explained(new[:1], evidence=3)[0]["fields"]
+    for target in coder.models_:
+        assert coder.explain(new[0], target, k=3) == explained[target]["evidence"]
 
 
 BENIGN = (
@@ -110,6 +114,9 @@ def test_codes_carry_evidence_and_tumour_free_reports_get_none() -> None:
     node = fields["pathologic_N"]  # taken from the text: its evidence is where it is written
     assert node["source"] == "extracted:pN" and node["alternatives"] == []
     assert lung[node["evidence"][0]["start"] : node["evidence"][0]["end"]] == "N0"  # of "pT2 N0"
+    # `explain` points at the same evidence, the text's own span for a value taken from it
+    for target, entry in fields.items():
+        assert coder.explain(lung, target, k=3) == entry["evidence"]
 
 
 def test_saved_coder_round_trip_and_tamper_check(tmp_path) -> None:
