@@ -273,18 +273,20 @@ _STATED_CODE = {
 }
 
 
-def _stated_columns(target: str, classes: Sequence[str], fields: dict[str, Any]) -> list[int]:
+def _stated_columns(
+    target: str, classes: Sequence[str], fields: dict[str, Any], column: dict[str, int] | None = None
+) -> list[int]:
     """Which of `classes` the report states for `target` (`STATED_PRIOR`): the extracted ICD-O-3 code
     (for the histology, with the other types the report names, its `alternatives`; for ICD-10, the
     site's code, or its category where the site is the whole organ: C61.9 is C61), or a value
-    `agreement` finds as stated."""
+    `agreement` finds as stated. `column`: each class's index, where the caller has it."""
     if target not in _STATED_CODE:
         return [j for j, c in enumerate(classes) if agreement(target, c, fields) == "as_stated"]
     field = fields.get(_STATED_CODE[target])
     if not field:
         return []
     code = str(field["value"])
-    column = {c: j for j, c in enumerate(classes)}
+    column = {c: j for j, c in enumerate(classes)} if column is None else column
     if target == "icd_o_3_histology":
         named = dict.fromkeys([code, *map(str, field.get("alternatives") or ())])
         return [column[c] for c in named if c in column]
@@ -1051,9 +1053,10 @@ def _with_prior(
     (`_stated_columns` of its `extract`) raised by its prior (`_prior`) in log-score, renormalised; rows
     stating no known class as they are."""
     factor = {j: np.exp(_prior(target, str(c))) for j, c in enumerate(classes)}
+    column = {str(c): j for j, c in enumerate(classes)}
     out = scores.copy()
     for row, fields in zip(out, extracted, strict=True):
-        columns = _stated_columns(target, classes, fields)
+        columns = _stated_columns(target, classes, fields, column)
         if columns:
             row[columns] *= [factor[j] for j in columns]
             row /= row.sum()
