@@ -58,7 +58,7 @@ _MM = r"(?:mm|rnm|mrn|nun|nm)"
 _NUM = r"\d+(?:[.,]\d+)?"
 # Where a report states its conclusions: a mention after one of these headers wins.
 _FINAL = re.compile(
-    r"(?im)^\s*(?:final\s+(?:pathologic(?:al)?\s+)?diagnosis|diagnosis|synoptic|summary|"
+    r"(?im)^[^\S\n]*(?:final\s+(?:pathologic(?:al)?\s+)?diagnosis|diagnosis|synoptic|summary|"
     r"(?:cancer|tumou?r)\s+(?:case\s+)?summary|pathologic\s+stag\w*|ajcc)\b"
 )
 # OCR's "l" or "I" for a 1 in a TNM category ("pTla", "pNl", "pNIb", "pTlbNx", "pTlbl"), and "i"
@@ -182,7 +182,7 @@ _TUMOUR_NOUN = r"(?:mass|tumou?r|nodule|lesion|neoplasm)"
 # a size right after a tumour noun ("mass 4.2 x 3.5 cm", "mass (10.7 x 7.8 x 2.1 cm)", "nodule, 1.2 cm",
 # "carcinoma (1.1 CM)", "tumor measuring 3 cm"), unless a distance or depth follows it
 _NOUN_THEN_SIZE = re.compile(
-    rf"(?i)\b(?:{_TUMOUR_NOUN}|\w*carcinoma)[ \t]*[,(:]?[ \t]*(?:measuring[ \t]+)?(?=\d)"
+    rf"(?i)\b(?:{_TUMOUR_NOUN}|\w*carcinoma)[ \t]*(?:[,(:][ \t]*)?(?:measuring[ \t]+)?(?=\d)"
 )
 _NOT_A_SIZE = re.compile(
     r"(?i)[ \t]*\)?[ \t]*(?:from|to|into|away|beyond|deep|thick|in\s+(?:thickness|depth)|of\s+(?:the\s+)?margin)\b"
@@ -190,8 +190,8 @@ _NOT_A_SIZE = re.compile(
 # a size right before one, across at most three describing words ("a 5 x 4 x 3 cm, lobulated, exophytic
 # mass"); not "1.5 cm from the tumor" or "24 cm segment of colon with a mass"
 _SIZE_THEN_NOUN = re.compile(
-    r"(?i)(?:[ \t]*,?[ \t]*(?!(?:from|to|of|in|into|away|beyond|at|with|and|or|the|a|an|margin|length|"
-    rf"segment|specimen|portion|piece|fragment)\b)[a-z\-]+){{0,3}}[ \t]*,?[ \t]*{_TUMOUR_NOUN}\b"
+    r"(?i)(?:[ \t]*(?:,[ \t]*)?(?!(?:from|to|of|in|into|away|beyond|at|with|and|or|the|a|an|margin|length|"
+    rf"segment|specimen|portion|piece|fragment)\b)[a-z\-]+){{0,3}}[ \t]*(?:,[ \t]*)?{_TUMOUR_NOUN}\b"
 )
 _MARGIN_NEG = re.compile(
     r"(?i)\bmargins?\b[^.\n]{0,40}?\b(?:free|negative|uninvolved|clear|not\s+involved|"

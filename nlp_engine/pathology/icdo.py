@@ -523,7 +523,7 @@ _BENIGN_PART = re.compile(
     r"negative\s+for\s+(?:malignancy|carcinoma|tumou?r|neoplasm|dysplasia)|no\s+(?:evidence\s+of\s+)?"
     r"(?:residual\s+)?(?:malignancy|carcinoma|tumou?r|neoplasm)(?:\s+(?:is\s+)?(?:present|seen|identified))?)\b"
 )
-_IN_SITU = re.compile(r"(?i)[ \t]*,?[ \t]*(?:\([^)\n]{0,12}\)[ \t]*)?in[\s\-]+situ\b")
+_IN_SITU = re.compile(r"(?i)[ \t]*(?:,[ \t]*)?(?:\([^)\n]{0,12}\)[ \t]*)?in[\s\-]+situ\b")
 
 
 # A synoptic line's label right before the type ("Histologic type: Squamous cell carcinoma",
@@ -661,7 +661,9 @@ _TYPE_SUBSITE: tuple[tuple[range, str, str], ...] = ((range(8160, 8161), "C22.0"
 # The sigmoid and the rectum named as one specimen ("Sigmoid colon and upper rectum", "Rectum &
 # sigmoid"): a resection across the rectosigmoid junction, which the records code C19.9. The text
 # between the two mentions:
-_ACROSS = re.compile(r"(?i)(?:[ \t]+colon)?[ \t]*,?[ \t]*(?:(?:and|&)[ \t]+)?(?:the[ \t]+)?(?:upper[ \t]+)?")
+_ACROSS = re.compile(
+    r"(?i)(?:[ \t]+colon)?[ \t]*(?:,[ \t]*)?(?:(?:and|&)[ \t]+)?(?:the[ \t]+)?(?:upper[ \t]+)?"
+)
 _JUNCTION = (("C18.7", "C20.9"), "C19.9")
 
 

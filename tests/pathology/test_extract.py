@@ -852,3 +852,14 @@ def test_stage_as_stated(text: str, stage: str | None) -> None:
 def test_grade_as_written(text: str, grade: str | None) -> None:
     field = extract("Carcinoma.\n" + text)["grade"]
     assert (field and field["value"]) == grade
+
+
+def test_long_runs_of_blank_space_are_read_in_linear_time() -> None:
+    """A tumour word followed by a long run of spaces, or a report padded with blank lines: the
+    patterns that allowed an optional comma between two runs of blanks (`[ \\t]*,?[ \\t]*`) and the
+    final-diagnosis header's `^\\s*` tried every split of the run (minutes for these texts); each run
+    is now read once. The fields are read as before."""
+    spaced = extract("Lung, lobectomy: adenocarcinoma" + " " * 100_000 + "in situ.")
+    assert spaced["histologic_type"]["value"] == "8140/2"
+    padded = extract("Lung, lobectomy: adenocarcinoma, 2.5 cm." + "\n" * 100_000 + "FINAL DIAGNOSIS: pT2a")
+    assert padded["pT"]["value"] == "pT2a" and padded["histologic_type"]["value"] == "8140/3"
