@@ -597,7 +597,7 @@ def hits_of(flags: dict[int, set[str]], *rules: str) -> set[int]:
 
 
 _PHONE_AFTER = re.compile(
-    r"[\s,:\-]*(?:(?:cell|home|work|phone|tel|ph|pager|h|c|w)\b\.?)?\s*#?\s*[:\-]?\s*\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}",
+    r"[\s,:\-]*(?:(?:cell|home|work|phone|tel|ph|pager|h|c|w)\b\.?\s*)?(?:#\s*)?(?:[:\-]\s*)?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}",
     re.IGNORECASE,
 )
 

@@ -62,7 +62,7 @@ PHONE_PATTERNS = [
     # a number in parentheses with its digits grouped oddly: "(240444-1243)", "(301 273 45166)"
     r"(?<=\()\d{3}[\s.\-]?\d{3}[\s.\-]?\d{4,5}(?=\))",
     r"(?<!\d)(?<!\d-)(?:\+?1[\s.\-])?\(?\d{3}\)?[\s.\-]?\d{3}[\s.\-]\d{4}(?![\d\-])(?:\s*(?:x|ext\.?)\s*\d{1,5})?",
-    r"(?i:\b(?:pager|beeper|pg|page|cell|phone|tel|fax|home|work|office|ph|call)\b\.?(?:\s*(?:#|no\.?|number)|[\s:#])*)"
+    r"(?i:\b(?:pager|beeper|pg|page|cell|phone|tel|fax|home|work|office|ph|call)\b\.?(?:[\s:#]|no\.?|number)*)"
     r"(?P<value>\d{3}[\s.\-]\d{4}|\d{4,7})(?!\d)",
 ]
 EMAIL = r"\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+\b"
@@ -73,7 +73,7 @@ ID_PATTERNS = [
     # MRN: 1234567, Acct #: A12345, Accession S19-12345, Policy #rg17, ref # 8336652, unit no 123
     r"(?i:\b(?:mrn|mr\s*#|medical\s+record(?:\s+(?:number|no\.?))?|acct|account|accession|specimen|"
     r"ref(?:erence)?|policy|unit\s*(?:no|number)|encounter|requisition|ssn|"
-    r"social\s+security(?:\s+number)?|identifier|device|serial|license|insurance|member)\b\.?\s*(?:#|no\.?|number)?\s*[:#]?\s*)"
+    r"social\s+security(?:\s+number)?|identifier|device|serial|license|insurance|member)\b\.?\s*(?:(?:#|no\.?|number)\s*)?(?:[:#]\s*)?)"
     r"(?P<value>(?=[\w\-]*\d)[A-Za-z]{0,4}[\-]?\d[\w\-]{2,})",
     # specimen / accession numbers: S19-12345, CH19-1234
     r"\b[A-Z]{1,3}\d{2}-\d{4,8}\b",
@@ -88,7 +88,7 @@ AGE_PATTERN = (
     r"(?i)(?<![\d.])(?P<value>9\d|1[0-2]\d)(?:\s*|-)(?=(?:yo|y/o|y\.o\.?|y\.?\s?o\b|yr|yrs|year|years|"
     r"-year|y(?=\s)|m\b|f\b|male|female|man|woman|gentleman|lady|s/p)\b)"
 )
-ZIP = r"(?<=[a-z],\s[A-Z]{2}\s)\d{5}(?:-\d{4})?\b|(?i:\bzip(?:\s*code)?\s*:?\s*)(?P<value>\d{5}(?:-\d{4})?)\b"
+ZIP = r"(?<=[a-z],\s[A-Z]{2}\s)\d{5}(?:-\d{4})?\b|(?i:\bzip(?:\s*code)?\s*(?::\s*)?)(?P<value>\d{5}(?:-\d{4})?)\b"
 STREET_SUFFIX = (
     r"(?:street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|court|ct|way|place|pl|terrace|ter|"
     r"circle|cir|highway|hwy|parkway|pkwy|square|sq)"

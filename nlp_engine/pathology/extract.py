@@ -94,7 +94,7 @@ _T_STAGED = re.compile(
     # ... or under a label: "AJCC Staging: Tlb", "Pathological T T2a"
     r"(?:(?i:tnm|stag\w*|edition\)?|extent\s+of\s+invasion|primary\s+tumou?r|patholog\w*\s+T)[^\n]{0,30}?"
     # ... or on the line below the heading ("PRIMARY TUMOR (T)\nTumor involves both lobes (T2c)")
-    r"|(?i:primary\s+tumou?r)(?:\s*\(p?T\))?[ \t]*:?[ \t]*\n[^\n]{0,50}?)"
+    r"|(?i:primary\s+tumou?r)(?:\s*\(p?T\))?[ \t]*(?::[ \t]*)?\n[^\n]{0,50}?)"
     r"(?<![A-Za-z0-9])(?P<tt>T\s?(?P<t>[0-4l][a-d]?|is|x|X))(?![A-Za-z0-9])"
 )
 _N_ALONE = re.compile(
@@ -103,18 +103,18 @@ _N_ALONE = re.compile(
 # Without the "p", under a label that says what it is ("Lymph Node Stage (AJCC 7th Edition):\n N1b")
 _N_STAGED = re.compile(
     r"(?:(?i:lymph\s+node\s+stage|regional\s+lymph\s+nodes\s+\(p?N\))[^:\n]{0,30}:\s*"
-    r"|(?i:patholog\w*\s+N|node\s+status)[ \t]*:?[ \t]*"  # "Pathological N N2", "Node status N2 (8/28)"
+    r"|(?i:patholog\w*\s+N|node\s+status)[ \t]*(?::[ \t]*)?"  # "Pathological N N2", "Node status N2 (8/28)"
     # on the label's line: "Regional Lymph Nodes: N0: No regional lymph node metastasis"
     r"|(?i:regional\s+lymph\s+nodes?|lymph\s+node\s+involvement)[ \t]*:[ \t]*"
     # ... or on the line below the heading ("REGIONAL LYMPH NODES (N)\nNo regional lymph node metastasis (N0)")
-    r"|(?i:regional\s+lymph\s+nodes)(?:\s*\(p?N\))?[ \t]*:?[ \t]*\n[^\n]{0,60}?)"
+    r"|(?i:regional\s+lymph\s+nodes)(?:\s*\(p?N\))?[ \t]*(?::[ \t]*)?\n[^\n]{0,60}?)"
     rf"(?<![A-Za-z0-9])(?P<nt>N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
 )
 _M_ALONE = re.compile(
     rf"(?<![A-Za-z0-9])(?P<mt>p\s?M\s?(?P<m>(?:[01O]|{_OCR_ONE_ALONE})[a-d]?|x|X))(?![A-Za-z0-9])"
 )
 _STAGE = re.compile(
-    r"(?i)\b(?:ajcc\s+)?(?:pathologic(?:al)?\s+)?(?:tnm\s+)?stage\s*(?:group(?:ing)?)?\s*[:\-]?\s*"
+    r"(?i)\b(?:ajcc\s+)?(?:pathologic(?:al)?\s+)?(?:tnm\s+)?stage(?:\s*group(?:ing)?)?\s*(?:[:\-]\s*)?"
     r"(?P<stage>IV|III|II|I|0)(?P<sub>[ABC][12]?)?(?![A-Za-z])"
 )
 # OCR's stage numerals ("Stage Ill A", "stage lA", "Stage 11B") and Arabic ones ("Pathologic stage:
@@ -122,8 +122,8 @@ _STAGE = re.compile(
 # is no AJCC stage)
 _OCR_NUMERAL = r"(?-i:[Il1|]{1,3}|[1-4])"
 _STAGE_OCR = re.compile(
-    r"(?i)(?:\b(?:ajcc|pathologic(?:al)?|tnm)\s+(?:pathologic(?:al)?\s+)?(?:tnm\s+)?stage\s*(?:group(?:ing)?)?\s*[:\-]?\s*"
-    rf"(?P<n>{_OCR_NUMERAL})(?:[ \t]?(?P<sub>(?-i:[ABC])[12]?))?|\bstage\s*(?:group(?:ing)?)?\s*[:\-]?\s*"
+    r"(?i)(?:\b(?:ajcc|pathologic(?:al)?|tnm)\s+(?:pathologic(?:al)?\s+)?(?:tnm\s+)?stage(?:\s*group(?:ing)?)?\s*(?:[:\-]\s*)?"
+    rf"(?P<n>{_OCR_NUMERAL})(?:[ \t]?(?P<sub>(?-i:[ABC])[12]?))?|\bstage(?:\s*group(?:ing)?)?\s*(?:[:\-]\s*)?"
     rf"(?P<n2>{_OCR_NUMERAL})[ \t]?(?P<sub2>(?-i:[ABC])[12]?))(?![A-Za-z0-9])"
 )
 _GRADE_G = re.compile(r"(?<![A-Za-z0-9])G\s?(?P<g>[1-4X])(?![0-9])")
@@ -146,10 +146,10 @@ _PRECURSOR = re.compile(
     r"h?sil\b|cin\b|vin\b|ain\b|adenoma\w*)"
 )
 _GLEASON = re.compile(
-    r"(?i)gleason(?:'s)?\s*(?:score|grade|sum|pattern)?\s*[:=]?\s*(?P<a>[1-5])\s*\+\s*(?P<b>[1-5])"
+    r"(?i)gleason(?:'s)?(?:\s*(?:score|grade|sum|pattern))?\s*(?:[:=]\s*)?(?P<a>[1-5])\s*\+\s*(?P<b>[1-5])"
     r"(?:\s*=\s*(?P<s>[2-9]|10))?"
 )
-_GRADE_GROUP = re.compile(r"(?i)\bgrade\s+group\s*[:\-]?\s*(?P<g>[1-5])\b")
+_GRADE_GROUP = re.compile(r"(?i)\bgrade\s+group\s*(?:[:\-]\s*)?(?P<g>[1-5])\b")
 # a dimension as OCR prints it too: "4 .6", "0. 6", "2 ,5"
 _DIMENSION = r"\d+(?:[ \t]?[.,][ \t]?\d+)?"
 _SIZE = re.compile(
@@ -185,7 +185,7 @@ _NOUN_THEN_SIZE = re.compile(
     rf"(?i)\b(?:{_TUMOUR_NOUN}|\w*carcinoma)[ \t]*(?:[,(:][ \t]*)?(?:measuring[ \t]+)?(?=\d)"
 )
 _NOT_A_SIZE = re.compile(
-    r"(?i)[ \t]*\)?[ \t]*(?:from|to|into|away|beyond|deep|thick|in\s+(?:thickness|depth)|of\s+(?:the\s+)?margin)\b"
+    r"(?i)[ \t]*(?:\)[ \t]*)?(?:from|to|into|away|beyond|deep|thick|in\s+(?:thickness|depth)|of\s+(?:the\s+)?margin)\b"
 )
 # a size right before one, across at most three describing words ("a 5 x 4 x 3 cm, lobulated, exophytic
 # mass"); not "1.5 cm from the tumor" or "24 cm segment of colon with a mass"
@@ -196,10 +196,10 @@ _SIZE_THEN_NOUN = re.compile(
 _MARGIN_NEG = re.compile(
     r"(?i)\bmargins?\b[^.\n]{0,40}?\b(?:free|negative|uninvolved|clear|not\s+involved|"
     r"free\s+of\s+(?:tumou?r|carcinoma|malignancy))\b|\b(?:negative|uninvolved|clear)\s+(?:\w+\s+)?margins?\b|"
-    r"\bmargins?\s+(?:involved|positive)[ \t]*[:\-]?[ \t]*(?:no|none)\b"  # a label answered "No"
+    r"\bmargins?\s+(?:involved|positive)[ \t]*(?:[:\-][ \t]*)?(?:no|none)\b"  # a label answered "No"
 )
 _MARGIN_POS = re.compile(
-    r"(?i)\bmargins?\b[^.\n]{0,40}?\b(?:positive|involved)\b(?<!not\sinvolved)(?![ \t]*[:\-]?[ \t]*(?:no|none|not)\b)|"
+    r"(?i)\bmargins?\b[^.\n]{0,40}?\b(?:positive|involved)\b(?<!not\sinvolved)(?![ \t]*(?:[:\-][ \t]*)?(?:no|none|not)\b)|"
     r"\b(?:positive|involved)\s+(?:\w+\s+)?margins?\b"
 )
 _MARGIN_DISTANCE = re.compile(
@@ -210,7 +210,7 @@ _MARGIN_DISTANCE = re.compile(
     r"(?:from|to)\s+(?:the\s+)?(?:closest|nearest)\s+(?:[a-z/\-]+\s+){0,2}margin\w*|\bclearance)"
     rf"[^.\n\d<>]{{0,30}}?(?P<d2>{_NUM})\s*(?P<unit2>{_CM}|{_MM})(?![a-z])"
 )
-_NODES_FRACTION = re.compile(r"(?i)\(?\s*(?P<pos>\d{1,3})\s*/\s*(?P<tot>\d{1,3})\s*\)?")
+_NODES_FRACTION = re.compile(r"(?i)(?:\(|(?<!\s))\s*(?P<pos>\d{1,3})\s*/\s*(?P<tot>\d{1,3})\s*\)?")
 # Counts written as words ("one of eleven lymph nodes"): OCR'd reports spell them out as often as not.
 _NUMBER_WORDS = {
     word: n
@@ -278,7 +278,7 @@ _NODES_SYNOPTIC = (
 _NODE_SENTENCE = re.compile(r"(?i)lymph\s*nodes?|nodes?\s*\(|\bLN\b")
 # a pN with its count, the report's own total: "R0 pN2 24/29", "pN1(1/19)", "Node status N1 (7/19)"
 _NODES_STAGED = re.compile(
-    r"(?<![A-Za-z])[yp]?N[ \t]?(?:[0-3O]|[lI](?![a-z]))[a-c]?[ \t]*\(?[ \t]*(?P<pos>\d{1,3})[ \t]*/[ \t]*(?P<tot>\d{1,3})(?![\d/])"
+    r"(?<![A-Za-z])[yp]?N[ \t]?(?:[0-3O]|[lI](?![a-z]))[a-c]?[ \t]*(?:\([ \t]*)?(?P<pos>\d{1,3})[ \t]*/[ \t]*(?P<tot>\d{1,3})(?![\d/])"
 )
 _INVASION = {
     "lymphovascular_invasion": r"(?:lympho[\s\-]?vascular|angiolymphatic|lymphatic|vascular|venous|LVI)(?:\s+space)?\s+invasion|\bLVI\b",
@@ -310,7 +310,7 @@ _KI67 = re.compile(r"(?i)\bki[\s\-]?67\b[^.\n%]{0,40}?(?P<v>\d{1,3})(?:\s*[-–]
 # "PSA value of 10 .64 nglml"); a PSA immunostain ("PSA and prostein", "PSA (1:500)") has no number,
 # and a tumour-marker checkbox form ("PSA o Negative o Positive", OCR "PSA 0 Negative") no value
 _PSA = re.compile(
-    r"(?i)\bpsa\b(?:\s+(?:values?|levels?))?(?:\s+(?:of|was|is|at|had\s+been))?\s*[:=]?\s*\(?[ \t]*"
+    r"(?i)\bpsa\b(?:\s+(?:values?|levels?))?(?:\s+(?:of|was|is|at|had\s+been))?\s*(?:[:=]\s*)?(?:\([ \t]*)?"
     r"(?P<v>\d{1,4}(?:\s?[.,]\s?\d{1,3})?)(?![\d:])(?!\s*(?:neg|pos))(?:\s*(?:ng|ug)\s*[/l]\s*m[l1])?"
 )
 # where a non-invasive papillary carcinoma is Ta: renal pelvis, ureter, bladder, urethra
@@ -884,7 +884,7 @@ def _invasion_patterns(cue: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
             rf"(?i)\b(?:{_NEGATED_BEFORE}|(?P<u>{_UNCERTAIN_BEFORE}))(?P<gap>\s+(?:\w+\s+){{0,2}})(?:{cue})"
         ),
         re.compile(
-            rf"(?i)(?:{cue})\s*[:\-]?\s*(?P<select>\(select\s+one\)\s*)?(?:is\s+|are\s+)?"
+            rf"(?i)(?:{cue})\s*(?:[:\-]\s*)?(?P<select>\(select\s+one\)\s*)?(?:is\s+|are\s+)?"
             rf"(?P<v>{_UNCERTAIN_AFTER}|{_ABSENT}|{_PRESENT})\b"
         ),
     )

@@ -457,7 +457,7 @@ _ANAPLASTIC = {"9400/3": "9401/3", "9450/3": "9451/3"}
 # How far from a type's mention its lines are read (`_graded`, `_mixed`): a report OCR'd as one
 # endless line is not scanned to its end once per mention.
 _BESIDE_REACH = 400
-_WHO_GRADE = re.compile(r"(?i)\bgrade[ \t]*[(:]?[ \t]*\n?[ \t]*(III|Ill|lll|3|II|Il|2|IV|4|I|1)\b")
+_WHO_GRADE = re.compile(r"(?i)\bgrade[ \t]*(?:[(:][ \t]*)?(?:\n[ \t]*)?(III|Ill|lll|3|II|Il|2|IV|4|I|1)\b")
 
 
 def _lines_end(text: str, at: int, lines: int) -> int:
@@ -533,7 +533,7 @@ _IN_SITU = re.compile(r"(?i)[ \t]*(?:,[ \t]*)?(?:\([^)\n]{0,12}\)[ \t]*)?in[\s\-
 # ("Type: 1. Invasive squamous carcinoma 2. ... 3. Invasive adenocarcinoma") lists every choice.
 _TYPE_LABEL = re.compile(
     r"(?i)\b(?:histolog\w*|tumou?r|cancer|carcinoma)(?:[ \t]+(?:tumou?r|cell))?[ \t]+(?:sub)?type(?:[ \t]*/[ \t]*subtype)?"
-    r"(?:[ \t]*\([^)\n]{0,30}\))?[ \t]*[:.\-,]?[ \t]*(?:\r?\n[ \t]*)?[\"'*]?[ \t]*"
+    r"(?:[ \t]*\([^)\n]{0,30}\))?[ \t]*(?:[:.\-,][ \t]*)?(?:\r?\n[ \t]*)?(?:[\"'*][ \t]*)?"
     r"(?:[A-Za-z][a-z\-]*[ \t]*,?[ \t]+){0,3}$"  # "Tumor Type: Invasive urothelial carcinoma"
 )
 _TYPE_LABEL_WEIGHT = 4
@@ -577,7 +577,7 @@ _SAME_ORGAN = {"C55": "C54", "C19": "C18", "C20": "C18"}
 # A synoptic label right before a site ("Tumor site: Cecum", "Location of tumor: Cecal pouch").
 _SITE_LABEL = re.compile(
     r"(?i)\b(?:(?:primary\s+)?tumou?r\s+(?:site|location)|location\s+of\s+(?:the\s+)?tumou?r|site\s+of\s+tumou?r|"
-    r"tumou?r\s+sits)[ \t]*[:\-]?[ \t]*(?:\r?\n[ \t]*)?(?:[A-Za-z][a-z\-]*[ \t]*,?[ \t]+){0,3}$"
+    r"tumou?r\s+sits)[ \t]*(?:[:\-][ \t]*)?(?:\r?\n[ \t]*)?(?:[A-Za-z][a-z\-]*(?:[ \t]*,)?[ \t]+){0,3}$"
 )
 # A subsite the tumour is said to be in or arise from: "tumor in the left lower lobe", "a mass of the
 # cecum", "arising in the sigmoid"

@@ -200,3 +200,23 @@ def test_history_years_need_a_history_line_and_an_event() -> None:
 def test_a_full_date_near_a_ventilator_setting_is_still_a_date() -> None:
     # the pain-score and ventilator context only ever excuses a bare m/d, never a date with a year
     assert ("DATE", "7/22/2019") in found("On TV 400, seen 7/22/2019 in clinic.")
+
+
+@pytest.mark.parametrize(
+    "text, label, value",
+    [
+        (
+            "Seen with Lopie Certusi cell" + " \n" * 20_000 + "410-322-14; cell 410-322-1419",
+            "PHONE",
+            "410-322-1419",
+        ),
+        ("Call pager" + " \n" * 20_000 + "4567 if needed.", "PHONE", "4567"),
+        ("MRN" + " \n" * 20_000 + "1234567", "ID", "1234567"),
+        ("Zip code" + " \n" * 40_000 + "unknown; zip 02139", "ZIP", "02139"),
+    ],
+)
+def test_a_cue_before_a_long_run_of_blanks_is_read_in_linear_time(text: str, label: str, value: str) -> None:
+    """A phone, pager, ID or ZIP label with a long run of blanks after it: the optional marks between
+    runs of blanks (`\\s*#?\\s*[:\\-]?\\s*`, `(?:\\s*#|[\\s:#])*`, `\\s*:?\\s*`) tried every split of
+    the run (from 40 s to hours for these texts); each run is now read once and the number is found."""
+    assert (label, value) in found(text)
