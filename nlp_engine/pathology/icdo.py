@@ -11,7 +11,8 @@ attractive target in glioblastoma"). Each code then scores its mentions (twice o
 final-diagnosis or synoptic part; 4 more, once, where a synoptic label such as "Histologic type:"
 names it) plus the scores of the codes it refines, so `renal cell carcinoma ... histologic type: clear cell` is coded 8310/3 (clear cell
 refines renal cell carcinoma) and a lone `carcinoma` does not outvote `adenocarcinoma`. The evidence
-is the chosen code's mention in the final part, else its first one. Carcinoma in situ beside an
+is the chosen code's first mention in the final part, else its first one, passing over mentions named
+as a deposit ("metastatic adenocarcinoma") where another remains. Carcinoma in situ beside an
 invasive tumour is left out; a report with only in situ disease gets the morphology with behaviour
 /2 (`8500/2`).
 
@@ -569,9 +570,15 @@ def _choose_morphology(
     others = sorted(
         c for c in scores if c != best and c not in ancestors and best not in _ancestors(c, by_code)
     )
-    return _field(text, (in_final or chosen)[0], others)
+    pool = in_final or chosen
+    # a deposit is not the primary: "1) ADNEXA: METASTATIC ADENOCARCINOMA ... 5) UTERUS, CERVIX:
+    # INVASIVE ADENOCARCINOMA OF UTERINE CERVIX" is read where the primary is named
+    primary = [m for m in pool if not _DEPOSIT_BEFORE.search(text, max(0, m[0] - 40), m[0])]
+    return _field(text, (primary or pool)[0], others)
 
 
+# a type named as a deposit: "metastatic adenocarcinoma", "metastatic, poorly differentiated carcinoma"
+_DEPOSIT_BEFORE = re.compile(r"(?i)\bmetastatic[ \t,]+(?:[a-z\-]+[ \t,]+){0,2}$")
 # categories that name parts of one organ: the uterus NOS (C55) is refined by its corpus (C54)
 _SAME_ORGAN = {"C55": "C54", "C19": "C18", "C20": "C18"}
 # A synoptic label right before a site ("Tumor site: Cecum", "Location of tumor: Cecal pouch").

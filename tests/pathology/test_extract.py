@@ -892,3 +892,21 @@ def test_a_cue_before_a_long_run_of_blanks_is_read_in_linear_time(
     count's leading `\\(?\\s*` rescanned the run from each of its characters; each run is now read
     once, and the value stated after it is read as before."""
     assert extract(text)[field]["value"] == value
+
+
+def test_a_metastatic_deposit_is_not_read_as_the_primary() -> None:
+    """Where the same type is named as a deposit first ("metastatic adenocarcinoma" of an ovary) and as
+    the tumour after, its evidence is the primary's mention and the site is read beside that one (it
+    was the first mention's: the ovary)."""
+    text = (
+        "FINAL DIAGNOSIS:\nA. Right ovary, oophorectomy:\n- Metastatic adenocarcinoma.\n"
+        "B. Sigmoid colon, resection:\n- Invasive adenocarcinoma of the sigmoid colon, moderately "
+        "differentiated, 4.0 cm.\n"
+    )
+    fields = extract(text)
+    histology, site = fields["histologic_type"], fields["primary_site"]
+    assert histology["value"] == "8140/3" and histology["start"] > text.index("Invasive")
+    assert site["value"] == "C18.7"
+    # with no other mention, a deposit's type is still the report's
+    alone = extract("Liver, biopsy: metastatic adenocarcinoma, consistent with a colorectal primary.")
+    assert alone["histologic_type"]["value"] == "8140/3"
