@@ -20,8 +20,9 @@ Primary site: the organ (three-character topography category) named most, counti
 chosen histologic type (with the next line where the sentence runs on: "adenocarcinoma\n of the
 cecum") and a synoptic "Tumor site:" five times, its specimen header (the line before) three times
 and the final part twice; then the most named subsite of that organ (`upper lobe` refines lung only
-where the organ is the lung; the type's own sentence or a site label seven times, the header three),
-else the organ's own code (a cholangiocarcinoma of the liver: the intrahepatic bile ducts, C22.1,
+where the organ is the lung; the type's own sentence or a site label seven times, the header three;
+not a subsite whose own line calls it benign away from the type, "Bladder neck, biopsy: benign
+urothelium"), else the organ's own code (a cholangiocarcinoma of the liver: the intrahepatic bile ducts, C22.1,
 `_TYPE_SUBSITE`). The appendix refines the colon only there: a right hemicolectomy
 always holds one. The colon, rectosigmoid and rectum (C18, C19.9,
 C20.9) count as one organ, the colorectum, in which the rectosigmoid and rectum are subsites, named
@@ -626,14 +627,14 @@ def organ_mentions(text: str) -> list[tuple[int, str]]:
     return [(start, organ(entry.code)) for start, _, entry in _sites_named(text)]
 
 
-def _says_benign(text: str, start: int, end: int) -> bool:
-    """Whether a site mention's line, or the line after it, says it holds no tumour."""
+def _says_benign(text: str, start: int, end: int, lines: int = 2) -> bool:
+    """Whether a site mention's line, or (`lines` 2) the line after it, says it holds no tumour."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
     after = text.find("\n", line_end + 1)
-    after = len(text) if after < 0 else after
-    return _BENIGN_PART.search(text, line_start, after) is not None
+    after = len(text) if after < 0 or lines < 2 else after
+    return _BENIGN_PART.search(text, line_start, line_end if lines < 2 else after) is not None
 
 
 # Types found in one organ only: the site a report naming none implies (its whole-organ code).
@@ -802,11 +803,13 @@ def _primary_site(text: str, final_start: int | None, histology: dict[str, Any])
     )
     in_organ = _junctions(text, [m for m in mentions if organ(m[2].code) == site_organ])
     sub_weight: Counter[str] = Counter()
-    for start, _, entry in in_organ:
+    for start, end, entry in in_organ:
         beside = near_start <= start < near_end
         labelled = start in labels
         if _whole_organ(entry.code):
             continue
+        if not (beside or labelled) and _says_benign(text, start, end, lines=1):
+            continue  # "The endometrium is negative for tumor" is no subsite of the tumour
         if entry.code in _PART_CODES and not (
             beside or labelled or (final_start is not None and start >= final_start)
         ):

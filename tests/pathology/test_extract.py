@@ -910,3 +910,14 @@ def test_a_metastatic_deposit_is_not_read_as_the_primary() -> None:
     # with no other mention, a deposit's type is still the report's
     alone = extract("Liver, biopsy: metastatic adenocarcinoma, consistent with a colorectal primary.")
     assert alone["histologic_type"]["value"] == "8140/3"
+
+
+def test_a_subsite_its_own_line_calls_benign_does_not_refine_the_site() -> None:
+    """ "Bladder neck, biopsy: benign urothelium" names no subsite of the tumour: the site stays the
+    organ's (it was the bladder neck's); a part of the organ its line does not call benign still
+    refines it."""
+    tumour = "FINAL DIAGNOSIS:\nA. Urinary bladder, cystectomy:\n- High grade invasive urothelial carcinoma, 3.0 cm.\n"
+    benign = extract(tumour + "B. Bladder neck, biopsy: benign urothelium, negative for carcinoma.\n")
+    assert benign["primary_site"]["value"] == "C67.9"
+    involved = extract(tumour + "B. Bladder neck, biopsy: urothelial carcinoma in situ.\n")
+    assert involved["primary_site"]["value"] == "C67.5"
