@@ -210,6 +210,8 @@ _MARGIN_DISTANCE = re.compile(
     r"(?:from|to)\s+(?:the\s+)?(?:closest|nearest)\s+(?:[a-z/\-]+\s+){0,2}margin\w*|\bclearance)"
     rf"[^.\n\d<>]{{0,30}}?(?P<d2>{_NUM})\s*(?P<unit2>{_CM}|{_MM})(?![a-z])"
 )
+# (a count starts at its bracket or where a run of blanks starts: from inside a long run, each start
+# would read the rest of the run again)
 _NODES_FRACTION = re.compile(r"(?i)(?:\(|(?<!\s))\s*(?P<pos>\d{1,3})\s*/\s*(?P<tot>\d{1,3})\s*\)?")
 # Counts written as words ("one of eleven lymph nodes"): OCR'd reports spell them out as often as not.
 _NUMBER_WORDS = {
