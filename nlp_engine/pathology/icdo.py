@@ -536,7 +536,7 @@ _IN_SITU = re.compile(r"(?i)[ \t]*(?:,[ \t]*)?(?:\([^)\n]{0,12}\)[ \t]*)?in[\s\-
 _TYPE_LABEL = re.compile(
     r"(?i)\b(?:histolog\w*|tumou?r|cancer|carcinoma)(?:[ \t]+(?:tumou?r|cell))?[ \t]+(?:sub)?type(?:[ \t]*/[ \t]*subtype)?"
     r"(?:[ \t]*\([^)\n]{0,30}\))?[ \t]*(?:[:.\-,][ \t]*)?(?:\r?\n[ \t]*)?(?:[\"'*][ \t]*)?"
-    r"(?:[A-Za-z][a-z\-]*[ \t]*,?[ \t]+){0,3}$"  # "Tumor Type: Invasive urothelial carcinoma"
+    r"(?:[A-Za-z][a-z\-]*(?:[ \t]*,)?[ \t]+){0,3}$"  # "Tumor Type: Invasive urothelial carcinoma"
 )
 _TYPE_LABEL_WEIGHT = 4
 
@@ -632,9 +632,10 @@ def _says_benign(text: str, start: int, end: int, lines: int = 2) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
-    after = text.find("\n", line_end + 1)
-    after = len(text) if after < 0 or lines < 2 else after
-    return _BENIGN_PART.search(text, line_start, line_end if lines < 2 else after) is not None
+    if lines > 1:
+        after = text.find("\n", line_end + 1)
+        line_end = len(text) if after < 0 else after
+    return _BENIGN_PART.search(text, line_start, line_end) is not None
 
 
 # Types found in one organ only: the site a report naming none implies (its whole-organ code).
