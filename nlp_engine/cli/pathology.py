@@ -113,7 +113,7 @@ def extract_command(
                 table.writerow(
                     [
                         record.id,
-                        *(_value(fields[f]) for f in FIELDS),
+                        *(_value(fields[f], prefixed=f in ("pT", "pN", "pM")) for f in FIELDS),
                         _value(row["derived_stage"]),
                         row["status"],
                         *(coded.get(t) or "" for t in coded_targets),
@@ -129,8 +129,14 @@ def extract_command(
         raise typer.Exit(1)
 
 
-def _value(field: dict[str, object] | None) -> object:
-    return "" if field is None else field["value"]
+def _value(field: dict[str, object] | None, *, prefixed: bool = False) -> object:
+    """A field's value for a CSV cell ("" for none); `prefixed`: a TNM value with its AJCC prefix
+    ("ypT1c")."""
+    from ..pathology.extract import with_prefix
+
+    if field is None:
+        return ""
+    return with_prefix(field) if prefixed else field["value"]
 
 
 def _labelled(

@@ -74,7 +74,7 @@ _TNM = re.compile(
     rf"(?<![A-Za-z0-9])(?P<tt>(?P<prefix>[yrm]?p|(?P<caps>(?-i:[YR]?P))(?=\s?T\s?[0-4]))\s?T\s?(?P<t>(?:[0-4]|{_OCR_ONE})"
     rf"(?:(?:[a-d]|[ \t][a-d](?![a-z]))(?:[12lI]|i(?![a-z]))?)?(?:\(m\))?|is|a(?![A-Za-z0-9])|x|X))(?(caps)(?![0-9]))"
     # (in capitals, "PNI" is perineural invasion, not an OCR'd pN1)
-    rf"(?:[\s,;/]*(?P<nt>(?:p|P(?!\s?NI(?![a-z])))?\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?(?:\(mi\)|mi(?![a-z]))?"
+    rf"(?:[\s,;/]*(?P<nt>(?:[yr]?p|(?-i:[YR])?P(?!\s?NI(?![a-z])))?\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?(?:\(mi\)|mi(?![a-z]))?"
     r"(?:\((?:sn|i[+-]|mol[+-])\))?|x|X)))?"
     rf"(?:[\s,;/]*(?P<mt>[pP]?\s?M\s?(?P<m>(?:[01O]|{_OCR_ONE_ALONE})[a-d]?|x|X)))?",
 )
@@ -98,7 +98,7 @@ _T_STAGED = re.compile(
     r"(?<![A-Za-z0-9])(?P<tt>T\s?(?P<t>[0-4l][a-d]?|is|x|X))(?![A-Za-z0-9])"
 )
 _N_ALONE = re.compile(
-    rf"(?<![A-Za-z0-9])(?P<nt>p\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
+    rf"(?<![A-Za-z0-9])(?P<nt>[yr]?p\s?N\s?(?P<n>(?:[0-3O]|{_OCR_ONE})[a-c]?|x|X))(?![A-Za-z0-9])"
 )
 # Without the "p", under a label that says what it is ("Lymph Node Stage (AJCC 7th Edition):\n N1b")
 _N_STAGED = re.compile(
@@ -406,14 +406,36 @@ def _t_category(written: str) -> str:
     return category
 
 
+# The AJCC classification prefix written before a "p": "y" after neoadjuvant therapy ("ypT1c ypN1a"),
+# "r" for a recurrence ("rpT2").
+_PREFIX = re.compile(r"(?i)([yr])(?=\s?p)")
+
+
+def _prefixed(field: dict[str, Any], written: str, inherited: str | None = None) -> dict[str, Any]:
+    """`field` with its AJCC prefix (`_PREFIX`) as `prefix` where `written` has one; a part written
+    without its own "p" takes the T's (`inherited`: "ypT1c N1a" is post-therapy throughout)."""
+    own = _PREFIX.match(written)
+    prefix = own.group(1).lower() if own else None if written[:1] in "pP" else inherited
+    return {**field, "prefix": prefix} if prefix else field
+
+
+def with_prefix(field: dict[str, Any]) -> str:
+    """A pT/pN/pM value with its AJCC prefix, as a registry writes it: "ypT1c" (else the value)."""
+    return f"{field.get('prefix') or ''}{field['value']}"
+
+
 def _tnm(text: str, site: Field = None, positive: Field = None, examined: Field = None) -> dict[str, Field]:
     t_found, n_found, m_found = [], [], []
     for match in _TNM.finditer(text):
         # each part's own words are its evidence: "pT2c", "N1", "MX" of "pT2c N1 MX"
         # OCR's space before the subcategory: "pT1 b" is pT1b
-        t_found.append(_span(match, "tt", "pT" + _t_category(re.sub(r"[ \t]", "", match.group("t")))))
+        t = _prefixed(
+            _span(match, "tt", "pT" + _t_category(re.sub(r"[ \t]", "", match.group("t")))), match.group("tt")
+        )
+        t_found.append(t)
         if match.group("n"):
-            n_found.append(_span(match, "nt", "pN" + _ocr_digits(match.group("n"))))
+            node = _span(match, "nt", "pN" + _ocr_digits(match.group("n")))
+            n_found.append(_prefixed(node, match.group("nt"), t.get("prefix")))
         if match.group("m"):
             m_found.append(_span(match, "mt", "pM" + _ocr_digits(match.group("m"))))
     # a form listing the categories unticked states none of them: the report may state its own bare
@@ -434,7 +456,10 @@ def _tnm(text: str, site: Field = None, positive: Field = None, examined: Field 
                 _span(m, "tt", "pT" + _ocr_digits(m.group("t"))) for m in _unlisted(text, _T_STAGED, "tt")
             ]
     if not n_found:
-        n_found = [_span(m, "nt", "pN" + _ocr_digits(m.group("n"))) for m in _N_ALONE.finditer(text)]
+        n_found = [
+            _prefixed(_span(m, "nt", "pN" + _ocr_digits(m.group("n"))), m.group("nt"))
+            for m in _N_ALONE.finditer(text)
+        ]
     if not n_found:
         n_found = [_span(m, "nt", "pN" + _ocr_digits(m.group("n"))) for m in _unlisted(text, _N_STAGED, "nt")]
     # a T stated with its "p" and the N and M only bare: "pT3 ... AJCC stage: Stage IIB (T3 N1 MO)"

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..fhir import _REPORT_CODES, _VERIFICATION, DOCUMENT_ID_SYSTEM, LOINC, _codeable, _uuid, validate_bundle
 from . import icdo
+from .extract import with_prefix
 
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -46,6 +47,10 @@ _LOINC = {
     "psa_ng_ml": ("2857-1", "Prostate specific Ag [Mass/volume] in Serum or Plasma"),
 }
 _CONDITION_FIELDS = ("histologic_type", "primary_site")
+# The TNM fields, whose value is written with its AJCC prefix ("ypT1c": after neoadjuvant therapy)
+_TNM_FIELDS = ("pT", "pN", "pM")
+# What a stage derived from a prefixed TNM is
+_KIND = {"y": "post-therapy (yp) ", "r": "recurrence (rp) "}
 
 
 def _evidence_note(field: dict[str, Any]) -> str:
@@ -113,16 +118,20 @@ def pathology_bundle(
             continue
         code, display = _LOINC.get(name, (None, None))
         concept = _codeable(LOINC, code, display) if code else _codeable(FIELD_SYSTEM, name, text=name)
-        observed[name] = add(name, concept, _evidence_note(field), **_value(name, field["value"]))
+        value = with_prefix(field) if name in _TNM_FIELDS else field["value"]
+        observed[name] = add(name, concept, _evidence_note(field), **_value(name, value))
     stage_ref = observed.get("stage")
     if derived_stage is not None:
         sources = [observed[name] for name in derived_stage["from"] if name in observed]
+        kind = _KIND.get(str(derived_stage.get("prefix")), "")
         derived_ref = add(
             "derived_stage",
             _codeable(LOINC, *_LOINC["stage"]),
             "nlp-engine: derived (not stated) from "
             + ", ".join(f"{k} {v}" for k, v in derived_stage["from"].items()),
-            method={"text": f"{derived_stage['edition']} stage group derived from the report's own TNM"},
+            method={
+                "text": f"{derived_stage['edition']} {kind}stage group derived from the report's own TNM"
+            },
             **({"derivedFrom": sources} if sources else {}),
             valueCodeableConcept={"text": str(derived_stage["value"])},
         )

@@ -212,12 +212,13 @@ def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
     """`ajcc_stage` as a result field: `{"value": "IIIB", "edition": "AJCC 7", "start", "end", "text",
     "from"}`, with the pT's span as its evidence and `from` naming the values it was derived from
     (`{"pT": "pT3", "pN": "pN1a"}`; the positive-node count and the size where they gave the N or the
-    T's letter); None where not derived."""
+    T's letter), and the pT's AJCC `prefix` where it has one (`"y"`: a post-therapy stage); None
+    where not derived."""
     stage, case = _derive(fields)
     if stage is None:
         return None
     t = fields["pT"]
-    return {
+    derived = {
         "value": stage,
         "edition": case.edition,
         "start": t["start"],
@@ -225,6 +226,8 @@ def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
         "text": t.get("text"),
         "from": case.used,
     }
+    # a post-therapy ("ypT2 N1") or recurrence ("rpT2") classification gives a stage of that kind
+    return {**derived, "prefix": t["prefix"]} if t.get("prefix") else derived
 
 
 def main_group(stage: str) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -921,3 +922,68 @@ def test_a_subsite_its_own_line_calls_benign_does_not_refine_the_site() -> None:
     assert benign["primary_site"]["value"] == "C67.9"
     involved = extract(tumour + "B. Bladder neck, biopsy: urothelial carcinoma in situ.\n")
     assert involved["primary_site"]["value"] == "C67.5"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # after neoadjuvant therapy: the N written with its own "yp" was not read at all
+        (
+            "Breast, partial mastectomy: residual invasive ductal carcinoma.\nPathologic stage: ypT1c ypN1a",
+            {"pT": ("pT1c", "y"), "pN": ("pN1a", "y")},
+        ),
+        # an N written without its "p" is the T's classification's
+        (
+            "Rectum, low anterior resection: adenocarcinoma. Stage: ypT2 N0 M0",
+            {"pT": ("pT2", "y"), "pN": ("pN0", "y"), "pM": ("pM0", None)},
+        ),
+        ("SYNOPTIC: YPT3 N1 MX", {"pT": ("pT3", "y"), "pN": ("pN1", "y")}),
+        # the N alone, with its prefix
+        ("Lymph nodes: ypN0 (0/12)", {"pT": None, "pN": ("pN0", "y")}),
+        # a recurrence; an N with its own plain "p" is not the T's
+        ("Recurrent carcinoma, rpT2 pN1", {"pT": ("pT2", "r"), "pN": ("pN1", None)}),
+        ("Colon: adenocarcinoma, pT3 pN0", {"pT": ("pT3", None), "pN": ("pN0", None)}),
+    ],
+)
+def test_the_ajcc_prefix_is_read_and_kept(text: str, expected: dict[str, Any]) -> None:
+    fields = extract(text)
+    for name, want in expected.items():
+        got = fields[name]
+        assert (got and (got["value"], got.get("prefix"))) == want, name
+
+
+def test_a_post_therapy_tnm_reaches_the_stage_the_csv_and_fhir_with_its_prefix(tmp_path: Path) -> None:
+    import csv
+
+    from typer.testing import CliRunner
+
+    from nlp_engine.cli import app
+    from nlp_engine.pathology.fhir import pathology_bundle
+    from nlp_engine.pathology.staging import derived_stage
+
+    text = (
+        "FINAL DIAGNOSIS: Left breast, partial mastectomy: residual invasive ductal carcinoma, 1.4 cm.\n"
+        "Pathologic stage: ypT1c ypN1a"
+    )
+    fields = extract(text)
+    stage = derived_stage(fields)
+    assert stage is not None and stage["value"] == "IIA" and stage["prefix"] == "y"
+    assert "prefix" not in (derived_stage(extract(text.replace("yp", "p"))) or {})
+    bundle = pathology_bundle("report-1", fields, derived_stage=stage)
+    observations = {
+        r["code"]["coding"][0]["code"]: r
+        for r in (e["resource"] for e in bundle["entry"])
+        if r["resourceType"] == "Observation"
+    }
+    assert observations["21899-0"]["valueCodeableConcept"]["text"] == "ypT1c"
+    assert observations["21900-6"]["valueCodeableConcept"]["text"] == "ypN1a"
+    assert "post-therapy (yp) stage group" in observations["21902-2"]["method"]["text"]
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "r1.txt").write_text(text)
+    result = CliRunner().invoke(
+        app, ["pathology", "extract", str(tmp_path / "in"), "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "out" / "pathology.csv", newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert (row["pT"], row["pN"], row["derived_stage"]) == ("ypT1c", "ypN1a", "IIA")
