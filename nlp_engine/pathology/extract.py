@@ -300,13 +300,65 @@ _UNCERTAIN_AFTER = (
 )
 _PRESENT = r"(?:present|identified|positive|seen|yes)"
 _RECEPTOR = {
-    # the abbreviations in capitals only: OCR's "Synchronous Pr :-I-" or a "pr" is no receptor
-    "er": r"\b(?:(?-i:ER)|estrogen\s+receptors?)\b",
-    "pr": r"\b(?:(?-i:PR|PgR)|progesterone\s+receptors?)\b",
+    # the abbreviations in capitals only: OCR's "Synchronous Pr :-I-" or a "pr" is no receptor; nor
+    # is a sample barcode's ("TCGA-G2-AA3D-01A-PR")
+    "er": r"\b(?:(?<!-)(?-i:ER)|estrogen\s+receptors?)\b",
+    "pr": r"\b(?:(?<!-)(?-i:PR|PgR)|progesterone\s+receptors?)\b",
 }
-_HER2 = re.compile(
-    r"(?i)\bHER[\s\-]?2(?:/neu)?\b[^.\n]{0,60}?\b(?P<v>positive|negative|equivocal|amplified|not\s+amplified|[0-3]\s?\+)"
+# Another receptor's (or marker's) cue: a receptor's value is read before the next one starts ("ER
+# 90%, PR negative" says nothing against the ER).
+_NEXT_CUE = (
+    r"(?:\b(?:ER|PR|PgR|HER[\s\-]?2|estrogen|progesterone|ki[\s\-]?67|AR|p53|p16|MMR|MLH1|MSH[26]|PMS2|"
+    r"HPV|EBV|EBER|ALK|ROS1|EGFR|albumin|kappa|lambda)\b)"
 )
+# What may stand between a cue and its value: no sentence end or other marker's cue, and one line
+# break at most (OCR breaks "PR\npositive"), each line's part at most `reach` characters.
+_UNTIL_NEXT = rf"(?:(?!{_NEXT_CUE})[^.\n]|\.(?=\d))"
+
+
+def _gap(reach: int) -> str:
+    return rf"{_UNTIL_NEXT}{{0,{reach}}}?(?:\n{_UNTIL_NEXT}{{0,{reach}}}?)?"
+
+
+# A hormone receptor's status written as a sign right after it ("ER+/PR-", "ER(SP1)-", "PR: +")
+_SIGN_AFTER = r"[ \t]*(?::[ \t]*)?(?P<s>[+\-])(?![\w+\-])"
+
+
+def _value_before(cue: str) -> str:
+    """The status stated before the cue, in a list of up to five stains ("negative for estrogen
+    receptor", "positive for CK7, ER and PR"): group `b`."""
+    item = r"(?!(?:positive|negative|for)\b)[\w\-/]+(?:[ \t]*\([^()\n]{0,15}\))?"
+    return rf"\b(?P<b>positive|negative)[ \t]+for[ \t]+(?:{item}[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?){{0,5}}{cue}"
+
+
+# A receptor's name with its abbreviation after it ("Estrogen receptor (ER):"), and the receptors
+# listed with it that share its value ("ER and PR are negative", "ER, PR positive")
+_OWN_ABBREVIATION = (
+    r"(?:[ \t]*\((?:ER|PR|PgR)\))?"
+    r"(?:[ \t]*(?:and|&|/|,)[ \t]*(?:ER|PR|PgR|estrogen|progesterone)(?:[ \t]+receptors?)?)*"
+)
+# HER2 as reported under ASCO/CAP: the immunohistochemistry score ("2+"), the in situ hybridisation
+# result ("HER2 FISH: not amplified", "FISH for HER2: amplified"), and the status stated in words.
+# An ISH of another target (HPV, EBER, albumin) is none of HER2's.
+_HER2_CUE = r"\bHER[\s\-]?2(?:/neu)?"
+_ISH = r"\b(?:FISH|[SCD]?ISH|in\s+situ\s+hybridi[sz]ation)\b"
+_ISH_RESULT = r"(?P<v>not\s+amplified|non[\s\-]?amplified|amplified|negative|positive|equivocal)\b"
+_HER2_ISH = re.compile(
+    rf"(?i)(?:{_HER2_CUE}{_gap(40)}{_ISH}|{_ISH}[ \t]+(?:for|of)[ \t]+{_HER2_CUE})"
+    rf"{_gap(40)}{_ISH_RESULT}"
+)
+_HER2_IHC = re.compile(
+    rf"(?i){_HER2_CUE}{_gap(60)}(?<![\d.])(?P<v>[0-3])\s?\+|"
+    rf"{_HER2_CUE}{_gap(60)}\b(?:score|IHC)\s*(?:of\s*|:\s*)?\(?(?P<v0>0)\b(?!\s*%)"
+)
+_HER2_WORD = re.compile(
+    rf"(?i){_HER2_CUE}{_gap(60)}\b(?P<v>positive|negative|equivocal|not\s+amplified|amplified)\b"
+    rf"|{_HER2_CUE}[ \t]*(?:\((?:IHC|FISH)\)[ \t]*)?(?P<sign>[+\-])(?![\w+\-])|"
+    + _value_before(_HER2_CUE).replace("(?P<b>", "(?P<before>")
+)
+# An ISH result and an IHC score as the HER2 status (ASCO/CAP 2018): the ISH decides where stated.
+_ISH_STATUS = {"amplified": "positive", "not amplified": "negative"}
+_IHC_STATUS = {"0": "negative", "1+": "negative", "2+": "equivocal", "3+": "positive"}
 _KI67 = re.compile(r"(?i)\bki[\s\-]?67\b[^.\n%]{0,40}?(?P<v>\d{1,3})(?:\s*[-–]\s*\d{1,3})?\s*%")
 # serum PSA as the clinical history states it ("PSA value: 9.77", "PSA 14", "PSA was 9.1", "PSA (7.2 ng/mL)",
 # "PSA value of 10 .64 nglml"); a PSA immunostain ("PSA and prostein", "PSA (1:500)") has no number,
@@ -922,13 +974,101 @@ _LABEL_VALUE = re.compile(r":[ \t]*$")
 _TICKED_VALUE = re.compile(rf"(?i)(?<![A-Za-z])[xX][ \t]+(?P<v>{_UNCERTAIN_AFTER}|{_ABSENT}|{_PRESENT})\b")
 
 
+@functools.lru_cache(maxsize=4)
+def _receptor_patterns(cue: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A hormone receptor's status in words or signs ("ER: positive", "ER+/PR-"), and the share of
+    cells stained ("Estrogen receptor: 95% of tumor cells"), each before the next receptor's cue."""
+    return (
+        re.compile(
+            rf"(?i){cue}{_OWN_ABBREVIATION}{_gap(80)}\b(?P<v>positive|negative)\b|{cue}{_OWN_ABBREVIATION}{_SIGN_AFTER}|{_value_before(cue)}"
+        ),
+        re.compile(
+            rf"(?i){cue}{_OWN_ABBREVIATION}{_gap(40)}(?P<lt><\s?)?(?<![\d.])(?P<pct>\d{{1,3}}(?:\.\d)?)\s?%"
+        ),
+    )
+
+
 def _receptor(text: str, cue: str) -> Field:
-    pattern = re.compile(rf"(?i){cue}[^.\n]{{0,50}}?\b(?P<v>positive|negative|\+|-)(?![\w])")
+    """ER or PR: `positive`/`negative` as stated, with the `percent` of cells stained where the same
+    statement gives it; a percent alone gives the status by ASCO/CAP (1% or more: positive)."""
+    words, percents = _receptor_patterns(cue)
     found = []
-    for match in pattern.finditer(text):
-        value = {"+": "positive", "-": "negative"}.get(match.group("v"), match.group("v").lower())
+    for match in words.finditer(text):
+        word = match.group("v") or match.group("b")
+        value = word.lower() if word else {"+": "positive", "-": "negative"}[match.group("s")]
         found.append(_span(match, 0, value))
-    return _choose(text, found)
+    shares = []
+    for match in percents.finditer(text):
+        percent = float(match.group("pct"))
+        if percent > 100:
+            continue
+        below = match.group("lt") is not None
+        if below and percent > 1:
+            continue  # "<5%": on either side of ASCO/CAP's 1%
+        share = _span(match, 0, "negative" if below or percent < 1 else "positive")
+        shares.append(share if below else {**share, "percent": percent})  # "<1%": negative
+    # a statement in words wins where both are stated; its percent is the one its own words give
+    field = _choose(text, found) or _choose(text, shares)
+    if field is not None and "percent" not in field:
+        within = [s for s in shares if "percent" in s and s["start"] == field["start"]]
+        if within:
+            field["percent"] = within[-1]["percent"]
+    return field
+
+
+def _her2(text: str) -> Field:
+    """HER2's status (`positive`, `negative`, `equivocal`) as ASCO/CAP reads it: the in situ
+    hybridisation result where the report states one (`ish`: "amplified", "not amplified", or as
+    positive/negative), else the immunohistochemistry score (`ihc`: 0 and 1+ negative, 2+ equivocal,
+    3+ positive), else the status stated in words ("HER2: negative", "HER2-"); `ihc` and `ish` kept
+    beside it where stated, other statuses stated under `alternatives` (not the equivocal 2+ an ISH
+    resolved)."""
+    ish = _choose(text, [_span(m, 0, _ish_result(m.group("v"))) for m in _HER2_ISH.finditer(text)])
+    ihc = _choose(
+        text, [_span(m, 0, "0" if m.group("v0") else f"{m.group('v')}+") for m in _HER2_IHC.finditer(text)]
+    )
+    signs = {"+": "positive", "-": "negative"}
+    stated = _choose(
+        text,
+        [
+            _span(
+                m,
+                0,
+                _status(_ish_result(word))
+                if (word := m.group("v") or m.group("before"))
+                else signs[m.group("sign")],
+            )
+            for m in _HER2_WORD.finditer(text)
+        ],
+    )
+    deciding = ish or ihc
+    if deciding is None:
+        return stated
+    field = {k: v for k, v in deciding.items() if k != "alternatives"}
+    field["value"] = _status(str(deciding["value"]))
+    stated_values = [
+        str(v) for f in (ish, ihc, stated) if f for v in (f["value"], *(f.get("alternatives") or ()))
+    ]
+    others = {_status(v) for v in stated_values} - {field["value"]}
+    if ish is not None:
+        others.discard("equivocal")  # the 2+ that sent it to ISH: resolved, not a contradiction
+        field["ish"] = ish["value"]
+    if ihc is not None:
+        field["ihc"] = ihc["value"]
+    if others:
+        field["alternatives"] = sorted(others)
+    return field
+
+
+def _status(value: str) -> str:
+    """A HER2 statement as a status: an ISH result or an IHC score as ASCO/CAP reads it."""
+    return _ISH_STATUS.get(value) or _IHC_STATUS.get(value) or value
+
+
+def _ish_result(word: str) -> str:
+    """An ISH result as one wording: "non-amplified", "not  amplified" -> "not amplified"."""
+    word = re.sub(r"\s+", " ", word.lower())
+    return "not amplified" if word.startswith("no") else word
 
 
 def _simple(
@@ -967,7 +1107,6 @@ _gleason = _simple(
     lambda value: (int(value.split("=")[1]), int(value.split("+")[0])),
 )
 _grade_group = _simple(_GRADE_GROUP, lambda m: int(m.group("g")), lambda value: value)
-_her2 = _simple(_HER2, lambda m: re.sub(r"\s+", " ", m.group("v").lower()).replace(" +", "+"))
 _ki67 = _simple(_KI67, lambda m: int(m.group("v")))
 _psa = _simple(_PSA, lambda m: float(re.sub(r"\s", "", m.group("v")).replace(",", ".")))
 

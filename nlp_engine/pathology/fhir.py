@@ -57,6 +57,10 @@ def _evidence_note(field: dict[str, Any]) -> str:
     note = f"nlp-engine: read from characters {field['start']}-{field['end']} of the report"
     if field.get("alternatives"):
         note += f"; other values stated: {', '.join(map(str, field['alternatives']))}"
+    # what a receptor's status was read from: HER2's IHC score and ISH result, ER/PR's share of cells
+    for key, label in (("ihc", "IHC score"), ("ish", "ISH"), ("percent", "cells stained %")):
+        if field.get(key) is not None:
+            note += f"; {label} {field[key]}"
     return note
 
 
