@@ -50,6 +50,8 @@ FIELDS = (
     "her2",
     "ki67_percent",
     "psa_ng_ml",
+    "mmr",
+    "msi",
 )
 
 # as OCR prints them: "em", "crn", "ern", "ctn" for cm; "rnm", "mrn", "nun" for mm
@@ -335,7 +337,7 @@ def _value_before(cue: str) -> str:
 # listed with it that share its value ("ER and PR are negative", "ER, PR positive")
 _OWN_ABBREVIATION = (
     r"(?:[ \t]*\((?:ER|PR|PgR)\))?"
-    r"(?:[ \t]*(?:and|&|/|,)[ \t]*(?:ER|PR|PgR|estrogen|progesterone)(?:[ \t]+receptors?)?)*"
+    r"(?:[ \t]*(?:and|&|/|,)[ \t]*(?:ER|PR|PgR|estrogen|progesterone)(?:[ \t]+receptors?)?){0,3}"
 )
 # HER2 as reported under ASCO/CAP: the immunohistochemistry score ("2+"), the in situ hybridisation
 # result ("HER2 FISH: not amplified", "FISH for HER2: amplified"), and the status stated in words.
@@ -1065,6 +1067,116 @@ def _status(value: str) -> str:
     return _ISH_STATUS.get(value) or _IHC_STATUS.get(value) or value
 
 
+# Mismatch repair proteins by immunohistochemistry (colorectal and endometrial carcinomas: Lynch
+# syndrome screening): each protein's expression as stated, retained or lost, and the status they give.
+_PROTEIN = r"(?:MLH-?[1lI]|MSH-?2|MSH-?6|PMS-?2)"  # (OCR's "MLHl")
+# (four proteins: a list of more is no statement, and an unbounded one is read again from each name)
+_PROTEINS = rf"(?P<list>{_PROTEIN}(?:[ \t]*(?:(?:,|and|&|/)[ \t]*)?(?:and[ \t]+)?{_PROTEIN}){{0,4}})"
+_RETAINED = r"intact|retained|preserved|present|positive|normal|expressed"
+_LOST = r"lost|loss|absen(?:t|ce)|deficient|negative|abnormal|not\s+(?:expressed|retained|intact|detected)"
+# A statement about the gene, not the protein's expression ("MLH1 promoter methylation: present",
+# "PMS2 germline testing negative"), or about the other proteins ("but")
+_NOT_THE_PROTEIN = (
+    r"\b(?:but|germline|mutations?|mutated|gene|genetic|methylat\w*|hypermethylat\w*|promoter|sequencing)\b"
+)
+# "MLH1: intact", "MLH1, MSH2, MSH6 and PMS2: intact nuclear expression", "MLH1 and PMS2 - loss"
+_MMR_AFTER = re.compile(
+    rf"(?i)\b{_PROTEINS}\b(?:[ \t]*\([^()\n]{{0,15}}\))?"
+    rf"(?:(?!{_PROTEIN}|{_NOT_THE_PROTEIN})[^.;,\n]){{0,40}}?\b(?P<v>{_RETAINED}|{_LOST})\b"
+)
+# blanks between words, one line break among them
+_WS = r"(?:[ \t]+|[ \t]*\n[ \t]*)"
+# "loss of MLH1 and PMS2 expression", "intact nuclear expression of MLH1, MSH2, MSH6 and PMS2"; "no
+# loss of ..." is retained
+_MMR_BEFORE = re.compile(
+    rf"(?i)(?P<no>\bno[ \t]+)?\b(?P<v>{_RETAINED}|{_LOST}){_WS}(?:of{_WS})?(?:nuclear{_WS})?"
+    rf"(?:(?:expression|staining|immunoreactivity){_WS})?(?:(?:of|for|in){_WS})?(?:the{_WS})?{_PROTEINS}\b"
+    rf"(?![ \t]*(?:\([^()\n]{{0,15}}\)[ \t]*)?{_NOT_THE_PROTEIN})"
+)
+# the status in words: "MMR proficient", "dMMR", "mismatch repair (MMR) protein status: deficient",
+# "no loss of mismatch repair protein expression"
+_MMR_WORDS = re.compile(
+    r"(?i)\b(?P<abbr>[pd])MMR\b|"
+    r"\b(?:mismatch[ \t]+repair|MMR)(?:[ \t]*\(MMR\))?(?:[ \t]+protein)?(?:[ \t]+(?:status|proteins|expression|"
+    r"immunohistochemistry|IHC))?[ \t]*(?:[:\-][ \t]*)?(?:is[ \t]+)?(?P<w>proficient|deficient|intact|normal|abnormal)\b|"
+    r"(?P<noloss>\bno[ \t]+loss[ \t]+of[ \t]+(?:nuclear[ \t]+)?(?:expression[ \t]+of[ \t]+)?(?:the[ \t]+)?"
+    r"(?:mismatch[ \t]+repair|MMR)[ \t]+proteins?)"
+)
+_MSI = re.compile(
+    r"(?i)\b(?:MSI[ \t]*[\-‑][ \t]*(?P<h>H|high)\b|(?P<hi>high)[ \t\-]+(?:level[ \t]+)?microsatellite[ \t]+instab\w*"
+    r"|microsatellite[ \t]+instab\w*[ \t]*(?:[\-:(][ \t]*)?(?P<h2>high|MSI-H)|MSI[ \t]*[\-‑][ \t]*(?P<l>L|low)\b"
+    r"|(?P<s>(?-i:MSS)\b|microsatellite[ \t\-]+stable))"  # ("mss": OCR's "mass")
+)
+
+
+# A sentence about such tumours in general, not this one: "genetic testing may be appropriate even in
+# cases with microsatellite stable lesions", "In most tumors with loss of MLH1 and PMS2 staining"
+_IN_GENERAL = re.compile(
+    r"(?i)\b(?:(?:cases|tumou?rs|lesions|patients|carcinomas)\s+(?:with|showing)|if|whether)\b[^.\n]*$"
+)
+
+
+def _in_general(text: str, start: int) -> bool:
+    """Whether the mention at `start` is in a sentence about tumours in general (`_IN_GENERAL`
+    within the 60 characters before it)."""
+    return _IN_GENERAL.search(text[max(0, start - 60) : start]) is not None
+
+
+def _mmr(text: str) -> Field:
+    """Mismatch repair status by immunohistochemistry: `deficient` where a protein's expression is
+    stated lost, `proficient` where every protein stated is retained (or the report says so in words:
+    "MMR proficient", "no loss of mismatch repair protein expression"), with each protein's
+    expression under `proteins` ({"MLH1": "retained", ...}) and each statement under `spans`."""
+    lost = re.compile(rf"(?i){_LOST}")
+    stated: dict[str, list[dict[str, Any]]] = {}
+    for pattern in (_MMR_AFTER, _MMR_BEFORE):
+        for match in pattern.finditer(text):
+            if _in_general(text, match.start()):
+                continue
+            gone = bool(lost.fullmatch(match.group("v")))
+            if pattern is _MMR_BEFORE and match.group("no"):
+                gone = not gone  # "no loss of MLH1 ..."
+            for protein in re.findall(_PROTEIN, match.group("list"), re.I):
+                name = re.sub(r"[LI]$", "1", protein.upper().replace("-", ""))
+                stated.setdefault(name, []).append(_span(match, 0, "lost" if gone else "retained"))
+    proteins = {
+        name: _choose(text, sorted(found, key=lambda f: f["start"])) for name, found in stated.items()
+    }
+    chosen = [f for f in proteins.values() if f is not None]
+    if chosen:
+        first, last = min(chosen, key=lambda f: f["start"]), max(chosen, key=lambda f: f["end"])
+        status = "deficient" if any(f["value"] == "lost" for f in chosen) else "proficient"
+        return {
+            "value": status,
+            "start": first["start"],
+            "end": last["end"],
+            "text": text[first["start"] : last["end"]],
+            "proteins": {name: f["value"] for name, f in sorted(proteins.items()) if f is not None},
+            "spans": [list(span) for span in sorted({(f["start"], f["end"]) for f in chosen})],
+        }
+    words = []
+    for match in _MMR_WORDS.finditer(text):
+        word = (match.group("abbr") or match.group("w") or "").lower()
+        status = (
+            "proficient"
+            if match.group("noloss") or word in ("p", "proficient", "intact", "normal")
+            else "deficient"
+        )
+        words.append(_span(match, 0, status))
+    return _choose(text, words)
+
+
+def _msi(text: str) -> Field:
+    """Microsatellite instability as stated: `MSI-H`, `MSI-L` or `MSS`."""
+    found = []
+    for match in _MSI.finditer(text):
+        if _in_general(text, match.start()):
+            continue
+        value = "MSS" if match.group("s") else "MSI-L" if match.group("l") else "MSI-H"
+        found.append(_span(match, 0, value))
+    return _choose(text, found)
+
+
 def _ish_result(word: str) -> str:
     """An ISH result as one wording: "non-amplified", "not  amplified" -> "not amplified"."""
     word = re.sub(r"\s+", " ", word.lower())
@@ -1215,6 +1327,7 @@ def _extract(text: str) -> dict[str, Field]:
         fields[name] = _receptor(text, cue)
     fields["her2"] = _her2(text)
     fields["ki67_percent"] = _ki67(text)
+    fields["mmr"], fields["msi"] = _mmr(text), _msi(text)
     fields["psa_ng_ml"] = _psa(text)
     for field in fields.values():
         if field is not None and "text" not in field:

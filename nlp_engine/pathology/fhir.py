@@ -61,6 +61,8 @@ def _evidence_note(field: dict[str, Any]) -> str:
     for key, label in (("ihc", "IHC score"), ("ish", "ISH"), ("percent", "cells stained %")):
         if field.get(key) is not None:
             note += f"; {label} {field[key]}"
+    if field.get("proteins"):  # mismatch repair: each protein's expression
+        note += "; " + ", ".join(f"{name} {state}" for name, state in field["proteins"].items())
     return note
 
 

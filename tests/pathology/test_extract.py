@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -1075,3 +1076,89 @@ def test_a_receptor_cue_before_a_long_run_of_blanks_is_read_in_linear_time(
     """A receptor's sign after its cue (`[ \t]*:?[ \t]*[+-]`: two runs of blanks with an optional
     colon between) tried every split of the run: 48 s for the first text. Read once now."""
     assert extract(text)[field]["value"] == value
+
+
+ALL_RETAINED = {"MLH1": "retained", "MSH2": "retained", "MSH6": "retained", "PMS2": "retained"}
+MLH1_PMS2_LOST = {"MLH1": "lost", "MSH2": "retained", "MSH6": "retained", "PMS2": "lost"}
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "proteins"),
+    [
+        (
+            "Mismatch Repair (MMR) Protein Expression: MLH1 retained, MSH2 retained, MSH6 retained, PMS2 retained",
+            "proficient",
+            ALL_RETAINED,
+        ),
+        (
+            "MLH1: Loss of nuclear expression\nMSH2: Intact nuclear expression\nMSH6: Intact nuclear expression\n"
+            "PMS2: Loss of nuclear expression",
+            "deficient",
+            MLH1_PMS2_LOST,
+        ),
+        # the status before the proteins; the words after a comma are another statement's
+        (
+            "Immunohistochemistry shows loss of MLH1 and PMS2 expression, with intact MSH2 and MSH6.",
+            "deficient",
+            MLH1_PMS2_LOST,
+        ),
+        ("No loss of nuclear expression of MLH1, MSH2, MSH6, PMS2.", "proficient", ALL_RETAINED),
+        (
+            "MLH1 (clone ES05): negative; MSH2 (G219-1129): positive; MSH6: positive; PMS2: negative",
+            "deficient",
+            MLH1_PMS2_LOST,
+        ),
+        ("MLH1 and PMS2 are lost but MSH2 and MSH6 are retained.", "deficient", MLH1_PMS2_LOST),
+        # the status in words alone
+        ("MMR: proficient (pMMR).", "proficient", None),
+        ("The tumor is dMMR.", "deficient", None),
+        ("Mismatch repair protein status: deficient", "deficient", None),
+    ],
+)
+def test_mismatch_repair_status_and_each_protein(
+    text: str, value: str, proteins: dict[str, str] | None
+) -> None:
+    field = extract(text)["mmr"]
+    assert field is not None and field["value"] == value
+    assert field.get("proteins") == proteins
+    for start, end in field.get("spans", [[field["start"], field["end"]]]):
+        assert re.search(r"(?i)MLH|MSH|PMS|MMR|mismatch", text[start:end])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mismatch repair immunohistochemistry: pending, will be reported in an addendum.",
+        # the gene, not the protein's expression
+        "MLH1 promoter hypermethylation: present. PMS2 germline testing negative.",
+        # about such tumours in general
+        "In most tumors with loss of MLH1 and PMS2 staining, the defect is caused by methylation.",
+    ],
+)
+def test_no_mismatch_repair_status_where_none_is_stated(text: str) -> None:
+    assert extract(text)["mmr"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("MSI testing: microsatellite stable (MSS).", "MSS"),
+        ("MSI-H by PCR.", "MSI-H"),
+        ("Tumor cells show high-level microsatellite instability.", "MSI-H"),
+        ("Microsatellite instability: MSI-low", "MSI-L"),
+    ],
+)
+def test_microsatellite_instability_as_stated(text: str, value: str) -> None:
+    field = extract(text)["msi"]
+    assert field is not None and field["value"] == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Genetic testing may be appropriate even in cases with microsatellite stable lesions.",
+        "POST-OP DIAGNOSIS: Malignant neoplasm mss.",  # OCR's "mass"
+    ],
+)
+def test_no_microsatellite_status_where_none_is_stated(text: str) -> None:
+    assert extract(text)["msi"] is None
