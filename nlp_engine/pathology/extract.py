@@ -993,6 +993,8 @@ def _receptor_patterns(cue: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
 def _receptor(text: str, cue: str) -> Field:
     """ER or PR: `positive`/`negative` as stated, with the `percent` of cells stained where the same
     statement gives it; a percent alone gives the status by ASCO/CAP (1% or more: positive)."""
+    if not re.search(rf"(?i){cue}", text):  # (a value before the cue is searched from common words)
+        return None
     words, percents = _receptor_patterns(cue)
     found = []
     for match in words.finditer(text):
@@ -1025,6 +1027,8 @@ def _her2(text: str) -> Field:
     3+ positive), else the status stated in words ("HER2: negative", "HER2-"); `ihc` and `ish` kept
     beside it where stated, other statuses stated under `alternatives` (not the equivocal 2+ an ISH
     resolved)."""
+    if not re.search(rf"(?i){_HER2_CUE}", text):
+        return None
     ish = _choose(text, [_span(m, 0, _ish_result(m.group("v"))) for m in _HER2_ISH.finditer(text)])
     ihc = _choose(
         text, [_span(m, 0, "0" if m.group("v0") else f"{m.group('v')}+") for m in _HER2_IHC.finditer(text)]
@@ -1116,6 +1120,10 @@ _IN_GENERAL = re.compile(
 )
 
 
+_MMR_CUE = re.compile(rf"(?i){_PROTEIN}|MMR|mismatch")
+_MSI_CUE = re.compile(r"(?i)MSI|MSS|microsatellite")
+
+
 def _in_general(text: str, start: int) -> bool:
     """Whether the mention at `start` is in a sentence about tumours in general (`_IN_GENERAL`
     within the 60 characters before it)."""
@@ -1127,6 +1135,8 @@ def _mmr(text: str) -> Field:
     stated lost, `proficient` where every protein stated is retained (or the report says so in words:
     "MMR proficient", "no loss of mismatch repair protein expression"), with each protein's
     expression under `proteins` ({"MLH1": "retained", ...}) and each statement under `spans`."""
+    if not _MMR_CUE.search(text):  # (most reports: the patterns below start on common words)
+        return None
     lost = re.compile(rf"(?i){_LOST}")
     stated: dict[str, list[dict[str, Any]]] = {}
     for pattern in (_MMR_AFTER, _MMR_BEFORE):
@@ -1168,6 +1178,8 @@ def _mmr(text: str) -> Field:
 
 def _msi(text: str) -> Field:
     """Microsatellite instability as stated: `MSI-H`, `MSI-L` or `MSS`."""
+    if not _MSI_CUE.search(text):
+        return None
     found = []
     for match in _MSI.finditer(text):
         if _in_general(text, match.start()):
