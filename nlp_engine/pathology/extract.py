@@ -1109,7 +1109,7 @@ _MMR_WORDS = re.compile(
 _MSI = re.compile(
     r"(?i)\b(?:MSI[ \t]*[\-‑][ \t]*(?P<h>H|high)\b|(?P<hi>high)[ \t\-]+(?:level[ \t]+)?microsatellite[ \t]+instab\w*"
     r"|microsatellite[ \t]+instab\w*[ \t]*(?:[\-:(][ \t]*)?(?P<h2>high|MSI-H)|MSI[ \t]*[\-‑][ \t]*(?P<l>L|low)\b"
-    r"|(?P<s>(?-i:MSS)\b|microsatellite[ \t\-]+stable))"  # ("mss": OCR's "mass")
+    r"|(?P<s>(?<![^\s(:,;])(?-i:MSS)\b|microsatellite[ \t\-]+stable))"  # ("mss": OCR's "mass")
 )
 
 

@@ -1158,6 +1158,7 @@ def test_microsatellite_instability_as_stated(text: str, value: str) -> None:
     [
         "Genetic testing may be appropriate even in cases with microsatellite stable lesions.",
         "POST-OP DIAGNOSIS: Malignant neoplasm mss.",  # OCR's "mass"
+        "Uterus and cervix^cp_ 0-r3\n0 S.^^MSS\nco r p",  # OCR's noise
     ],
 )
 def test_no_microsatellite_status_where_none_is_stated(text: str) -> None:
