@@ -1102,7 +1102,7 @@ _MMR_BEFORE = re.compile(
 _MMR_WORDS = re.compile(
     r"(?i)\b(?P<abbr>[pd])MMR\b|"
     r"\b(?:mismatch[ \t]+repair|MMR)(?:[ \t]*\(MMR\))?(?:[ \t]+protein)?(?:[ \t]+(?:status|proteins|expression|"
-    r"immunohistochemistry|IHC))?[ \t]*(?:[:\-][ \t]*)?(?:is[ \t]+)?(?P<w>proficient|deficient|intact|normal|abnormal)\b|"
+    r"immunohistochemistry|IHC))?[ \t]*(?:[:\-][ \t]*)?(?:(?:is|are)[ \t]+)?(?P<w>proficient|deficient|intact|normal|abnormal)\b|"
     r"(?P<noloss>\bno[ \t]+loss[ \t]+of[ \t]+(?:nuclear[ \t]+)?(?:expression[ \t]+of[ \t]+)?(?:the[ \t]+)?"
     r"(?:mismatch[ \t]+repair|MMR)[ \t]+proteins?)"
 )

@@ -1113,6 +1113,7 @@ MLH1_PMS2_LOST = {"MLH1": "lost", "MSH2": "retained", "MSH6": "retained", "PMS2"
         ("MMR: proficient (pMMR).", "proficient", None),
         ("The tumor is dMMR.", "deficient", None),
         ("Mismatch repair protein status: deficient", "deficient", None),
+        ("COMMENT: Mismatch repair proteins are intact by immunohistochemistry.", "proficient", None),
     ],
 )
 def test_mismatch_repair_status_and_each_protein(
