@@ -361,7 +361,10 @@ _HER2_WORD = re.compile(
 # An ISH result and an IHC score as the HER2 status (ASCO/CAP 2018): the ISH decides where stated.
 _ISH_STATUS = {"amplified": "positive", "not amplified": "negative"}
 _IHC_STATUS = {"0": "negative", "1+": "negative", "2+": "equivocal", "3+": "positive"}
-_KI67 = re.compile(r"(?i)\bki[\s\-]?67\b[^.\n%]{0,40}?(?P<v>\d{1,3})(?:\s*[-–]\s*\d{1,3})?\s*%")
+# (not another marker's percent: "Ki-67: pending, ER 95%")
+_KI67 = re.compile(
+    rf"(?i)\bki[\s\-]?67\b(?:(?!{_NEXT_CUE})[^.\n%]){{0,40}}?(?P<v>\d{{1,3}})(?:\s*[-–]\s*\d{{1,3}})?\s*%"
+)
 # serum PSA as the clinical history states it ("PSA value: 9.77", "PSA 14", "PSA was 9.1", "PSA (7.2 ng/mL)",
 # "PSA value of 10 .64 nglml"); a PSA immunostain ("PSA and prostein", "PSA (1:500)") has no number,
 # and a tumour-marker checkbox form ("PSA o Negative o Positive", OCR "PSA 0 Negative") no value

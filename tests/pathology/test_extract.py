@@ -1055,6 +1055,7 @@ def test_receptor_status_as_asco_cap_reads_it(text: str, name: str, expected: di
         ("TCGA-G2-AA3D-01A-PR Redacted\nTen lymph nodes negative", "pr"),  # a sample barcode
         ("These clones are used: ID5=ER PgR 636-=PR, A485=HER2. Stains were negative", "pr"),
         ("IHC ordered: VIMENTIN - ER(SP1)-\nCEA-", "er"),  # an order list's dash after a clone
+        ("Ki-67: pending, ER 95%", "ki67_percent"),  # another marker's percent
     ],
 )
 def test_no_receptor_is_read_from_another_target_or_a_code(text: str, name: str) -> None:
