@@ -1017,7 +1017,7 @@ def _receptor(text: str, cue: str) -> Field:
     # a statement in words wins where both are stated; its percent is the one its own words give
     field = _choose(text, found) or _choose(text, shares)
     if field is not None and "percent" not in field:
-        within = [s for s in shares if "percent" in s and s["start"] == field["start"]]
+        within = [s for s in shares if "percent" in s and field["start"] <= s["start"] < field["end"]]
         if within:
             field["percent"] = within[-1]["percent"]
     return field

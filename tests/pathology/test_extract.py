@@ -1020,6 +1020,12 @@ def test_a_post_therapy_tnm_reaches_the_stage_the_csv_and_fhir_with_its_prefix(t
             {"value": "negative"},
         ),
         ("PR\npositive (2-3+, 75%)", "pr", {"value": "positive"}),
+        # the percent its own statement gives, also where the value stands before the stain
+        (
+            "Tumor is negative for estrogen receptor (0%) and positive for PR.",
+            "er",
+            {"value": "negative", "percent": 0.0},
+        ),
         # HER2: the ISH decides an equivocal 2+; else the IHC score
         (
             "HER2 (IHC): 2+ equivocal; FISH not amplified (ratio 1.3)",
