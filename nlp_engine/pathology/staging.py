@@ -34,6 +34,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from .extract import with_prefix
+
 _CATEGORY = re.compile(
     r"^[yrmc]?p?(?P<letter>[TNM])(?P<cat>is|a(?![a-z])|[0-4X])(?P<sub>[a-d]?)(?P<digit>[12]?)", re.IGNORECASE
 )
@@ -226,8 +228,15 @@ def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
         "text": t.get("text"),
         "from": case.used,
     }
-    # a post-therapy ("ypT2 N1") or recurrence ("rpT2") classification gives a stage of that kind
-    return {**derived, "prefix": t["prefix"]} if t.get("prefix") else derived
+    if not t.get("prefix"):
+        return derived
+    # a post-therapy ("ypT2 N1") or recurrence ("rpT2") classification gives a stage of that kind, and
+    # its values are named as written ("ypT2")
+    written = {
+        name: with_prefix(fields[name]) if name in ("pT", "pN", "pM") and fields.get(name) else value
+        for name, value in case.used.items()
+    }
+    return {**derived, "from": written, "prefix": t["prefix"]}
 
 
 def main_group(stage: str) -> str:

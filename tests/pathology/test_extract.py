@@ -969,6 +969,7 @@ def test_a_post_therapy_tnm_reaches_the_stage_the_csv_and_fhir_with_its_prefix(t
     fields = extract(text)
     stage = derived_stage(fields)
     assert stage is not None and stage["value"] == "IIA" and stage["prefix"] == "y"
+    assert stage["from"] == {"pT": "ypT1c", "pN": "ypN1a"}  # named as written
     assert "prefix" not in (derived_stage(extract(text.replace("yp", "p"))) or {})
     bundle = pathology_bundle("report-1", fields, derived_stage=stage)
     observations = {
