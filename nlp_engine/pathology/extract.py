@@ -1356,9 +1356,10 @@ _NO_TUMOUR = re.compile(
 )
 
 
-# fields whose disagreeing mentions need a reader: other fields (a side named in a margin, a grade of a
-# second lesion) disagree too often to flag
-_REVIEWED = ("histologic_type", "pT", "pN", "pM", "stage")
+# fields whose disagreeing mentions need a reader (HER2: a status stated against its ISH or IHC result
+# decides a therapy; an equivocal 2+ the ISH resolved is no disagreement): other fields (a side named
+# in a margin, a grade of a second lesion) disagree too often to flag
+_REVIEWED = ("histologic_type", "pT", "pN", "pM", "stage", "her2")
 
 
 def node_conflict(fields: dict[str, Field]) -> str | None:

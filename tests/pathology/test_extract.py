@@ -1172,3 +1172,26 @@ def test_microsatellite_instability_as_stated(text: str, value: str) -> None:
 )
 def test_no_microsatellite_status_where_none_is_stated(text: str) -> None:
     assert extract(text)["msi"] is None
+
+
+def test_a_her2_status_stated_against_its_own_ish_goes_to_review() -> None:
+    from nlp_engine.pathology import review
+
+    text = (
+        "FINAL DIAGNOSIS: Right breast, core biopsy: invasive ductal carcinoma, Nottingham grade 3.\n"
+        "HER2: negative (1+).\nADDENDUM: HER2 FISH: amplified (HER2/CEP17 ratio 3.1)."
+    )
+    fields = extract(text)
+    assert (fields["her2"]["value"], fields["her2"]["ihc"], fields["her2"]["ish"]) == (
+        "positive",
+        "1+",
+        "amplified",
+    )
+    verdict = review(text, fields)
+    assert verdict["status"] == "review"
+    assert any(
+        r.startswith("her2: stated differently (positive chosen; also negative)") for r in verdict["reasons"]
+    )
+    # an equivocal 2+ that the ISH resolved is no disagreement
+    resolved = text.replace("negative (1+)", "2+ (equivocal)")
+    assert review(resolved, extract(resolved))["status"] == "ok"
