@@ -326,11 +326,11 @@ def _gap(reach: int) -> str:
 _SIGN_AFTER = r"[ \t]*(?::[ \t]*)?(?P<s>[+\-])(?![\w+\-])"
 
 
-def _value_before(cue: str) -> str:
+def _value_before(cue: str, group: str = "b") -> str:
     """The status stated before the cue, in a list of up to five stains ("negative for estrogen
-    receptor", "positive for CK7, ER and PR"): group `b`."""
+    receptor", "positive for CK7, ER and PR"), as `group`."""
     item = r"(?!(?:positive|negative|for)\b)[\w\-/]+(?:[ \t]*\([^()\n]{0,15}\))?"
-    return rf"\b(?P<b>positive|negative)[ \t]+for[ \t]+(?:{item}[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?){{0,5}}{cue}"
+    return rf"\b(?P<{group}>positive|negative)[ \t]+for[ \t]+(?:{item}[ \t]*(?:,|and|&)[ \t]*(?:and[ \t]+)?){{0,5}}{cue}"
 
 
 # A receptor's name with its abbreviation after it ("Estrogen receptor (ER):"), and the receptors
@@ -356,7 +356,7 @@ _HER2_IHC = re.compile(
 _HER2_WORD = re.compile(
     rf"(?i){_HER2_CUE}{_gap(60)}\b(?P<v>positive|negative|equivocal|not\s+amplified|amplified)\b"
     rf"|{_HER2_CUE}[ \t]*(?:\((?:IHC|FISH)\)[ \t]*)?(?P<sign>[+\-])(?![\w+\-])|"
-    + _value_before(_HER2_CUE).replace("(?P<b>", "(?P<before>")
+    + _value_before(_HER2_CUE, group="before")
 )
 # An ISH result and an IHC score as the HER2 status (ASCO/CAP 2018): the ISH decides where stated.
 _ISH_STATUS = {"amplified": "positive", "not amplified": "negative"}
@@ -1116,15 +1116,15 @@ _MSI = re.compile(
 )
 
 
+# What each field's patterns need in a report before they run (they start on common words)
+_MMR_CUE = re.compile(rf"(?i){_PROTEIN}|MMR|mismatch")
+_MSI_CUE = re.compile(r"(?i)MSI|MSS|microsatellite")
+_LOST_WORD = re.compile(rf"(?i){_LOST}")
 # A sentence about such tumours in general, not this one: "genetic testing may be appropriate even in
 # cases with microsatellite stable lesions", "In most tumors with loss of MLH1 and PMS2 staining"
 _IN_GENERAL = re.compile(
     r"(?i)\b(?:(?:cases|tumou?rs|lesions|patients|carcinomas)\s+(?:with|showing)|if|whether)\b[^.\n]*$"
 )
-
-
-_MMR_CUE = re.compile(rf"(?i){_PROTEIN}|MMR|mismatch")
-_MSI_CUE = re.compile(r"(?i)MSI|MSS|microsatellite")
 
 
 def _in_general(text: str, start: int) -> bool:
@@ -1140,13 +1140,12 @@ def _mmr(text: str) -> Field:
     expression under `proteins` ({"MLH1": "retained", ...}) and each statement under `spans`."""
     if not _MMR_CUE.search(text):  # (most reports: the patterns below start on common words)
         return None
-    lost = re.compile(rf"(?i){_LOST}")
     stated: dict[str, list[dict[str, Any]]] = {}
     for pattern in (_MMR_AFTER, _MMR_BEFORE):
         for match in pattern.finditer(text):
             if _in_general(text, match.start()):
                 continue
-            gone = bool(lost.fullmatch(match.group("v")))
+            gone = bool(_LOST_WORD.fullmatch(match.group("v")))
             if pattern is _MMR_BEFORE and match.group("no"):
                 gone = not gone  # "no loss of MLH1 ..."
             for protein in re.findall(_PROTEIN, match.group("list"), re.I):
