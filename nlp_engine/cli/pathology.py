@@ -56,6 +56,7 @@ def extract_command(
     from corpora.readers import iter_records
 
     from ..pathology import FIELDS
+    from ..pathology.extract import TNM_FIELDS
     from ..pathology.report import report_bundle, report_result
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
@@ -113,7 +114,7 @@ def extract_command(
                 table.writerow(
                     [
                         record.id,
-                        *(_value(fields[f], prefixed=f in ("pT", "pN", "pM")) for f in FIELDS),
+                        *(_value(fields[f], prefixed=f in TNM_FIELDS) for f in FIELDS),
                         _value(row["derived_stage"]),
                         row["status"],
                         *(coded.get(t) or "" for t in coded_targets),

@@ -476,6 +476,10 @@ def _prefixed(field: dict[str, Any], written: str, inherited: str | None = None)
     return {**field, "prefix": prefix} if prefix else field
 
 
+# The TNM fields, which may carry an AJCC prefix (`_prefixed`)
+TNM_FIELDS = ("pT", "pN", "pM")
+
+
 def with_prefix(field: dict[str, Any]) -> str:
     """A pT/pN/pM value with its AJCC prefix, as a registry writes it: "ypT1c" (else the value)."""
     return f"{field.get('prefix') or ''}{field['value']}"

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..fhir import _REPORT_CODES, _VERIFICATION, DOCUMENT_ID_SYSTEM, LOINC, _codeable, _uuid, validate_bundle
 from . import icdo
-from .extract import with_prefix
+from .extract import TNM_FIELDS, with_prefix
 
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -47,8 +47,6 @@ _LOINC = {
     "psa_ng_ml": ("2857-1", "Prostate specific Ag [Mass/volume] in Serum or Plasma"),
 }
 _CONDITION_FIELDS = ("histologic_type", "primary_site")
-# The TNM fields, whose value is written with its AJCC prefix ("ypT1c": after neoadjuvant therapy)
-_TNM_FIELDS = ("pT", "pN", "pM")
 # What a stage derived from a prefixed TNM is
 _KIND = {"y": "post-therapy (yp) ", "r": "recurrence (rp) "}
 
@@ -124,7 +122,8 @@ def pathology_bundle(
             continue
         code, display = _LOINC.get(name, (None, None))
         concept = _codeable(LOINC, code, display) if code else _codeable(FIELD_SYSTEM, name, text=name)
-        value = with_prefix(field) if name in _TNM_FIELDS else field["value"]
+        # a TNM value as written with its AJCC prefix ("ypT1c": after neoadjuvant therapy)
+        value = with_prefix(field) if name in TNM_FIELDS else field["value"]
         observed[name] = add(name, concept, _evidence_note(field), **_value(name, value))
     stage_ref = observed.get("stage")
     if derived_stage is not None:

@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .extract import with_prefix
+from .extract import TNM_FIELDS, with_prefix
 
 _CATEGORY = re.compile(
     r"^[yrmc]?p?(?P<letter>[TNM])(?P<cat>is|a(?![a-z])|[0-4X])(?P<sub>[a-d]?)(?P<digit>[12]?)", re.IGNORECASE
@@ -123,7 +123,7 @@ def _derive(fields: dict[str, Any]) -> tuple[str | None, _Case]:
     t = _category(fields.get("pT"), "T")
     if site is None or t is None or t[0] in ("X", "0"):  # T0: no primary to stage by
         return None, _Case(fields, {})
-    used = {name: fields[name]["value"] for name in ("pT", "pN", "pM") if fields.get(name) is not None}
+    used = {name: fields[name]["value"] for name in TNM_FIELDS if fields.get(name) is not None}
     case = _Case(fields, used)
     organ = str(site["value"])[:3]
     m = _category(fields.get("pM"), "M")
@@ -233,7 +233,7 @@ def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
     # a post-therapy ("ypT2 N1") or recurrence ("rpT2") classification gives a stage of that kind, and
     # its values are named as written ("ypT2")
     written = {
-        name: with_prefix(fields[name]) if name in ("pT", "pN", "pM") and fields.get(name) else value
+        name: with_prefix(fields[name]) if name in TNM_FIELDS and fields.get(name) else value
         for name, value in case.used.items()
     }
     return {**derived, "from": written, "prefix": t["prefix"]}
