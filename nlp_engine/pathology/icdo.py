@@ -735,9 +735,18 @@ def _type_lines(text: str, histology: dict[str, Any]) -> tuple[int, int, int]:
     return line_start, near_start, near_end
 
 
+# How far back `_labelled` looks past the blanks right before a mention: a form laid out in columns
+# pads its label to the width of the page ("Tumor Location:" + 55 blanks, a line break, 17 blanks).
+_LABEL_PAD = 200
+
+
 def _labelled(text: str, start: int) -> bool:
-    """Whether the mention at `start` is under a synoptic site label ("Tumor site: Cecum")."""
-    return _SITE_LABEL.search(text, max(0, start - 40), start) is not None
+    """Whether the mention at `start` is under a synoptic site label ("Tumor site: Cecum"), however
+    many blanks (up to `_LABEL_PAD`) a form's columns put between them."""
+    reach, floor = start, max(0, start - _LABEL_PAD)
+    while reach > floor and text[reach - 1] in " \t\r\n":
+        reach -= 1
+    return _SITE_LABEL.search(text, max(0, reach - 40), start) is not None
 
 
 # Where a topography mention stands (`named_sites`), the strongest first: beside the histologic type

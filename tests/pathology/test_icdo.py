@@ -276,6 +276,28 @@ def coded(text: str) -> tuple[str | None, str | None]:
             "8072/3",
             "C01.9",
         ),
+        # the colon's parts as reports translated from German name them ("Sigma": the sigmoid)
+        (
+            "DIAGNOSIS:\nResected colon (sigma) with an ulcerated, moderately differentiated adenocarcinoma.",
+            "8140/3",
+            "C18.7",
+        ),
+        (
+            "DIAGNOSIS:\nResected colon ascendens with a moderately differentiated adenocarcinoma.",
+            "8140/3",
+            "C18.2",
+        ),
+        # the pancreas's part written after the organ, not the procedure's usual part
+        (
+            "DIAGNOSIS:\nPancreas, body, distal pancreatectomy:\nDuctal adenocarcinoma, moderately differentiated.",
+            "8500/3",
+            "C25.1",
+        ),
+        (
+            "DIAGNOSIS:\nDuctal adenocarcinoma\nTumor location: Pancreas (body)\nProcedure: distal pancreatectomy",
+            "8500/3",
+            "C25.1",
+        ),
     ],
 )
 def test_histologic_type_and_site(text: str, histology: str, site: str) -> None:
@@ -505,6 +527,29 @@ def test_the_site_says_where_its_mention_was_read() -> None:
     )
     labelled = extract(synoptic)["primary_site"]
     assert (labelled["value"], labelled["read_from"]) == ("C73.9", "site_label")
+    # a form in columns pads the label to the page's width and puts the value on the next line
+    columns = (
+        "DIAGNOSIS\n    1: Terminal ileum, appendix, and ascending colon; Resection\n       Tumor Type:"
+        + " " * 20
+        + "\n                 Adenocarcinoma"
+        + " " * 40
+        + "\n       Tumor Location:"
+        + " " * 55
+        + "\n"
+        + " " * 17
+        + "Hepatic flexure"
+        + " " * 40
+        + "\n"
+    )
+    padded = extract(columns)["primary_site"]
+    assert (padded["value"], padded["read_from"], padded["text"]) == (
+        "C18.3",
+        "site_label",
+        "Hepatic flexure",
+    )
+    # blanks alone, however many, do not make a label of an unrelated line's end
+    far = "Tumor Location:\n" + " " * 300 + "\n" + columns.replace("Tumor Location:", "Tumor Notes:   ")
+    assert extract(far)["primary_site"]["read_from"] != "site_label"
     # neither: the organ named most, here the benign ureters of a resection whose type names no organ
     ureters = (
         "FINAL DIAGNOSIS:\nA. Right distal ureter: benign ureter.\nB. Left distal ureter: benign ureter.\n"
