@@ -351,7 +351,8 @@ _HER2_ISH = re.compile(
 )
 _HER2_IHC = re.compile(
     rf"(?i){_HER2_CUE}{_gap(60)}(?<![\d.])(?P<v>[0-3])\s?\+|"
-    rf"{_HER2_CUE}{_gap(60)}\b(?:score|IHC)\s*(?:of\s*|:\s*)?\(?(?P<v0>0)\b(?!\s*%)"
+    rf"{_HER2_CUE}{_gap(60)}(?:\b(?:score|IHC)\s*(?:of\s*|:\s*)?\(?|\bnegative[ \t]*\((?:score[ \t]*)?)"
+    r"(?P<v0>0)\b(?!\s*%)"
 )
 _HER2_WORD = re.compile(
     rf"(?i){_HER2_CUE}{_gap(60)}\b(?P<v>positive|negative|equivocal|not\s+amplified|amplified)\b"

@@ -1040,6 +1040,10 @@ def test_a_post_therapy_tnm_reaches_the_stage_the_csv_and_fhir_with_its_prefix(t
         ),
         ("HER2 IHC: 3+", "her2", {"value": "positive", "ihc": "3+"}),
         ("HER2: 1+ (negative)", "her2", {"value": "negative", "ihc": "1+"}),
+        # a score of 0 given after the status
+        ("HER2 by IHC is negative (0).", "her2", {"value": "negative", "ihc": "0"}),
+        ("HER2: negative (score 0)", "her2", {"value": "negative", "ihc": "0"}),
+        ("HER2 negative (0%)", "her2", {"value": "negative", "ihc": None}),  # a percent, no score
         (
             "HER2/neu by FISH: Amplified (HER2/CEP17 ratio 4.2)",
             "her2",
