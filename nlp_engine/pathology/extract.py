@@ -364,7 +364,7 @@ _ISH_STATUS = {"amplified": "positive", "not amplified": "negative"}
 _IHC_STATUS = {"0": "negative", "1+": "negative", "2+": "equivocal", "3+": "positive"}
 # (not another marker's percent: "Ki-67: pending, ER 95%")
 _KI67 = re.compile(
-    rf"(?i)\bki[\s\-]?67\b(?:(?!{_NEXT_CUE})[^.\n%]){{0,40}}?(?P<v>\d{{1,3}})(?:\s*[-–]\s*\d{{1,3}})?\s*%"
+    rf"(?i)\bki[\s\-]?67\b(?:(?!{_NEXT_CUE})[^.\n%]){{0,40}}?(?P<v>\d{{1,3}})(?:\s*[-–]\s*(?P<hi>\d{{1,3}}))?\s*%"
 )
 # serum PSA as the clinical history states it ("PSA value: 9.77", "PSA 14", "PSA was 9.1", "PSA (7.2 ng/mL)",
 # "PSA value of 10 .64 nglml"); a PSA immunostain ("PSA and prostein", "PSA (1:500)") has no number,
@@ -1238,7 +1238,21 @@ _gleason = _simple(
     lambda value: (int(value.split("=")[1]), int(value.split("+")[0])),
 )
 _grade_group = _simple(_GRADE_GROUP, lambda m: int(m.group("g")), lambda value: value)
-_ki67 = _simple(_KI67, lambda m: int(m.group("v")))
+
+
+def _ki67(text: str) -> Field:
+    """Ki-67's percent of cells stained; where a range is stated ("30-40%") the value is its low end,
+    and `range` holds both ends."""
+    found = []
+    for match in _KI67.finditer(text):
+        low, high = int(match.group("v")), match.group("hi")
+        field = _span(match, 0, low)
+        if high is not None and low < int(high) <= 100:
+            field["range"] = [low, int(high)]
+        found.append(field)
+    return _choose(text, found)
+
+
 _psa = _simple(_PSA, lambda m: float(re.sub(r"\s", "", m.group("v")).replace(",", ".")))
 
 

@@ -124,7 +124,11 @@ def pathology_bundle(
         concept = _codeable(LOINC, code, display) if code else _codeable(FIELD_SYSTEM, name, text=name)
         # a TNM value as written with its AJCC prefix ("ypT1c": after neoadjuvant therapy)
         value = with_prefix(field) if name in TNM_FIELDS else field["value"]
-        observed[name] = add(name, concept, _evidence_note(field), **_value(name, value))
+        content = _value(name, value)
+        if field.get("range"):  # Ki-67 stated as a range ("30-40%")
+            low, high = ({"value": v, "unit": "%", "system": UCUM, "code": "%"} for v in field["range"])
+            content = {"valueRange": {"low": low, "high": high}}
+        observed[name] = add(name, concept, _evidence_note(field), **content)
     stage_ref = observed.get("stage")
     if derived_stage is not None:
         sources = [observed[name] for name in derived_stage["from"] if name in observed]

@@ -1073,6 +1073,19 @@ def test_no_receptor_is_read_from_another_target_or_a_code(text: str, name: str)
     assert extract(text)[name] is None
 
 
+def test_ki67_stated_as_a_range_keeps_both_ends() -> None:
+    from nlp_engine.pathology.fhir import pathology_bundle
+
+    field = extract("Breast, left: invasive ductal carcinoma. Ki-67: 30-40% of tumor nuclei.")["ki67_percent"]
+    assert (field["value"], field["range"]) == (30, [30, 40])
+    assert "range" not in extract("Ki-67 proliferation index 15%")["ki67_percent"]
+    assert "range" not in extract("Ki-67: 40-30%")["ki67_percent"]  # not a range low to high
+    bundle = pathology_bundle("r1", extract("Breast: invasive ductal carcinoma. Ki-67: 30-40%."))
+    (ki67,) = [e["resource"] for e in bundle["entry"] if e["resource"]["code"].get("text") == "ki67_percent"]
+    assert [ki67["valueRange"][end]["value"] for end in ("low", "high")] == [30, 40]
+    assert ki67["valueRange"]["low"]["unit"] == "%" and "valueInteger" not in ki67
+
+
 @pytest.mark.parametrize(
     "text, field, value",
     [
