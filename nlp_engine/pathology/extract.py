@@ -52,6 +52,9 @@ FIELDS = (
     "psa_ng_ml",
     "mmr",
     "msi",
+    "idh",
+    "codeletion_1p19q",
+    "mgmt",
 )
 
 # as OCR prints them: "em", "crn", "ern", "ctn" for cm; "rnm", "mrn", "nun" for mm
@@ -1196,6 +1199,289 @@ def _msi(text: str) -> Field:
     return _choose(text, found)
 
 
+# Glioma markers (WHO CNS: the integrated diagnosis; NAACCR's brain molecular markers): IDH mutation,
+# by immunohistochemistry for the common IDH1 R132H protein or by sequencing; 1p/19q codeletion; MGMT
+# promoter methylation. Each as the report states this tumour's result, never from a test's
+# description ("Tumors with IDH1 or IDH2 mutations have ...", "patients with glioma containing a
+# methylated MGMT promoter have been shown to benefit ...") or an order ("IDH1 antibody", "testing
+# for IDH mutations has been ordered").
+# (possessive blanks: a run of them is split one way only, or a long run is tried every way)
+_IDH = r"(?:IDH|1DH)(?:[ \t]*+-{0,2}[ \t]*+(?P<gene>[12lIi])(?![A-Za-z0-9]))?"
+_IDH_CUE = re.compile(r"(?i)(?:IDH|1DH)")
+_R132H = r"(?:[ \t]*+\(?[ \t]*+-?[ \t]*+R[ \t]?[1lI][ \t]?3[ \t]?2[ \t]?H[ \t]*+\)?)"
+# a statement of another marker ends the reach of IDH's value ("IDH-1, GFAP, p53 ... positive")
+_OTHER_MARKER = r"\b(?:p53|GFAP|Ki[\s\-]?67|MIB|ATRX|NeuN|PTEN|EGFR|CD\d|synapto\w*|olig[\s\-]?2|neurofil\w*)"
+_IDH_SEQUENCED = re.compile(
+    # "IDH1 AND IDH2 MUTATIONS NOT DETECTED", "IDHI MUTATION DETECTED"
+    rf"(?i)\b{_IDH}(?:[ \t]++(?:and|or)[ \t]++|[ \t]*+/[ \t]*+)?(?P<gene2>IDH[ \t]*+-?[ \t]*+2)?[ \t]++(?:point[ \t]++)?"
+    r"mutations?[ \t]++(?:(?:is|are|was|were)[ \t]++)?(?P<not>not[ \t]++)?detected\b|"
+    # "There is (no) evidence of IDH1 point mutation"
+    rf"(?P<no>\bno[ \t]++)?\bevidence[ \t]++of[ \t]++{_IDH.replace('gene', 'gene3')}[ \t]++(?:point[ \t]++)?mutation|"
+    # "Positive for IDH1 codon 132 c.394C>T p.Arg132Cys (R132C) mutation", "positive for IDHI -R132S mutation"
+    # (OCR: "sitive", "colon" for codon, the line broken before "mutation")
+    rf"\b(?P<v>(?:po)?sitive|negative)[ \t]++for[ \t]++{_IDH.replace('gene', 'gene4')}[ \t]*+"
+    r"(?:co[dl]on[ \t]++\d+|-?[ \t]*+R[ \t]?1[ \t]?[37][ \t]?2[ \t]?[A-Z])(?:[^\n]|\n(?!\n)){0,60}?\bmutation|"
+    # "A point mutation is detected in IDH1 by DNA sequencing"
+    rf"\bmutation[ \t]++is[ \t]++detected[ \t]++in[ \t]*+{_IDH.replace('gene', 'gene5')}"
+)
+_IDH_STAINED = re.compile(
+    # "IDH1 (R132H) stain is positive", "IDH-1 is negative", "IDHI-RI32H: Positive", "IDH1- negative"
+    # (not "IDH1 and negative for p53": the value another marker's)
+    rf"(?i)\b{_IDH}{_R132H}?(?P<gap>(?:(?!{_OTHER_MARKER})[^.\n]){{0,45}}?(?:\n(?:(?!{_OTHER_MARKER})[^.\n]){{0,20}}?)?)"
+    r"\b(?P<v>positive|negative)\b"
+    r"(?![ \t]++(?:for|with)\b)|"
+    # "positive for IDH-1 (R132H)", "immunoreactive for IDH1", "not reactive with IDH1-R132H antiserum",
+    # "positive with the antibodies against IDH-1"
+    # "Negative immunostain for mutant IDH1-R132H protein", "positive for mutated isocitrate
+    # dehydrogenase 1 (IDH1)"
+    r"\b(?P<not>not[ \t]++)?(?P<w>positive|negative|immunoreactive|reactive)[ \t]++(?:(?:immuno)?stain(?:ing)?[ \t]++)?"
+    r"(?:for|with)\s++(?:(?:the[ \t]++)?antibod(?:y|ies)[ \t]++(?:against|to)[ \t]++)?(?:the[ \t]++)?(?:(?:mutant|mutated)\s++)?"
+    rf"(?:isocitrate\s++dehydrogenase[ \t\-]*[1I]?[ \t]*+\([ \t]*+)?{_IDH.replace('gene', 'gene2')}|"
+    # "immunoexpression of R132H mutant IDH1", "a subset express R132H mutant IDH1"
+    rf"\b(?:immuno)?express(?:ion|es|ed)?[ \t]*+(?:of[ \t]++)?(?:R132H[ \t]++mutant[ \t]++)?{_IDH.replace('gene', 'gene3')}"
+)
+# The WHO integrated diagnosis's own words: "Oligodendroglioma, IDH-mutant and 1p/19q-codeleted",
+# "Glioblastoma, IDH-wildtype"
+_IDH_NAMED = re.compile(
+    rf"(?i)\b{_IDH}[ \t]*+-?[ \t]*+(?P<v>mutant|mutated|wild[ \t\-]?type)\b(?![ \t]++protein)"
+)
+# A sentence about gliomas in general or a test to come, not this tumour's result
+_NOT_A_RESULT = re.compile(
+    r"(?i)\b(?:commonly|usually|typically|often|frequently|would|will|pending|ordered|requested|"
+    r"recommended|if|whether|tumou?rs|cases|patients|gliomas)\b[^.\n]*$"
+)
+
+
+def _a_result(text: str, start: int) -> bool:
+    """Whether a statement at `start` is a result, not a sentence about gliomas in general or a test to
+    come (`_NOT_A_RESULT` within its sentence, up to 80 characters before it)."""
+    return _NOT_A_RESULT.search(text[max(0, start - 80) : start]) is None
+
+
+def _idh(text: str) -> Field:
+    """IDH status: `mutant` (the R132H stain positive, or a mutation found by sequencing), `wildtype`
+    (sequencing found none) or `R132H-negative` (the stain negative and no sequencing stated: the stain
+    sees the common IDH1 mutation only); the stain's result under `ihc`, sequencing's per gene under
+    `sequencing` ({"IDH1": "mutant", "IDH2": "wildtype"}). Sequencing decides where both are stated."""
+    if not _IDH_CUE.search(text):
+        return None
+    sequenced: dict[str, list[dict[str, Any]]] = {}
+    for match in _IDH_SEQUENCED.finditer(text):
+        if not _a_result(text, match.start()):
+            continue
+        found = not (
+            match.group("not") or match.group("no") or (match.group("v") or "").lower() == "negative"
+        )
+        named = [g for g in ("gene", "gene3", "gene4", "gene5") if match.group(g)]
+        genes = {"IDH2" if match.group(g) == "2" else "IDH1" for g in named} or {"IDH1"}
+        if match.group("gene2"):
+            genes.add("IDH2")
+        for gene in genes:
+            sequenced.setdefault(gene, []).append(_span(match, 0, "mutant" if found else "wildtype"))
+    sequencing_spans = [(f["start"], f["end"]) for found in sequenced.values() for f in found]
+    stains = []
+    for match in _IDH_STAINED.finditer(text):
+        if not _a_result(text, match.start()):
+            continue
+        if any(start < match.end() and match.start() < end for start, end in sequencing_spans):
+            continue  # "positive for IDH1 codon 132 ... mutation": sequencing's result, not a stain's
+        if "2" in (match.group("gene") or "", match.group("gene2") or "", match.group("gene3") or ""):
+            continue  # the stain sees IDH1's R132H; an IDH2 statement is sequencing's
+        word = (match.group("v") or match.group("w") or "").lower()
+        if match.group("v") and re.search(
+            r"(?i)\bmutation[ \t]++(?:testing|analysis|assay)", match.group("gap") or ""
+        ):
+            continue  # a sequencing test's heading, its result in `_IDH_SEQUENCED`
+        positive = word != "negative" and not match.group("not")
+        stains.append(_span(match, 0, "positive" if positive else "negative"))
+    named = _choose(
+        text,
+        [
+            _span(m, 0, "mutant" if m.group("v").lower().startswith("mut") else "wildtype")
+            for m in _IDH_NAMED.finditer(text)
+            if _a_result(text, m.start())
+        ],
+    )
+    genes = {gene: _choose(text, found) for gene, found in sequenced.items()}
+    stain = _choose(text, stains)
+    if not genes and stain is None and named is None:
+        return None
+    chosen = [f for f in (*genes.values(), stain, named) if f is not None]
+    first, last = min(chosen, key=lambda f: f["start"]), max(chosen, key=lambda f: f["end"])
+    if genes:
+        value = "mutant" if any(f["value"] == "mutant" for f in genes.values() if f) else "wildtype"
+    elif named is not None:
+        value = named["value"]
+    else:
+        value = "mutant" if stain and stain["value"] == "positive" else "R132H-negative"
+    field: dict[str, Any] = {"value": value, "start": first["start"], "end": last["end"]}
+    field["text"] = text[first["start"] : last["end"]]
+    if stain is not None:
+        field["ihc"] = stain["value"]
+    if genes:
+        field["sequencing"] = {gene: f["value"] for gene, f in sorted(genes.items()) if f}
+    if genes:  # per gene (IDH1 mutant beside IDH2 wildtype is no contradiction, nor a negative stain
+        # beside a mutation the stain does not see, R132C); a positive stain against no mutation found is
+        others = {str(a) for f in genes.values() if f for a in f.get("alternatives", ())}
+        if value == "wildtype" and any(f["value"] == "positive" for f in stains):
+            others.add("mutant")
+    else:
+        others = {"mutant" if f["value"] == "positive" else "R132H-negative" for f in stains}
+        if named is not None:  # a negative stain beside a diagnosis naming the tumour IDH-wildtype agrees
+            others = {str(a) for a in named.get("alternatives", ())} | (others - {"R132H-negative"})
+    others -= {value}
+    if others:
+        field["alternatives"] = sorted(others)
+    return field
+
+
+# 1p/19q: the chromosome arms as OCR writes them ("lp", "1 p", "I 9q")
+_1P = r"(?:[1lI][ \t]?p)(?:36)?"
+_19Q = r"(?:[1lI][ \t]?9[ \t]?q)(?:13)?"
+_ARM = rf"(?:{_1P}|{_19Q})"
+_AND = r"[ \t]*+(?:/|,|and|&)?[ \t]*+(?:(?:chromosom\w*[ \t]++)?(?:arms?[ \t]++)?)?"
+_CODELETION = re.compile(
+    # "co-deletion of 1p/19q", "Negative for codeletion of chromosomal arms 1 p and 19q"
+    rf"(?i)(?P<neg>\bnegative[ \t]++for[ \t]++|\bno[ \t]++|\bnot[ \t]++|\bwithout[ \t]++)?\bco-?\s*+deletion[ \t]++of[ \t]++"
+    rf"(?:chromosom\w*[ \t]++)?(?:arms?[ \t]++)?{_1P}{_AND}{_19Q}|"
+    # "1p, 19q LOH (codeletion): Positive"
+    rf"\b{_1P}[ \t]*+[/,]?[ \t]*+{_19Q}[ \t]++(?:LOH[ \t]*+)?\(?[ \t]*+codel\w*[ \t]*+\)?[ \t]*+:[ \t]*+(?P<v>positive|negative)\b|"
+    # "lp/19q NOT DELETED", "1p/19q: deleted", "demonstrate 1p19q deletion"
+    rf"\b{_1P}[ \t]*+/?[ \t]*+{_19Q}[ \t]*+(?::[ \t]*+)?(?P<nd>not[ \t]++deleted|non-?deleted)\b|"
+    rf"\b{_1P}[ \t]*+/[ \t]*+{_19Q}[ \t]*+:[ \t]*+(?P<d>deleted)\b|"
+    # the WHO name: "Oligodendroglioma, IDH-mutant and 1p/19q-codeleted"
+    rf"\b{_1P}[ \t]*+/[ \t]*+{_19Q}[ \t]*+[:\-]?[ \t]*+(?:(?P<nc>non-?codeleted|intact)|codeleted)\b|"
+    # "the 1p/19q codeletion associated with oligodendroglioma was not present"
+    rf"\b{_1P}[ \t]*+/?[ \t]*+{_19Q}[ \t]++codeletion\b[^.]{{0,50}}?\b(?:was|is)[ \t]++(?P<np>not[ \t]++)?(?:present|detected|identified)\b|"
+    rf"\b(?:demonstrat\w*|show\w*|reveal\w*)\s++(?:a[ \t]++)?{_1P}[ \t]*+/?[ \t]*+{_19Q}\s++(?P<d2>deletion|loss)\b|"
+    # "preservation of both chromosomes 1p and 19q", "loss of both chromosomes 1p and 19q"
+    rf"\b(?P<both>preservation|loss)[ \t]++of[ \t]++both\s++chromosomes?\s++{_1P}\s++and\s++{_19Q}|"
+    # "Negative for both 1p/19q loss", "negative for 1p,19q LOH"
+    rf"\b(?P<w>negative|positive)[ \t]++for\s++(?:both[ \t]++)?{_1P}[ \t]*+[/,]?[ \t]*+{_19Q}[ \t]++(?:LOH|loss|deletion)\b|"
+    # "showed LOH for 1p/19q", "allelic loss for chromosome segments lp and 19q" (not "LOH of 1p/19q is
+    # requested", "1p/19q LOH testing")
+    rf"\b(?:LOH|allelic[ \t]++loss|loss[ \t]++of[ \t]++heterozygosity)\s++(?:for|of|on)\s++(?:chromosom\w*\s++(?:segments|arms)\s++)?"
+    rf"{_1P}\s*+(?:/|and|,)\s*+{_19Q}(?!\s*+(?:is|are|will|was|testing|analysis|studies|assay|FISH)\b)|"
+    # "consistent with deletion of lp and 19q", "Assays failed to detect deletions of 1p and 19q loci",
+    # "NO EVIDENCE OF LOH WAS DETECTED IN 1p OR IN 19q"
+    rf"\b(?:consistent[ \t]++with|show\w*|demonstrat\w*)\s++(?:the[ \t]++)?(?P<d3>deletion)[ \t]++of\s++{_1P}\s++and\s++{_19Q}|"
+    rf"\b(?P<failed>failed[ \t]++to[ \t]++detect)[ \t]++deletions?[ \t]++of\s++{_1P}\s++and\s++{_19Q}|"
+    rf"\b(?P<noloh>no[ \t]++evidence[ \t]++of[ \t]++LOH)[ \t]++was[ \t]++detected[ \t]++in\s++{_1P}\s++or[ \t]++(?:in[ \t]++)?{_19Q}"
+)
+_ARM_STATED = re.compile(
+    # "Allelic loss on chromosome arm 1p and chromosome arm 19q is NOT detected"
+    rf"(?i)\ballelic[ \t]++loss[ \t]++on[ \t]++(?:chromosome[ \t]++)+(?:arm[ \t]++)?(?P<a1>{_ARM})"
+    rf"(?:[ \t]++and[ \t]++(?:chromosome[ \t]++)+(?:arm[ \t]++)?(?P<a2>{_ARM}))?\s++is\s++(?P<not>not\s++)?detected\b|"
+    # "There is no evidence of allelic loss on chromosome 1p"
+    rf"(?P<no>\bno[ \t]++)?\bevidence[ \t]++of[ \t]++allelic[ \t]++loss[ \t]++on[ \t]++(?:chromosome[ \t]++)+(?:arm[ \t]++)?(?P<a3>{_ARM})\b|"
+    # "NEGATIVE for chromosome 1p36 deletion", "Negative for the deletion of 1p"
+    rf"\b(?P<v>positive|negative)[ \t]++for[ \t]++(?:chromosome[ \t]++(?P<a4>{_ARM})[ \t]++deletion|(?:the[ \t]++)?deletion[ \t]++of[ \t]++(?P<a5>{_ARM}))\b|"
+    # "Chromosome 1p: Intact", "Chromosome 19q: NON-DELETED", "1p Deletion by FISH: Deleted"
+    rf"\bchromosome[ \t]++(?P<a6>{_ARM})[ \t]*+:[ \t]*+(?P<s>intact|non-?deleted|not[ \t]++deleted|deleted|loss|lost)\b|"
+    rf"\b(?P<a7>{_ARM})[ \t]++deletion[ \t]++by[ \t]++FISH[ \t]*+:[ \t]*+(?P<s2>not[ \t]++deleted|deleted)\b|"
+    # "No deletion of chromosome arm 1p seen."
+    rf"\b(?P<no2>no)[ \t]++deletion[ \t]++of[ \t]++chromosome[ \t]++(?:arm[ \t]++)?(?P<a8>{_ARM})\b"
+)
+_1P19Q_CUE = re.compile(r"(?i)[1lI][ \t]?9[ \t]?q")
+
+
+def _arm(name: str) -> str:
+    return "19q" if "9" in name else "1p"
+
+
+def _codeletion_1p19q(text: str) -> Field:
+    """1p/19q codeletion as stated: `codeleted` (both arms lost, or the report says so), `not codeleted`
+    (either arm kept, or the report says so); each arm's state stated under `arms` ({"1p": "deleted",
+    "19q": "intact"}). A test ordered, pending or described is none."""
+    if not _1P19Q_CUE.search(text):
+        return None
+    joint = []
+    for match in _CODELETION.finditer(text):
+        if not _a_result(text, match.start()):
+            continue
+        word = next((match.group(g) for g in ("v", "w", "both") if match.group(g)), "").lower()
+        kept = any(match.group(g) for g in ("neg", "nd", "np", "nc", "failed", "noloh"))
+        kept = kept or word in ("negative", "preservation")
+        joint.append(_span(match, 0, "not codeleted" if kept else "codeleted"))
+    stated: dict[str, list[dict[str, Any]]] = {}
+    for match in _ARM_STATED.finditer(text):
+        if not _a_result(text, match.start()):
+            continue
+        state = (match.group("s") or match.group("s2") or match.group("v") or "").lower()
+        lost = not (match.group("not") or match.group("no") or match.group("no2")) and state not in (
+            "intact",
+            "negative",
+        )
+        lost = lost and not state.startswith(("non", "not"))
+        arms = [match.group(g) for g in ("a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8") if match.group(g)]
+        for arm in arms:
+            stated.setdefault(_arm(arm), []).append(_span(match, 0, "deleted" if lost else "intact"))
+    arms = {arm: _choose(text, found) for arm, found in stated.items()}
+    verdict = _choose(text, joint)
+    if verdict is not None:
+        value = verdict["value"]
+    elif len(arms) == 2:
+        value = "codeleted" if all(f and f["value"] == "deleted" for f in arms.values()) else "not codeleted"
+    elif any(f and f["value"] == "intact" for f in arms.values()):
+        value = "not codeleted"
+    else:
+        return None  # one arm lost, the other not stated
+    chosen = [f for f in (verdict, *arms.values()) if f is not None]
+    first, last = min(chosen, key=lambda f: f["start"]), max(chosen, key=lambda f: f["end"])
+    field: dict[str, Any] = {"value": value, "start": first["start"], "end": last["end"]}
+    field["text"] = text[first["start"] : last["end"]]
+    if arms:
+        field["arms"] = {arm: arms[arm]["value"] for arm in ("1p", "19q") if arms.get(arm)}
+    others = {str(a) for a in (verdict or {}).get("alternatives", ())}
+    if verdict is not None and len(arms) == 2:
+        by_arms = (
+            "codeleted" if all(f and f["value"] == "deleted" for f in arms.values()) else "not codeleted"
+        )
+        others.add(by_arms)
+    others -= {value}
+    if others:
+        field["alternatives"] = sorted(others)
+    return field
+
+
+_MGMT = r"(?:MGMT)"
+_MGMT_METHYLATION = re.compile(
+    # "NEGATIVE: No evidence of methylated MGMT promoter is detected", "Methylated MGMT promoter is detected"
+    rf"(?i)(?P<no>\bno[ \t]++evidence[ \t]++of[ \t]++)?\bmethylated[ \t]++{_MGMT}[ \t]++promot[eo]r[ \t]++"
+    r"(?:is|was)[ \t]++(?P<not>not[ \t]++)?detected\b|"
+    # "MGMT PROMOTER METHYLATION IDENTIFIED", "The MGMT promoter methylation assay is negative"
+    rf"\b{_MGMT}[ \t]++promot[eo]r[ \t]++methylation[ \t]*+(?:(?:assay|analysis|status|test(?:ing)?)[ \t]*+)?"
+    r"(?::[ \t]*+)?(?:(?:is|was)[ \t]++)?(?P<v>not[ \t]++identified|not[ \t]++detected|identified|detected|"
+    r"present|absent|positive|negative)\b|"
+    # "positive for MGMT promoter methylation" (not "considered negative for ... when ...")
+    rf"\b(?P<w>positive|negative)\s++for\s++{_MGMT}[ \t]++promot[eo]r[ \t]++methylation\b(?![ \t]*+\n?[ \t]*+\W*when)|"
+    # "Methylated MGMT promoter: Positive.", "the presence of MGMT promotor methylation"
+    rf"\bmethylated[ \t]++{_MGMT}[ \t]++promot[eo]r[ \t]*+:[ \t]*+(?P<x>positive|negative)\b|"
+    # "The analyzed region of the MGMT promoter is UNMETHYLATED" (OCR: "UNMETYLATED"), "MGMT METHYLATION
+    # ASSAY : GENE METHYLATION NOT DETECTED"
+    rf"\b{_MGMT}[ \t]++(?:gene[ \t]++)?promot[eo]r[ \t]++(?:region[ \t]++)?(?:is|was)[ \t]++(?P<un>un)?meth?ylated\b|"
+    rf"\b{_MGMT}[ \t]++methylation[ \t]++assay[ \t]*+:[ \t]*+(?:gene[ \t]++)?methylation[ \t]++(?P<not2>not[ \t]++)?detected\b|"
+    rf"\b(?P<y>presence|absence)[ \t]++of[ \t]++{_MGMT}[ \t]++promot[eo]r[ \t]++methylation\b"
+)
+
+
+def _mgmt(text: str) -> Field:
+    """MGMT promoter methylation as the report states its result: `methylated` or `unmethylated`
+    (an immunostain for the MGMT protein is another test, not read)."""
+    if "MGMT" not in text.upper():
+        return None
+    found = []
+    for match in _MGMT_METHYLATION.finditer(text):
+        if not _a_result(text, match.start()):
+            continue
+        word = next((match.group(g) for g in ("v", "w", "x", "y") if match.group(g)), "").lower()
+        absent = any(match.group(g) for g in ("no", "not", "not2", "un")) or word.startswith(
+            ("not", "absen", "negative")
+        )
+        found.append(_span(match, 0, "unmethylated" if absent else "methylated"))
+    return _choose(text, found)
+
+
 def _ish_result(word: str) -> str:
     """An ISH result as one wording: "non-amplified", "not  amplified" -> "not amplified"."""
     word = re.sub(r"\s+", " ", word.lower())
@@ -1361,6 +1647,8 @@ def _extract(text: str) -> dict[str, Field]:
     fields["her2"] = _her2(text)
     fields["ki67_percent"] = _ki67(text)
     fields["mmr"], fields["msi"] = _mmr(text), _msi(text)
+    fields["idh"], fields["mgmt"] = _idh(text), _mgmt(text)
+    fields["codeletion_1p19q"] = _codeletion_1p19q(text)
     fields["psa_ng_ml"] = _psa(text)
     for field in fields.values():
         if field is not None and "text" not in field:
@@ -1375,9 +1663,10 @@ _NO_TUMOUR = re.compile(
 
 
 # fields whose disagreeing mentions need a reader (HER2: a status stated against its ISH or IHC result
-# decides a therapy; an equivocal 2+ the ISH resolved is no disagreement): other fields (a side named
+# decides a therapy; an equivocal 2+ the ISH resolved is no disagreement; the glioma markers decide the
+# integrated diagnosis: MGMT methylated in one block and not in another): other fields (a side named
 # in a margin, a grade of a second lesion) disagree too often to flag
-_REVIEWED = ("histologic_type", "pT", "pN", "pM", "stage", "her2")
+_REVIEWED = ("histologic_type", "pT", "pN", "pM", "stage", "her2", "idh", "codeletion_1p19q", "mgmt")
 
 
 def node_conflict(fields: dict[str, Field]) -> str | None:

@@ -55,12 +55,15 @@ def _evidence_note(field: dict[str, Any]) -> str:
     note = f"nlp-engine: read from characters {field['start']}-{field['end']} of the report"
     if field.get("alternatives"):
         note += f"; other values stated: {', '.join(map(str, field['alternatives']))}"
-    # what a receptor's status was read from: HER2's IHC score and ISH result, ER/PR's share of cells
-    for key, label in (("ihc", "IHC score"), ("ish", "ISH"), ("percent", "cells stained %")):
+    # what a marker's status was read from: HER2's IHC score and ISH result, ER/PR's share of cells,
+    # IDH's R132H stain
+    for key, label in (("ihc", "IHC"), ("ish", "ISH"), ("percent", "cells stained %")):
         if field.get(key) is not None:
             note += f"; {label} {field[key]}"
-    if field.get("proteins"):  # mismatch repair: each protein's expression
-        note += "; " + ", ".join(f"{name} {state}" for name, state in field["proteins"].items())
+    # each part's own result: mismatch repair's proteins, IDH's genes sequenced, 1p/19q's arms
+    for key, label in (("proteins", ""), ("sequencing", "sequencing: "), ("arms", "")):
+        if field.get(key):
+            note += "; " + label + ", ".join(f"{name} {state}" for name, state in field[key].items())
     return note
 
 

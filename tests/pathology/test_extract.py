@@ -1212,3 +1212,223 @@ def test_a_her2_status_stated_against_its_own_ish_goes_to_review() -> None:
     # an equivocal 2+ that the ISH resolved is no disagreement
     resolved = text.replace("negative (1+)", "2+ (equivocal)")
     assert review(resolved, extract(resolved))["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the R132H stain, after its name or before it, in the words reports use
+        (
+            "IDH1 (R132H) stain is positive in tumor cells, consistent with IDH1 mutation.",
+            ("mutant", "positive"),
+        ),
+        ("IDH-1 is negative. p53 is positive in rare nuclei.", ("R132H-negative", "negative")),
+        ("IDHI-RI32H: Positive.", ("mutant", "positive")),
+        ("Neoplastic cells are immunoreactive for IDH1 but negative for p53.", ("mutant", "positive")),
+        ("The neoplastic cells are not reactive with IDH1-R132H antiserum.", ("R132H-negative", "negative")),
+        ("2. Negative immunostain for mutant IDH1-R132H protein", ("R132H-negative", "negative")),
+        ("Tumor cells are positive for mutated\nisocitrate dehydrogenase 1 (IDH1).", ("mutant", "positive")),
+        ("The IDH-1 stain is diffusely\npositive in the tumor.", ("mutant", "positive")),
+        # a sentence about astrocytomas in general is no result; this one's stain is
+        (
+            "Astrocytoma WHO Grade 2 is commonly positive for IDH1.\nIDH-1 immunohistochemistry is negative "
+            "in this case, so IDH1/IDH2 sequencing to detect a rarer mutation would, if positive, help.",
+            ("R132H-negative", "negative"),
+        ),
+    ],
+)
+def test_idh_by_the_r132h_stain(text: str, expected: tuple[str, str]) -> None:
+    field = extract(text)["idh"]
+    assert (field["value"], field["ihc"]) == expected
+    assert "sequencing" not in field and "alternatives" not in field
+
+
+def test_idh_by_sequencing_decides_per_gene() -> None:
+    wildtype = extract(
+        "IDH1 MUTATION TESTING WITH REFLEX TO IDH2\nINTERPRETATION: NEGATIVE\nIDH1 AND IDH2 MUTATIONS NOT DETECTED\n"
+    )["idh"]
+    assert (wildtype["value"], wildtype["sequencing"]) == (
+        "wildtype",
+        {"IDH1": "wildtype", "IDH2": "wildtype"},
+    )
+    # a stain blind to a rarer mutation (R132C) beside sequencing that finds it: mutant, no contradiction
+    text = (
+        "IDH-1 (R132H) is negative. Pyrosequencing for IDH will be reported in an addendum.\nADDENDA:\n"
+        "Result: Positive for IDH1 codon 132 c.394C>T p.Arg132Cys (R132C) mutation and negative for IDH2 codon "
+        "172\nmutation by PCR and pyrosequencing."
+    )
+    fields = extract(text)
+    field = fields["idh"]
+    assert (field["value"], field["ihc"], field["sequencing"]) == (
+        "mutant",
+        "negative",
+        {"IDH1": "mutant", "IDH2": "wildtype"},
+    )
+    assert "alternatives" not in field
+    # a positive stain against sequencing that finds nothing is a contradiction: review
+    against = "IDH1 (R132H) stain is positive.\nADDENDUM: IDH1 AND IDH2 MUTATIONS NOT DETECTED."
+    contradicted = extract(against)["idh"]
+    assert (contradicted["value"], contradicted["alternatives"]) == ("wildtype", ["mutant"])
+    from nlp_engine.pathology import review
+
+    assert review(against, extract(against))["status"] != "ok"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Interpretation\nNEGATIVE: No evidence of methylated MGMT promoter is detected.", "unmethylated"),
+        ("Interpretation\nLOW POSITIVE: Methylated MGMT promoter is detected.", "methylated"),
+        (
+            "Result:\nMGMT PROMOTER METHYLATION IDENTIFIED\nMethodology: methylation-specific PCR.",
+            "methylated",
+        ),
+        ("Results:\nMGMT promoter methylation NOT identified.", "unmethylated"),
+        ("The MGMT promoter methylation assay is negative (see below).", "unmethylated"),
+        ("4. Methylated MGMT promoter: Positive.", "methylated"),
+        ("RESULT:\nThe analyzed region of the MGMT promoter is UNMETHYLATED.", "unmethylated"),
+        ("MGMT METHYLATION ASSAY : GENE METHYLATION NOT DETECTED.", "unmethylated"),
+        ("Molecular studies show that the tumor is positive\nfor MGMT promoter methylation.", "methylated"),
+    ],
+)
+def test_mgmt_promoter_methylation(text: str, value: str) -> None:
+    assert extract(text)["mgmt"]["value"] == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a test's description, an order, a protein stain (another test), a threshold
+        "TEST DESCRIPTION: Patients with glioma containing a methylated MGMT promoter have been shown to benefit "
+        "from therapy with alkylating agents. Tumors with IDH1 or\nIDH2 mutations\nhave a better outcome.",
+        "MGMT promoter methylation analysis has been ordered and results will be issued in a separate report.\n"
+        "Molecular testing for IDH mutations has been ordered. LOH of 1p/19q is requested.",
+        "MGMT - NEGATIVE (5% OF TUMOR CELLS)\nPlease run IDH1 antibody.",
+        "Comment: The specimen is considered negative for MGMT promoter methylation\nwhen the index is below 4.",
+        "Confirmation by FISH testing for 1p19q deletion and EGFR amplification is highly recommended.",
+        "IDH1 MUTATION TESTING WITH REFLEX TO IDH2\nPlease also run the IDHI antibody.",
+    ],
+)
+def test_no_glioma_marker_from_descriptions_or_orders(text: str) -> None:
+    fields = extract(text)
+    assert (fields["idh"], fields["mgmt"], fields["codeletion_1p19q"]) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "arms"),
+    [
+        (
+            "Conclusion: Diffuse oligoastrocytoma grade II WHO with co-\ndeletion of 1p/19q.",
+            "codeleted",
+            None,
+        ),
+        ("3. Negative for codeletion of chromosomal arms 1 p and 19q", "not codeleted", None),
+        ("2. 1p, 19q LOH (codeletion): Positive.", "codeleted", None),
+        ("IMMUNOFLUORESCENCE FOR 1p/19q FISH : lp/19q NOT DELETED.", "not codeleted", None),
+        ("FISH demonstrates preservation of both\nchromosomes 1p and 19q.", "not codeleted", None),
+        (
+            "NEGATIVE: Allelic loss on chromosome arm 1p and chromosome arm 19q is NOT \ndetected.",
+            "not codeleted",
+            {"19q": "intact", "1p": "intact"},
+        ),
+        (
+            "POSITIVE: Allelic loss on chromosome arm 19q is detected.\nThere is no evidence of allelic loss on "
+            "chromosome 1p.",
+            "not codeleted",
+            {"19q": "deleted", "1p": "intact"},
+        ),
+        (
+            "RESULTS:\nPOSITIVE for chromosome 1p36 deletion\nPOSITIVE for chromosome 19q13 deletion",
+            "codeleted",
+            {"1p": "deleted", "19q": "deleted"},
+        ),
+        (
+            "1P/19Q DELETION BY FISH\n1p Deletion by FISH: Deleted\n19q Deletion by FISH: Deleted",
+            "codeleted",
+            {"1p": "deleted", "19q": "deleted"},
+        ),
+        (
+            "Chromosome 1p: NON-DELETED\nChromosome 19q: NON-DELETED",
+            "not codeleted",
+            {"1p": "intact", "19q": "intact"},
+        ),
+        (
+            "loss of heterozygosity on 19q, but not on lp. As such, the lp/19q codeletion\nassociated with "
+            "oligodendroglioma was not present.",
+            "not codeleted",
+            None,
+        ),
+    ],
+)
+def test_1p19q_codeletion(text: str, value: str, arms: dict[str, str] | None) -> None:
+    field = extract(text)["codeletion_1p19q"]
+    assert (field["value"], field.get("arms")) == (value, arms)
+
+
+@pytest.mark.parametrize(
+    ("text", "idh", "codeletion"),
+    [
+        (
+            "Brain, left frontal lobe: Oligodendroglioma, IDH-mutant and 1p/19q-codeleted, WHO grade 2.",
+            "mutant",
+            "codeleted",
+        ),
+        ("Glioblastoma, IDH-wildtype, WHO grade 4.", "wildtype", None),
+        ("Astrocytoma, IDH-mutant, WHO grade 3. 1p/19q: intact (FISH).", "mutant", "not codeleted"),
+    ],
+)
+def test_the_who_integrated_diagnosis_names_the_markers(text: str, idh: str, codeletion: str | None) -> None:
+    fields = extract(text)
+    assert fields["idh"]["value"] == idh
+    assert (fields["codeletion_1p19q"] or {}).get("value") == codeletion
+    # a negative R132H stain beside a diagnosis naming the tumour IDH-wildtype agrees with it
+    agreed = extract("Glioblastoma, IDH-wildtype.\nIDH1 R132H stain is negative.")["idh"]
+    assert (agreed["value"], agreed["ihc"], agreed.get("alternatives")) == ("wildtype", "negative", None)
+
+
+def test_one_arm_lost_alone_decides_no_codeletion_status() -> None:
+    assert extract("Allelic loss on chromosome arm 19q is detected.")["codeletion_1p19q"] is None
+
+
+def test_mgmt_methylated_in_one_block_and_not_another_goes_to_review() -> None:
+    from nlp_engine.pathology import review
+    from nlp_engine.pathology.fhir import pathology_bundle
+
+    text = (
+        "FINAL DIAGNOSIS: Brain, left temporal, resection: glioblastoma, WHO grade IV.\n"
+        "Block A2: POSITIVE - Methylated MGMT promoter is detected.\n"
+        "Block A3: NEGATIVE - No evidence of methylated MGMT promoter is detected.\n"
+        "IDH1 (R132H) stain is negative. Allelic loss on chromosome arm 1p and chromosome arm 19q is NOT detected."
+    )
+    fields = extract(text)
+    assert (fields["mgmt"]["value"], fields["mgmt"]["alternatives"]) == ("unmethylated", ["methylated"])
+    verdict = review(text, fields)
+    assert verdict["status"] == "review"
+    assert any(r.startswith("mgmt: stated differently") for r in verdict["reasons"])
+    notes = {
+        e["resource"]["code"].get("text"): e["resource"]["note"][0]["text"]
+        for e in pathology_bundle("g1", fields)["entry"]
+        if e["resource"]["resourceType"] == "Observation"
+    }
+    assert "IHC negative" in notes["idh"]
+    assert "1p intact, 19q intact" in notes["codeletion_1p19q"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("IDH1" + " " * 100_000 + "positive", (None, None, None)),  # beyond the value's reach
+        ("positive for" + " " * 100_000 + "IDH1", ("mutant", None, None)),
+        ("co-" + " " * 100_000 + "deletion of 1p/19q", (None, None, "codeleted")),
+        ("MGMT promoter methylation" + " " * 100_000 + "detected", (None, "methylated", None)),
+        ("1p " * 30_000 + "19q", (None, None, None)),
+    ],
+)
+def test_glioma_marker_cues_before_long_runs_are_read_in_linear_time(text: str, expected: tuple) -> None:
+    """Each pattern's runs of blanks are bounded or read once: a quadratic scan of these texts would
+    take minutes (no timing threshold here: the suite's time shows it)."""
+    fields = extract(text)
+    assert (
+        tuple(f and f["value"] for f in (fields["idh"], fields["mgmt"], fields["codeletion_1p19q"]))
+        == expected
+    )
