@@ -1272,11 +1272,11 @@ def _idh(text: str) -> Field:
         found = not (
             match.group("not") or match.group("no") or (match.group("v") or "").lower() == "negative"
         )
-        named = [g for g in ("gene", "gene3", "gene4", "gene5") if match.group(g)]
-        genes = {"IDH2" if match.group(g) == "2" else "IDH1" for g in named} or {"IDH1"}
+        groups = [g for g in ("gene", "gene3", "gene4", "gene5") if match.group(g)]
+        tested = {"IDH2" if match.group(g) == "2" else "IDH1" for g in groups} or {"IDH1"}
         if match.group("gene2"):
-            genes.add("IDH2")
-        for gene in genes:
+            tested.add("IDH2")
+        for gene in tested:
             sequenced.setdefault(gene, []).append(_span(match, 0, "mutant" if found else "wildtype"))
     sequencing_spans = [(f["start"], f["end"]) for found in sequenced.values() for f in found]
     stains = []
@@ -1413,8 +1413,8 @@ def _codeletion_1p19q(text: str) -> Field:
             "negative",
         )
         lost = lost and not state.startswith(("non", "not"))
-        arms = [match.group(g) for g in ("a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8") if match.group(g)]
-        for arm in arms:
+        named = [match.group(g) for g in ("a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8") if match.group(g)]
+        for arm in named:
             stated.setdefault(_arm(arm), []).append(_span(match, 0, "deleted" if lost else "intact"))
     arms = {arm: _choose(text, found) for arm, found in stated.items()}
     verdict = _choose(text, joint)
@@ -1431,7 +1431,7 @@ def _codeletion_1p19q(text: str) -> Field:
     field: dict[str, Any] = {"value": value, "start": first["start"], "end": last["end"]}
     field["text"] = text[first["start"] : last["end"]]
     if arms:
-        field["arms"] = {arm: arms[arm]["value"] for arm in ("1p", "19q") if arms.get(arm)}
+        field["arms"] = {arm: f["value"] for arm in ("1p", "19q") if (f := arms.get(arm))}
     others = {str(a) for a in (verdict or {}).get("alternatives", ())}
     if verdict is not None and len(arms) == 2:
         by_arms = (
