@@ -1141,6 +1141,19 @@ def _in_general(text: str, start: int) -> bool:
     return _IN_GENERAL.search(text[max(0, start - 60) : start]) is not None
 
 
+def _combined(text: str, value: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One field read from several statements (each protein's, gene's or arm's): `value`, the stretch
+    from the first statement to the last, and each statement's own span under `spans`."""
+    first, last = min(parts, key=lambda f: f["start"]), max(parts, key=lambda f: f["end"])
+    return {
+        "value": value,
+        "start": first["start"],
+        "end": last["end"],
+        "text": text[first["start"] : last["end"]],
+        "spans": [list(span) for span in sorted({(f["start"], f["end"]) for f in parts})],
+    }
+
+
 def _mmr(text: str) -> Field:
     """Mismatch repair status by immunohistochemistry: `deficient` where a protein's expression is
     stated lost, `proficient` where every protein stated is retained (or the report says so in words:
@@ -1164,16 +1177,10 @@ def _mmr(text: str) -> Field:
     }
     chosen = [f for f in proteins.values() if f is not None]
     if chosen:
-        first, last = min(chosen, key=lambda f: f["start"]), max(chosen, key=lambda f: f["end"])
         status = "deficient" if any(f["value"] == "lost" for f in chosen) else "proficient"
-        return {
-            "value": status,
-            "start": first["start"],
-            "end": last["end"],
-            "text": text[first["start"] : last["end"]],
-            "proteins": {name: f["value"] for name, f in sorted(proteins.items()) if f is not None},
-            "spans": [list(span) for span in sorted({(f["start"], f["end"]) for f in chosen})],
-        }
+        field = _combined(text, status, chosen)
+        field["proteins"] = {name: f["value"] for name, f in sorted(proteins.items()) if f is not None}
+        return field
     words = []
     for match in _MMR_WORDS.finditer(text):
         word = (match.group("abbr") or match.group("w") or "").lower()
@@ -1307,15 +1314,13 @@ def _idh(text: str) -> Field:
     if not genes and stain is None and named is None:
         return None
     chosen = [f for f in (*genes.values(), stain, named) if f is not None]
-    first, last = min(chosen, key=lambda f: f["start"]), max(chosen, key=lambda f: f["end"])
     if genes:
         value = "mutant" if any(f["value"] == "mutant" for f in genes.values() if f) else "wildtype"
     elif named is not None:
         value = named["value"]
     else:
         value = "mutant" if stain and stain["value"] == "positive" else "R132H-negative"
-    field: dict[str, Any] = {"value": value, "start": first["start"], "end": last["end"]}
-    field["text"] = text[first["start"] : last["end"]]
+    field = _combined(text, value, chosen)
     if stain is not None:
         field["ihc"] = stain["value"]
     if genes:
@@ -1427,9 +1432,7 @@ def _codeletion_1p19q(text: str) -> Field:
     else:
         return None  # one arm lost, the other not stated
     chosen = [f for f in (verdict, *arms.values()) if f is not None]
-    first, last = min(chosen, key=lambda f: f["start"]), max(chosen, key=lambda f: f["end"])
-    field: dict[str, Any] = {"value": value, "start": first["start"], "end": last["end"]}
-    field["text"] = text[first["start"] : last["end"]]
+    field = _combined(text, value, chosen)
     if arms:
         field["arms"] = {arm: f["value"] for arm in ("1p", "19q") if (f := arms.get(arm))}
     others = {str(a) for a in (verdict or {}).get("alternatives", ())}

@@ -1265,6 +1265,9 @@ def test_idh_by_sequencing_decides_per_gene() -> None:
         {"IDH1": "mutant", "IDH2": "wildtype"},
     )
     assert "alternatives" not in field
+    # each statement's own span, the stain's and each gene's
+    assert [text[start:end] for start, end in field["spans"]][0] == "IDH-1 (R132H) is negative"
+    assert len(field["spans"]) == 3
     # a positive stain against sequencing that finds nothing is a contradiction: review
     against = "IDH1 (R132H) stain is positive.\nADDENDUM: IDH1 AND IDH2 MUTATIONS NOT DETECTED."
     contradicted = extract(against)["idh"]
