@@ -1325,7 +1325,7 @@ def _idh(text: str) -> Field:
         field["ihc"] = stain["value"]
     if genes:
         field["sequencing"] = {gene: f["value"] for gene, f in sorted(genes.items()) if f}
-    if genes:  # per gene (IDH1 mutant beside IDH2 wildtype is no contradiction, nor a negative stain
+        # per gene (IDH1 mutant beside IDH2 wildtype is no contradiction, nor a negative stain
         # beside a mutation the stain does not see, R132C); a positive stain against no mutation found is
         others = {str(a) for f in genes.values() if f for a in f.get("alternatives", ())}
         if value == "wildtype" and any(f["value"] == "positive" for f in stains):
@@ -1423,10 +1423,13 @@ def _codeletion_1p19q(text: str) -> Field:
             stated.setdefault(_arm(arm), []).append(_span(match, 0, "deleted" if lost else "intact"))
     arms = {arm: _choose(text, found) for arm, found in stated.items()}
     verdict = _choose(text, joint)
+    both = None  # what the two arms stated give
+    if len(arms) == 2:
+        both = "codeleted" if all(f and f["value"] == "deleted" for f in arms.values()) else "not codeleted"
     if verdict is not None:
         value = verdict["value"]
-    elif len(arms) == 2:
-        value = "codeleted" if all(f and f["value"] == "deleted" for f in arms.values()) else "not codeleted"
+    elif both is not None:
+        value = both
     elif any(f and f["value"] == "intact" for f in arms.values()):
         value = "not codeleted"
     else:
@@ -1436,11 +1439,8 @@ def _codeletion_1p19q(text: str) -> Field:
     if arms:
         field["arms"] = {arm: f["value"] for arm in ("1p", "19q") if (f := arms.get(arm))}
     others = {str(a) for a in (verdict or {}).get("alternatives", ())}
-    if verdict is not None and len(arms) == 2:
-        by_arms = (
-            "codeleted" if all(f and f["value"] == "deleted" for f in arms.values()) else "not codeleted"
-        )
-        others.add(by_arms)
+    if verdict is not None and both is not None:
+        others.add(both)
     others -= {value}
     if others:
         field["alternatives"] = sorted(others)
@@ -1448,6 +1448,7 @@ def _codeletion_1p19q(text: str) -> Field:
 
 
 _MGMT = r"(?:MGMT)"
+_MGMT_CUE = re.compile(r"(?i)MGMT")
 _MGMT_METHYLATION = re.compile(
     # "NEGATIVE: No evidence of methylated MGMT promoter is detected", "Methylated MGMT promoter is detected"
     rf"(?i)(?P<no>\bno[ \t]++evidence[ \t]++of[ \t]++)?\bmethylated[ \t]++{_MGMT}[ \t]++promot[eo]r[ \t]++"
@@ -1471,7 +1472,7 @@ _MGMT_METHYLATION = re.compile(
 def _mgmt(text: str) -> Field:
     """MGMT promoter methylation as the report states its result: `methylated` or `unmethylated`
     (an immunostain for the MGMT protein is another test, not read)."""
-    if "MGMT" not in text.upper():
+    if not _MGMT_CUE.search(text):
         return None
     found = []
     for match in _MGMT_METHYLATION.finditer(text):
