@@ -44,6 +44,7 @@ FIELDS = (
     "lymph_nodes_examined",
     "lymphovascular_invasion",
     "perineural_invasion",
+    "extranodal_extension",
     "laterality",
     "er",
     "pr",
@@ -939,6 +940,11 @@ def _invasion(text: str, cue: str) -> Field:
     indeterminate"): the words before the cue say it first, so "No lymphovascular invasion is
     identified" is absent, not the "invasion is identified" within it. A checklist's "(Select one)"
     states its ticked option ("x No"), else the one printed."""
+    return _choose(text, _invasion_mentions(text, cue))
+
+
+def _invasion_mentions(text: str, cue: str) -> list[dict[str, Any]]:
+    """Every statement of `_invasion`'s, in text order."""
     before: list[dict[str, Any]] = []
     for match in _invasion_patterns(cue)[0].finditer(text):
         line = text.rfind("\n", 0, match.start()) + 1
@@ -965,7 +971,42 @@ def _invasion(text: str, cue: str) -> Field:
             else "present"
         )
         after.append(_span(match, 0, value))
-    return _choose(text, sorted(before + after, key=lambda f: f["start"]))
+    return sorted(before + after, key=lambda f: f["start"])
+
+
+# Extranodal extension of a nodal metastasis (ENE: head and neck staging's N, NAACCR's SSDI): named as
+# such, or as "extracapsular" where the phrase or its line or the line before names the nodes; the
+# prostate's, an ovary's or a kidney's capsule is another extension ("extracapsular extension" of a
+# prostatectomy is extraprostatic)
+_ENE_CUE = (
+    r"(?:extra[\s\-]?nodal|peri[\s\-]?nodal)\s+(?:tumou?r\s+)?(?:extension|spread|invasion)"
+    r"(?:\s+(?:of|by)\s+tumou?r(?:\s+metastas[ie]s)?)?|\bENE\b|"
+    r"extra[\s\-]?capsular\s+(?:extension|spread)\s+of\s+(?:nodal\s+tumou?r|(?:lymph\s+)?node\s+metastas[ie]s)"
+)
+_CAPSULAR_CUE = r"extra[\s\-]?capsular\s+(?:extension|spread)(?:\s+(?:of|by)\s+tumou?r)?"
+_NODAL = re.compile(r"(?i)\blymph[\s\-]*nod|\bnod(?:e|es|al)\b")
+
+
+# any node with extranodal extension makes the case's (AJCC): a report stating it node by node says
+# "present" for one and "not identified" for another
+_ENE_RANK = {"present": 2, "indeterminate": 1, "absent": 0}
+
+
+def _extranodal(text: str) -> Field:
+    """Extranodal extension: `present`, `absent` or `indeterminate`, each statement as `_invasion`
+    reads it; present where any node's is."""
+    if not re.search(r"(?i)extra[\s\-]?(?:nodal|capsular)|peri[\s\-]?nodal|\bENE\b", text):
+        return None
+    found = _invasion_mentions(text, _ENE_CUE)
+    for mention in _invasion_mentions(text, _CAPSULAR_CUE):
+        line = text.rfind("\n", 0, mention["start"])
+        above = text.rfind("\n", 0, max(line, 0)) + 1
+        end = text.find("\n", mention["end"])
+        if _NODAL.search(text, above, len(text) if end < 0 else end) and all(
+            f["start"] != mention["start"] for f in found
+        ):
+            found.append(mention)
+    return _choose(text, sorted(found, key=lambda f: f["start"]), rank=_ENE_RANK.__getitem__)
 
 
 @functools.lru_cache(maxsize=8)
@@ -1645,6 +1686,7 @@ def _extract(text: str) -> dict[str, Field]:
     fields["lymph_nodes_positive"], fields["lymph_nodes_examined"] = positive, examined
     for name, cue in _INVASION.items():
         fields[name] = _invasion(text, cue)
+    fields["extranodal_extension"] = _extranodal(text)
     fields["laterality"] = _laterality(text, fields["primary_site"])
     for name, cue in _RECEPTOR.items():
         fields[name] = _receptor(text, cue)

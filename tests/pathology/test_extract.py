@@ -1435,3 +1435,64 @@ def test_glioma_marker_cues_before_long_runs_are_read_in_linear_time(text: str, 
         tuple(f and f["value"] for f in (fields["idh"], fields["mgmt"], fields["codeletion_1p19q"]))
         == expected
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Lymph Nodes, Extranodal Extension: Present\nPathologic Staging (pTNM):", "present"),
+        (
+            "METASTATIC CARCINOMA IN TWO OF TWENTY-FOUR LYMPH NODES (2/24).\nB. NO EXTRANODAL EXTENSION PRESENT.",
+            "absent",
+        ),
+        (
+            "Number of regional lymph nodes involved: 3\nExtra-capsular extension of nodal tumor: Absent",
+            "absent",
+        ),
+        ("EXTRACAPSULAR SPREAD OF LYMPH NODE METASTASES: Yes", "present"),
+        (
+            "The total number of metastatically-involved lymph nodes is 1\nExtranodal extension by tumor metastases is ABSENT.",
+            "absent",
+        ),
+        (
+            "Metastatic carcinoma in one of eight lymph nodes (1/8).\nb. Extracapsular extension is present.",
+            "present",
+        ),
+        ("LYMPH NODES POSITIVE: 1\nEXTRANODAL EXTENSION: Indeterminate", "indeterminate"),
+        ("SIZE OF METASTATIC FOCUS IS 4.0 MM; NEGATIVE FOR PERINODAL EXTENSION.", "absent"),
+        # stated node by node: present where any node's is
+        (
+            "B. Left neck: carcinoma in one of thirteen lymph nodes (1/13).\nExtranodal extension is present.\n"
+            "C. Right neck: carcinoma in two of nineteen lymph nodes (2/19).\nExtranodal extension is absent.",
+            "present",
+        ),
+    ],
+)
+def test_extranodal_extension(text: str, value: str) -> None:
+    assert extract(text)["extranodal_extension"]["value"] == value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the prostate's capsule, an ovary's: no node named on the line or the one above
+        "THE CARCINOMA INVOLVES 40% OF THE EXAMINED PROSTATE VOLUME.\nTHE CARCINOMA SHOWS EXTRACAPSULAR EXTENSION: PRESENT.",
+        "SEROUS ADENOCARCINOMA OF BOTH OVARIES (RIGHT 15.0 CM)\nExtracapsular extension: present, ovarian surface involved.",
+        "Lymph nodes: see part B.\n\n\nProstate, radical prostatectomy:\nAdenocarcinoma.\nExtracapsular extension: present.",
+    ],
+)
+def test_an_organs_capsule_is_no_extranodal_extension(text: str) -> None:
+    assert extract(text)["extranodal_extension"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("extranodal extension" + " " * 100_000 + "present", "present"),
+        ("no" + " " * 100_000 + "extranodal extension", "absent"),
+        ("lymph nodes\nextracapsular" + " \n" * 50_000 + "extension present", "present"),
+    ],
+)
+def test_extranodal_extension_cues_before_long_runs_are_read_in_linear_time(text: str, value: str) -> None:
+    """Read once, not every split of the blanks (no timing threshold: the suite's time shows it)."""
+    assert extract(text)["extranodal_extension"]["value"] == value
