@@ -980,10 +980,11 @@ def _invasion_mentions(text: str, cue: str) -> list[dict[str, Any]]:
 # prostatectomy is extraprostatic)
 _ENE_CUE = (
     r"(?:extra[\s\-]?nodal|peri[\s\-]?nodal)\s+(?:tumou?r\s+)?(?:extension|spread|invasion)"
-    r"(?:\s+(?:of|by)\s+tumou?r(?:\s+metastas[ie]s)?)?|\bENE\b|"
+    r"(?:\s+(?:of|by)\s+tumou?r(?:\s+metastas[ie]s)?)?|(?-i:\bENE\b)|"
     r"extra[\s\-]?capsular\s+(?:extension|spread)\s+of\s+(?:nodal\s+tumou?r|(?:lymph\s+)?node\s+metastas[ie]s)"
 )
 _CAPSULAR_CUE = r"extra[\s\-]?capsular\s+(?:extension|spread)(?:\s+(?:of|by)\s+tumou?r)?"
+_ENE_ANY = re.compile(r"(?i)extra[\s\-]?(?:nodal|capsular)|peri[\s\-]?nodal|(?-i:\bENE\b)")
 _NODAL = re.compile(r"(?i)\blymph[\s\-]*nod|\bnod(?:e|es|al)\b")
 
 
@@ -995,7 +996,7 @@ _ENE_RANK = {"present": 2, "indeterminate": 1, "absent": 0}
 def _extranodal(text: str) -> Field:
     """Extranodal extension: `present`, `absent` or `indeterminate`, each statement as `_invasion`
     reads it; present where any node's is."""
-    if not re.search(r"(?i)extra[\s\-]?(?:nodal|capsular)|peri[\s\-]?nodal|\bENE\b", text):
+    if not _ENE_ANY.search(text):
         return None
     found = _invasion_mentions(text, _ENE_CUE)
     for mention in _invasion_mentions(text, _CAPSULAR_CUE):

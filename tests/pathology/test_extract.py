@@ -1460,6 +1460,7 @@ def test_glioma_marker_cues_before_long_runs_are_read_in_linear_time(text: str, 
         ),
         ("LYMPH NODES POSITIVE: 1\nEXTRANODAL EXTENSION: Indeterminate", "indeterminate"),
         ("SIZE OF METASTATIC FOCUS IS 4.0 MM; NEGATIVE FOR PERINODAL EXTENSION.", "absent"),
+        ("Lymph nodes: 1/12. ENE: present.", "present"),
         # stated node by node: present where any node's is
         (
             "B. Left neck: carcinoma in one of thirteen lymph nodes (1/13).\nExtranodal extension is present.\n"
@@ -1479,6 +1480,7 @@ def test_extranodal_extension(text: str, value: str) -> None:
         "THE CARCINOMA INVOLVES 40% OF THE EXAMINED PROSTATE VOLUME.\nTHE CARCINOMA SHOWS EXTRACAPSULAR EXTENSION: PRESENT.",
         "SEROUS ADENOCARCINOMA OF BOTH OVARIES (RIGHT 15.0 CM)\nExtracapsular extension: present, ovarian surface involved.",
         "Lymph nodes: see part B.\n\n\nProstate, radical prostatectomy:\nAdenocarcinoma.\nExtracapsular extension: present.",
+        "Lymph nodes 0/3.\nPASTE THE G ene: present",  # OCR's "ene" is no abbreviation
     ],
 )
 def test_an_organs_capsule_is_no_extranodal_extension(text: str) -> None:
