@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -1307,6 +1307,16 @@ def _a_result(text: str, start: int) -> bool:
     return _NOT_A_RESULT.search(text[max(0, start - 80) : start]) is None
 
 
+def _results(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """`pattern`'s matches in `text` that state a result (`_a_result`)."""
+    return (match for match in pattern.finditer(text) if _a_result(text, match.start()))
+
+
+def _first_group(match: re.Match[str], names: tuple[str, ...]) -> str:
+    """The first of the groups `names` that matched, lower-cased; "" where none did."""
+    return next((match.group(g) for g in names if match.group(g)), "").lower()
+
+
 def _idh(text: str) -> Field:
     """IDH status: `mutant` (the R132H stain positive, or a mutation found by sequencing), `wildtype`
     (sequencing found none) or `R132H-negative` (the stain negative and no sequencing stated: the stain
@@ -1315,9 +1325,7 @@ def _idh(text: str) -> Field:
     if not _IDH_CUE.search(text):
         return None
     sequenced: dict[str, list[dict[str, Any]]] = {}
-    for match in _IDH_SEQUENCED.finditer(text):
-        if not _a_result(text, match.start()):
-            continue
+    for match in _results(_IDH_SEQUENCED, text):
         found = not (
             match.group("not") or match.group("no") or (match.group("v") or "").lower() == "negative"
         )
@@ -1329,9 +1337,7 @@ def _idh(text: str) -> Field:
             sequenced.setdefault(gene, []).append(_span(match, 0, "mutant" if found else "wildtype"))
     sequencing_spans = [(f["start"], f["end"]) for found in sequenced.values() for f in found]
     stains = []
-    for match in _IDH_STAINED.finditer(text):
-        if not _a_result(text, match.start()):
-            continue
+    for match in _results(_IDH_STAINED, text):
         if any(start < match.end() and match.start() < end for start, end in sequencing_spans):
             continue  # "positive for IDH1 codon 132 ... mutation": sequencing's result, not a stain's
         if "2" in (match.group("gene") or "", match.group("gene2") or "", match.group("gene3") or ""):
@@ -1347,8 +1353,7 @@ def _idh(text: str) -> Field:
         text,
         [
             _span(m, 0, "mutant" if m.group("v").lower().startswith("mut") else "wildtype")
-            for m in _IDH_NAMED.finditer(text)
-            if _a_result(text, m.start())
+            for m in _results(_IDH_NAMED, text)
         ],
     )
     genes = {gene: _choose(text, found) for gene, found in sequenced.items()}
@@ -1443,17 +1448,13 @@ def _codeletion_1p19q(text: str) -> Field:
     if not _1P19Q_CUE.search(text):
         return None
     joint = []
-    for match in _CODELETION.finditer(text):
-        if not _a_result(text, match.start()):
-            continue
-        word = next((match.group(g) for g in ("v", "w", "both") if match.group(g)), "").lower()
+    for match in _results(_CODELETION, text):
+        word = _first_group(match, ("v", "w", "both"))
         kept = any(match.group(g) for g in ("neg", "nd", "np", "nc", "failed", "noloh"))
         kept = kept or word in ("negative", "preservation")
         joint.append(_span(match, 0, "not codeleted" if kept else "codeleted"))
     stated: dict[str, list[dict[str, Any]]] = {}
-    for match in _ARM_STATED.finditer(text):
-        if not _a_result(text, match.start()):
-            continue
+    for match in _results(_ARM_STATED, text):
         state = (match.group("s") or match.group("s2") or match.group("v") or "").lower()
         lost = not (match.group("not") or match.group("no") or match.group("no2")) and state not in (
             "intact",
@@ -1517,10 +1518,8 @@ def _mgmt(text: str) -> Field:
     if not _MGMT_CUE.search(text):
         return None
     found = []
-    for match in _MGMT_METHYLATION.finditer(text):
-        if not _a_result(text, match.start()):
-            continue
-        word = next((match.group(g) for g in ("v", "w", "x", "y") if match.group(g)), "").lower()
+    for match in _results(_MGMT_METHYLATION, text):
+        word = _first_group(match, ("v", "w", "x", "y"))
         absent = any(match.group(g) for g in ("no", "not", "not2", "un")) or word.startswith(
             ("not", "absen", "negative")
         )
