@@ -485,9 +485,11 @@ def _prefixed(field: dict[str, Any], written: str, inherited: str | None = None)
 TNM_FIELDS = ("pT", "pN", "pM")
 
 
-def with_prefix(field: dict[str, Any]) -> str:
-    """A pT/pN/pM value with its AJCC prefix, as a registry writes it: "ypT1c" (else the value)."""
-    return f"{field.get('prefix') or ''}{field['value']}"
+def with_prefix(field: dict[str, Any]) -> Any:
+    """A field's value as a registry writes it: a pT/pN/pM with its AJCC prefix ("ypT1c"); a value
+    without one (of the extracted fields, only the TNM's carry a `prefix`) as it is."""
+    prefix = field.get("prefix")
+    return f"{prefix}{field['value']}" if prefix else field["value"]
 
 
 def _tnm(text: str, site: Field = None, positive: Field = None, examined: Field = None) -> dict[str, Field]:

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..fhir import _REPORT_CODES, _VERIFICATION, DOCUMENT_ID_SYSTEM, LOINC, _codeable, _uuid, validate_bundle
 from . import icdo
-from .extract import TNM_FIELDS, with_prefix
+from .extract import with_prefix
 
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -126,8 +126,7 @@ def pathology_bundle(
         code, display = _LOINC.get(name, (None, None))
         concept = _codeable(LOINC, code, display) if code else _codeable(FIELD_SYSTEM, name, text=name)
         # a TNM value as written with its AJCC prefix ("ypT1c": after neoadjuvant therapy)
-        value = with_prefix(field) if name in TNM_FIELDS else field["value"]
-        content = _value(name, value)
+        content = _value(name, with_prefix(field))
         if field.get("range"):  # Ki-67 stated as a range ("30-40%")
             low, high = ({"value": v, "unit": "%", "system": UCUM, "code": "%"} for v in field["range"])
             content = {"valueRange": {"low": low, "high": high}}

@@ -233,8 +233,7 @@ def derived_stage(fields: dict[str, Any]) -> dict[str, Any] | None:
     # a post-therapy ("ypT2 N1") or recurrence ("rpT2") classification gives a stage of that kind, and
     # its values are named as written ("ypT2")
     written = {
-        name: with_prefix(fields[name]) if name in TNM_FIELDS and fields.get(name) else value
-        for name, value in case.used.items()
+        name: with_prefix(fields[name]) if name in TNM_FIELDS else value for name, value in case.used.items()
     }
     return {**derived, "from": written, "prefix": t["prefix"]}
 
